@@ -1,0 +1,1 @@
+"""Benchmarks: each module measures its figure and a baseline side by side in one run."""

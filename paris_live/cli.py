@@ -1,0 +1,263 @@
+"""``paris-live``: one command line for the whole platform.
+
+``paris-live up`` runs everything locally; ``paris-live services start|stop|status`` manages the
+local Kafka, Redis and PostgreSQL alone; the stream worker, API, producers and simulator add their
+own subcommands.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from paris_live.settings import Settings, get_settings
+
+app = typer.Typer(
+    help="Paris Live — état des équipements en temps réel / real-time facility status.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+services_app = typer.Typer(
+    help="Local Kafka, Redis and PostgreSQL under the state directory.", no_args_is_help=True
+)
+app.add_typer(services_app, name="services")
+console = Console(stderr=True)
+
+
+def load_settings() -> Settings:
+    """The settings, or a clear message naming the bad variable and exit code 2."""
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            where = ".".join(str(p) for p in error["loc"])
+            name = f"PARIS_LIVE_{where.upper()}" if where else "PARIS_LIVE_*"
+            console.print(f"[red]Invalid setting {name}: {error['msg']}[/red]")
+        raise typer.Exit(2) from None
+
+
+def _fail(message: str) -> typer.Exit:
+    console.print(f"[red]{message}[/red]")
+    return typer.Exit(1)
+
+
+@services_app.command("start")
+def services_start() -> None:
+    """Start the local services that are not running (and install/fetch what they need)."""
+    from paris_live.services import ServiceError, ServiceManager
+
+    settings = load_settings()
+    manager = ServiceManager(settings)
+    t0 = time.monotonic()
+    try:
+        started = manager.start()
+    except ServiceError as exc:
+        raise _fail(str(exc)) from exc
+    console.print(
+        f"started: {', '.join(started) or 'nothing (all running)'} in {time.monotonic() - t0:.1f} s"
+    )
+    _print_status(manager)
+
+
+@services_app.command("stop")
+def services_stop() -> None:
+    """Stop the local services."""
+    from paris_live.services import ServiceManager
+
+    stopped = ServiceManager(load_settings()).stop()
+    console.print(f"stopped: {', '.join(stopped) or 'nothing was running'}")
+
+
+@services_app.command("status")
+def services_status() -> None:
+    """Show each local service: running, ready, address, log file. Exits 1 if one is not ready."""
+    from paris_live.services import ServiceManager
+
+    manager = ServiceManager(load_settings())
+    if not _print_status(manager):
+        raise typer.Exit(1)
+
+
+def _print_status(manager: object) -> bool:
+    from paris_live.services import ServiceManager
+
+    assert isinstance(manager, ServiceManager)
+    table = Table(title="Paris Live — local services")
+    for col in ("service", "state", "address", "pid", "log"):
+        table.add_column(col)
+    all_ready = True
+    for st in manager.status():
+        state = "ready" if st.ready else ("running, not ready" if st.running else "stopped")
+        all_ready &= st.ready
+        table.add_row(st.name, state, st.address, str(st.pid or "-"), str(st.log_file))
+    if not manager.services:
+        console.print(
+            "no local services: PARIS_LIVE_KAFKA_BOOTSTRAP/REDIS_URL/DATABASE_URL are set"
+        )
+    Console().print(table)
+    return all_ready
+
+
+@app.command()
+def migrate() -> None:
+    """Apply the database migrations (TimescaleDB path when the extension is present)."""
+    from paris_live.db import migrate as run
+
+    settings = load_settings()
+    mode, applied = asyncio.run(run(settings))
+    console.print(f"database ({mode}): applied {', '.join(applied) or 'nothing (up to date)'}")
+
+
+@app.command()
+def topics() -> None:
+    """Create the contract's Kafka topics that are missing."""
+    from paris_live.kafka_admin import ensure_topics
+
+    settings = load_settings()
+    created = asyncio.run(ensure_topics(settings))
+    console.print(f"topics: created {', '.join(created) or 'nothing (all exist)'}")
+
+
+@app.command()
+def init() -> None:
+    """One-shot deployment step: create the topics, then apply the migrations."""
+    topics()
+    migrate()
+
+
+def _child(name: str, args: list[str], logs: Path) -> tuple[str, subprocess.Popen[bytes], Path]:
+    log_path = logs / f"{name}.log"
+    log = log_path.open("ab")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "paris_live.cli", *args],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    log.close()
+    return name, process, log_path
+
+
+def _stop_children(children: list[tuple[str, subprocess.Popen[bytes], Path]], grace: float) -> None:
+    for _, process, _ in children:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for _, process, _ in children:
+        try:
+            process.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+@app.command()
+def up(
+    workers: int = typer.Option(1, min=0, help="stream worker processes"),
+    api_workers: int = typer.Option(1, min=0, help="API processes (0: no API)"),
+    simulate: bool = typer.Option(True, help="run the Paris simulator"),
+    speed: float = typer.Option(60.0, help="simulator speed factor (60: one hour a minute)"),
+    keep_services: bool = typer.Option(False, help="leave Kafka/Redis/PostgreSQL running on exit"),
+) -> None:
+    """Run the whole platform locally: services, topics, migrations, workers, API, simulator."""
+    from paris_live.db import migrate as run_migrations
+    from paris_live.kafka_admin import ensure_topics
+    from paris_live.services import ServiceError, ServiceManager
+
+    settings = load_settings()
+    manager = ServiceManager(settings)
+    try:
+        started = manager.start()
+    except ServiceError as exc:
+        raise _fail(str(exc)) from exc
+    children: list[tuple[str, subprocess.Popen[bytes], Path]] = []
+    code = 0
+    try:
+        asyncio.run(ensure_topics(settings))
+        mode, _ = asyncio.run(run_migrations(settings))
+        logs = settings.state_dir.resolve() / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        for i in range(workers):
+            children.append(_child(f"worker-{i + 1}", ["worker"], logs))
+        if api_workers:
+            children.append(_child("api", ["api", "serve", "--workers", str(api_workers)], logs))
+        if simulate:
+            children.append(_child("simulator", ["simulate", "--speed", str(speed)], logs))
+        base = settings.public_base_url
+        console.print(f"[green]Paris Live is running[/green] (database: {mode})")
+        for label, path in (
+            ("API", "/docs"),
+            ("Répertoire des équipements / directory", "/"),
+            ("Temps réel / live WebSocket", "/v1/live"),
+            ("Métriques / metrics", "/metrics"),
+        ):
+            console.print(f"  {label}: {base}{path}")
+        console.print(f"  logs: {logs}  —  Ctrl-C to stop")
+        stop = {"now": False}
+
+        def _on_signal(signum: int, _frame: object) -> None:
+            stop["now"] = True
+
+        signal.signal(signal.SIGINT, _on_signal)
+        signal.signal(signal.SIGTERM, _on_signal)
+        while not stop["now"]:
+            for name, process, log_path in children:
+                if process.poll() is not None:
+                    console.print(
+                        f"[red]{name} exited with code {process.returncode}; see {log_path}[/red]"
+                    )
+                    stop["now"] = True
+                    code = 1
+            time.sleep(0.5)
+    except Exception as exc:  # report, then clean up everything this command started
+        console.print(f"[red]up failed: {exc}[/red]")
+        code = 1
+    finally:
+        _stop_children(children, grace=20)
+        if not keep_services:
+            for service in reversed(manager.services):
+                if service.name in started:
+                    service.stop()
+        console.print("stopped")
+    raise typer.Exit(code)
+
+
+def _mount_subcommands() -> None:
+    """Each package adds its own commands (worker, api, producers, simulator)."""
+    from importlib import import_module
+
+    for module, attr, name in (
+        ("streams.cli", "streams_app", None),
+        ("api.cli", "api_app", "api"),
+        ("producers.cli", "producers_app", None),
+    ):
+        try:
+            sub = getattr(import_module(module), attr)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            continue
+        if name is None:
+            for command in sub.registered_commands:
+                app.registered_commands.append(command)
+            for group in sub.registered_groups:
+                app.registered_groups.append(group)
+        else:
+            app.add_typer(sub, name=name)
+
+
+_mount_subcommands()
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,59 @@
+"""Start, stop and report the three local services together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from paris_live.services.base import LocalService, ServiceError, ServiceState
+from paris_live.services.kafka import KafkaService
+from paris_live.services.postgres import PostgresService
+from paris_live.services.redis import RedisService
+from paris_live.settings import (
+    LOCAL_KAFKA_CONTROLLER_PORT,
+    LOCAL_KAFKA_PORT,
+    LOCAL_POSTGRES_PORT,
+    LOCAL_REDIS_PORT,
+    Settings,
+)
+
+
+@dataclass
+class ServiceManager:
+    """The project-owned services this settings object would use (none when URLs are given)."""
+
+    settings: Settings
+    services: list[LocalService] = field(init=False)
+
+    def __post_init__(self) -> None:
+        s = self.settings
+        wanted: list[LocalService] = []
+        if s.kafka_bootstrap is None:
+            wanted.append(
+                KafkaService(
+                    s.state_dir, LOCAL_KAFKA_PORT, LOCAL_KAFKA_CONTROLLER_PORT, s.partitions
+                )
+            )
+        if s.redis_url is None:
+            wanted.append(RedisService(s.state_dir, LOCAL_REDIS_PORT))
+        if s.database_url is None:
+            wanted.append(PostgresService(s.state_dir, LOCAL_POSTGRES_PORT))
+        self.services = wanted
+
+    def start(self) -> list[str]:
+        """Start every service not running; on any failure stop what this call started and raise."""
+        started: list[LocalService] = []
+        try:
+            for service in self.services:
+                if service.start():
+                    started.append(service)
+        except ServiceError:
+            for service in reversed(started):
+                service.stop()
+            raise
+        return [s.name for s in started]
+
+    def stop(self) -> list[str]:
+        return [s.name for s in reversed(self.services) if s.stop()]
+
+    def status(self) -> list[ServiceState]:
+        return [s.state() for s in self.services]

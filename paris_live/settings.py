@@ -1,0 +1,114 @@
+"""One settings object per process, read once from the environment (prefix ``PARIS_LIVE_``), frozen.
+
+Every variable is documented in the README's configuration table. When ``KAFKA_BOOTSTRAP``,
+``REDIS_URL`` or ``DATABASE_URL`` are unset, the project-owned local services under ``STATE_DIR``
+are used (and started by ``paris-live services start``).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LOCAL_KAFKA_PORT = 39092
+LOCAL_KAFKA_CONTROLLER_PORT = 39093
+LOCAL_REDIS_PORT = 36379
+LOCAL_POSTGRES_PORT = 35432
+
+DEV_JWT_SECRET = "dev-only-secret-change-me-in-production-0123456789"
+
+
+class Settings(BaseSettings):
+    """Process-wide configuration. Unsafe defaults are refused when ``env`` is ``prod``."""
+
+    model_config = SettingsConfigDict(env_prefix="PARIS_LIVE_", frozen=True, extra="ignore")
+
+    env: Literal["dev", "test", "prod"] = "dev"
+    state_dir: Path = Field(default=Path(".local"), description="where local services keep data")
+    kafka_bootstrap: str | None = Field(default=None, description="host:port list; unset = local")
+    redis_url: str | None = Field(default=None, description="redis://…; unset = local")
+    database_url: str | None = Field(default=None, description="postgresql://…; unset = local")
+    topic_prefix: str = Field(
+        default="", description="prefix for every Kafka topic (test isolation)"
+    )
+    redis_prefix: str = Field(default="pl:", description="prefix for every Redis key")
+    db_schema: str = Field(default="public", description="PostgreSQL schema for every table")
+    partitions: int = Field(default=4, ge=1, le=256, description="partitions of each input topic")
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=1, le=65535)
+    public_base_url: str = "http://127.0.0.1:8000"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_json: bool = True
+    jwt_secret: str = DEV_JWT_SECRET
+    jwt_issuer: str = "https://paris-live.local"
+    jwt_audience: str = "paris-live"
+    oidc_jwks_url: str | None = None
+    allowed_origins: tuple[str, ...] = ("*",)
+
+    @field_validator("db_schema", "redis_prefix", "topic_prefix")
+    @classmethod
+    def _safe_identifier(cls, value: str) -> str:
+        allowed = set("abcdefghijklmnopqrstuvwxyz0123456789_-:.")
+        if any(c not in allowed for c in value):
+            raise ValueError("only lowercase letters, digits and _ - : . are allowed")
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.env == "prod":
+            missing = [
+                name
+                for name in ("kafka_bootstrap", "redis_url", "database_url")
+                if getattr(self, name) is None
+            ]
+            if missing:
+                names = ", ".join(f"PARIS_LIVE_{n.upper()}" for n in missing)
+                raise ValueError(f"{names} must be set when PARIS_LIVE_ENV=prod")
+            if self.jwt_secret == DEV_JWT_SECRET and self.oidc_jwks_url is None:
+                raise ValueError(
+                    "PARIS_LIVE_JWT_SECRET or PARIS_LIVE_OIDC_JWKS_URL must be set when "
+                    "PARIS_LIVE_ENV=prod"
+                )
+            if "*" in self.allowed_origins:
+                raise ValueError(
+                    "PARIS_LIVE_ALLOWED_ORIGINS must not contain * when PARIS_LIVE_ENV=prod"
+                )
+        return self
+
+    # Effective endpoints: an explicit URL wins, else the project-owned local service.
+    @property
+    def kafka(self) -> str:
+        return self.kafka_bootstrap or f"127.0.0.1:{LOCAL_KAFKA_PORT}"
+
+    @property
+    def redis(self) -> str:
+        return self.redis_url or f"redis://127.0.0.1:{LOCAL_REDIS_PORT}/0"
+
+    @property
+    def database(self) -> str:
+        return (
+            self.database_url
+            or f"postgresql://paris_live@127.0.0.1:{LOCAL_POSTGRES_PORT}/paris_live"
+        )
+
+    @property
+    def uses_local_services(self) -> bool:
+        return not (self.kafka_bootstrap or self.redis_url or self.database_url)
+
+    def topic(self, base: str) -> str:
+        """The full Kafka topic name for a contract topic name."""
+        return f"{self.topic_prefix}{base}"
+
+    def key(self, *parts: str) -> str:
+        """A Redis key under this deployment's prefix."""
+        return self.redis_prefix + ":".join(parts)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read once."""
+    return Settings()
