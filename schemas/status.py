@@ -1,0 +1,209 @@
+"""FacilityStatus — the one shape carried by Redis, ``facility-status``, REST and the WebSocket.
+
+Every datetime is timezone-aware and serialises as RFC 3339 with its offset. Decoding ignores
+fields it does not know (a newer writer may have *added* some — the contract extends, never
+renames); everything else is validated.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, TypeAlias
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from schemas.events import (
+    ClosureReason,
+    ClosureScope,
+    FacilityId,
+    Identifier,
+    LocalizedText,
+    Timestamp,
+)
+
+FACILITY_TYPE_PATTERN = r"^[a-z][a-z0-9_]*$"
+HHMM_PATTERN = r"^(?:[01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$"
+
+HHMM: TypeAlias = Annotated[str, StringConstraints(pattern=HHMM_PATTERN)]
+
+
+class OpenState(StrEnum):
+    """Whether the facility can be entered now."""
+
+    OPEN = "open"
+    CLOSING_SOON = "closing_soon"
+    CLOSED = "closed"
+    EXCEPTIONALLY_CLOSED = "exceptionally_closed"
+    PARTIALLY_CLOSED = "partially_closed"
+    UNKNOWN = "unknown"
+
+
+class OccupancyLevel(StrEnum):
+    """How crowded it is, in words a visitor understands."""
+
+    LOW = "low"
+    MODERATE = "moderate"
+    HIGH = "high"
+    FULL = "full"
+
+
+class Trend(StrEnum):
+    """Where occupancy is heading over the last minutes."""
+
+    RISING = "rising"
+    STEADY = "steady"
+    FALLING = "falling"
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore", frozen=True, json_schema_serialization_defaults_required=True
+    )
+
+
+class Occupancy(_Part):
+    """People inside now; ``ratio``/``level`` only when the capacity is known."""
+
+    count: int = Field(ge=0)
+    capacity: int | None = Field(default=None, ge=1)
+    ratio: float | None = Field(default=None, ge=0)
+    level: OccupancyLevel | None = None
+    trend: Trend = Trend.STEADY
+    measured_at: Timestamp
+    source: str = Field(description="what the count comes from: `headcount` or `passages`")
+
+
+class QueueStatus(_Part):
+    """A service desk queue: tickets waiting and the estimated wait."""
+
+    service_id: Identifier
+    length: int = Field(ge=0)
+    wait_minutes: float | None = Field(default=None, ge=0)
+    measured_at: Timestamp
+
+
+class AppointmentStatus(_Part):
+    """The next bookable appointment of a service and how far away it is."""
+
+    service_id: Identifier
+    next_available_at: Timestamp | None = None
+    delay_days: float | None = Field(default=None, ge=0)
+
+
+class ProcessingStatus(_Part):
+    """How long a procedure takes (closed cases) and the charter's commitment."""
+
+    procedure_id: Identifier
+    median_days: float | None = Field(default=None, ge=0)
+    p90_days: float | None = Field(default=None, ge=0)
+    committed_days: float | None = Field(default=None, ge=0)
+
+
+class ClosureStatus(_Part):
+    """An active (or announced) exceptional closure; ``overdue`` once its reopening time passed."""
+
+    closure_id: Identifier
+    scope: ClosureScope
+    reason: ClosureReason
+    message: LocalizedText
+    starts_at: Timestamp
+    expected_reopening_at: Timestamp | None = None
+    declared_by: Identifier
+    declared_at: Timestamp
+    overdue: bool = False
+
+
+class TimeRange(_Part):
+    """Opening hours of one span of the day, Paris local time (``closes`` may be ``24:00``)."""
+
+    opens: HHMM
+    closes: HHMM
+
+    @model_validator(mode="after")
+    def _opens_before_closes(self) -> TimeRange:
+        if self.opens >= self.closes:
+            raise ValueError(f"opens ({self.opens}) must be before closes ({self.closes})")
+        return self
+
+
+_EXAMPLE: dict[str, Any] = {
+    "facility_id": "piscine-pontoise",
+    "name": "Piscine Pontoise",
+    "type": "pool",
+    "arrondissement": 5,
+    "seq": 1842,
+    "updated_at": "2025-06-14T10:42:07+02:00",
+    "open_state": "partially_closed",
+    "today_hours": [{"opens": "07:00", "closes": "20:30"}],
+    "next_change_at": "2025-06-14T20:30:00+02:00",
+    "closures": [
+        {
+            "closure_id": "clo-5f1c",
+            "scope": {"kind": "area", "name": "Bassin 25 m"},
+            "reason": "water_quality",
+            "message": {
+                "fr": "Bassin fermé pour analyse de l'eau.",
+                "en": "Pool closed for water testing.",
+            },
+            "starts_at": "2025-06-14T09:00:00+02:00",
+            "expected_reopening_at": "2025-06-14T14:00:00+02:00",
+            "declared_by": "agent-4821",
+            "declared_at": "2025-06-14T08:55:12+02:00",
+            "overdue": False,
+        }
+    ],
+    "occupancy": {
+        "count": 87,
+        "capacity": 250,
+        "ratio": 0.348,
+        "level": "moderate",
+        "trend": "rising",
+        "measured_at": "2025-06-14T10:42:05+02:00",
+        "source": "passages",
+    },
+    "queues": [],
+    "appointments": [],
+    "processing": [],
+    "stale": False,
+    "last_data_at": "2025-06-14T10:42:05+02:00",
+}
+
+
+class FacilityStatus(BaseModel):
+    """The live status of one facility.
+
+    ``seq`` strictly increases per facility: a reader keeps the highest it has seen.
+    """
+
+    model_config = ConfigDict(
+        extra="ignore",
+        frozen=True,
+        json_schema_serialization_defaults_required=True,
+        json_schema_extra={"examples": [_EXAMPLE]},
+    )
+
+    facility_id: FacilityId
+    name: Annotated[str, StringConstraints(min_length=1, max_length=300)]
+    type: Annotated[str, StringConstraints(pattern=FACILITY_TYPE_PATTERN)]
+    arrondissement: int = Field(ge=1, le=20)
+    seq: int = Field(ge=0)
+    updated_at: Timestamp
+    open_state: OpenState
+    today_hours: list[TimeRange] = Field(default_factory=list)
+    next_change_at: Timestamp | None = None
+    closures: list[ClosureStatus] = Field(default_factory=list)
+    occupancy: Occupancy | None = None
+    queues: list[QueueStatus] = Field(default_factory=list)
+    appointments: list[AppointmentStatus] = Field(default_factory=list)
+    processing: list[ProcessingStatus] = Field(default_factory=list)
+    stale: bool = False
+    last_data_at: Timestamp | None = None
+
+    def to_json(self) -> bytes:
+        """RFC 3339 JSON bytes (Redis, Kafka, REST and WebSocket payload)."""
+        return self.__pydantic_serializer__.to_json(self)
+
+    @classmethod
+    def example(cls) -> FacilityStatus:
+        """The documented example (OpenAPI), as a model."""
+        return cls.model_validate(_EXAMPLE)
