@@ -1,0 +1,1 @@
+"""Catalogue data: facility facts, the generator of the facility JSON files, the parcours."""
