@@ -48,6 +48,15 @@ class Settings(BaseSettings):
     jwt_audience: str = "paris-live"
     oidc_jwks_url: str | None = None
     allowed_origins: tuple[str, ...] = ("*",)
+    # Live hub (WebSocket /v1/live, SSE): the production policy by default.
+    hub_max_facilities: int = Field(default=2000, ge=1, description="facilities per subscription")
+    hub_max_filters: int = Field(default=20, ge=1, description="filter subscriptions per client")
+    hub_max_strikes: int = Field(default=5, ge=1, description="bad frames before close 1008")
+    hub_slow_timeout: float = Field(default=10.0, gt=0, description="s stuck before close 1013")
+    hub_heartbeat_interval: float = Field(default=15.0, gt=0, le=15.0, description="s")
+    hub_dead_after: float = Field(default=45.0, gt=0, description="s without a pong")
+    hub_max_message_bytes: int = Field(default=64 * 1024, ge=1024, description="close 1009 above")
+    hub_write_buffer_high: int = Field(default=64 * 1024, ge=1024, description="bytes")
 
     @field_validator("db_schema", "redis_prefix", "topic_prefix")
     @classmethod

@@ -42,7 +42,6 @@ from schemas.events import (
     SlotsPublished,
     TicketEvent,
 )
-from schemas.hours import OpeningHours
 from schemas.status import FacilityStatus
 from streams.core.appointments import AppointmentBook
 from streams.core.closures import ClosureBook
@@ -119,7 +118,7 @@ class FacilityMachine:
         self.facility = facility
         self.config = config
         self._fid = facility.id
-        self._hours = OpeningHours.model_validate(facility.hours.model_dump(by_alias=True))
+        self._hours = facility.hours
         capacity = facility.capacity
         max_count = (
             config.max_count_without_capacity

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable
+from datetime import date
 from importlib import resources
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
+from schemas import events
 from schemas.catalogue import (
     FACILITY_TYPES,
     LEVEL_THRESHOLDS,
@@ -17,7 +20,7 @@ from schemas.catalogue import (
     WEEKDAYS,
     Catalogue,
     Facility,
-    HoursSpec,
+    LocalizedText,
     UnknownFacility,
     load_catalogue,
     normalize_text,
@@ -25,7 +28,7 @@ from schemas.catalogue import (
 )
 from schemas.data.build_catalogue import render_all
 from schemas.errors import ContractError
-from schemas.hours import OpeningHours
+from schemas.hours import Label, OpeningHours, day_schedule
 
 SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 
@@ -150,14 +153,65 @@ def test_every_facility_lists_all_seven_weekdays_explicitly() -> None:
 def test_every_facility_opens_at_least_one_day_a_week() -> None:
     """No facility is listed as closed all year round."""
     for facility in load_catalogue():
-        assert not facility.hours.weekly.is_closed_all_week(), facility.id
+        assert any(facility.hours.weekly.on_weekday(day) for day in range(7)), facility.id
 
 
 def test_a_missing_weekday_is_refused() -> None:
     """Hours without Sunday are refused rather than read as 'closed on Sunday'."""
     document = _facility_json()
     del document["hours"]["weekly"]["sun"]
-    with pytest.raises(ValidationError, match="sun"):
+    with pytest.raises(ValidationError, match=r"hours\.weekly has no sun"):
+        _validate(document)
+
+
+def _drop_season_saturday(hours: dict[str, Any]) -> None:
+    del hours["seasons"][0]["weekly"]["sat"]
+
+
+def _drop_public_holidays(hours: dict[str, Any]) -> None:
+    del hours["public_holidays"]
+
+
+def _capitalise_season_name(hours: dict[str, Any]) -> None:
+    hours["seasons"][0]["name"] = "Summer"
+
+
+def _drop_season_label(hours: dict[str, Any]) -> None:
+    del hours["seasons"][0]["label"]
+
+
+def _french_only_special_label(hours: dict[str, Any]) -> None:
+    hours["special"][0]["label"] = {"fr": "Veille de fête"}
+
+
+@pytest.mark.parametrize(
+    ("spoil", "message"),
+    [
+        (_drop_season_saturday, r"hours\.seasons\[summer\]\.weekly has no sat"),
+        (_drop_public_holidays, "public_holidays is missing"),
+        (_capitalise_season_name, "not a lowercase slug"),
+        (_drop_season_label, r"hours\.seasons\[summer\] has no label"),
+        (_french_only_special_label, r"special\[2026-12-24\]: the label has no English text"),
+    ],
+)
+def test_catalogue_refuses_hours_the_engine_would_accept(
+    spoil: Callable[[dict[str, Any]], None], message: str
+) -> None:
+    """Loose hours the engine reads (defaults, French-only labels) are refused as catalogue data."""
+    document = _facility_json()
+    spoil(document["hours"])
+    OpeningHours.model_validate(document["hours"])
+    with pytest.raises(ValidationError, match=message):
+        _validate(document)
+
+
+def test_catalogue_text_is_the_event_text_with_english_required() -> None:
+    """Catalogue text is the events' French-first text, except that English may not be left out."""
+    assert issubclass(LocalizedText, events.LocalizedText)
+    assert LocalizedText(fr="Piscine", en="Swimming pool").en == "Swimming pool"
+    document = _facility_json()
+    document["services"][0]["name"] = {"fr": "Bassin"}
+    with pytest.raises(ValidationError, match=r"services\.0\.name\.en\s+Field required"):
         _validate(document)
 
 
@@ -203,7 +257,7 @@ def test_pool_hours_have_several_periods_and_a_summer_season() -> None:
     assert len(pool.hours.weekly.mon) >= 2
     summer = pool.hours.seasons[0]
     assert (summer.from_, summer.to) == ("07-01", "08-31")
-    assert summer.label.fr == "Horaires d'été"
+    assert summer.label == Label(fr="Horaires d'été", en="Summer hours")
 
 
 def test_town_halls_open_late_on_thursday_outside_summer() -> None:
@@ -215,15 +269,15 @@ def test_town_halls_open_late_on_thursday_outside_summer() -> None:
         assert mairie.hours.public_holidays == "closed"
 
 
-def test_every_facility_hours_are_accepted_by_the_schedule_engine() -> None:
-    """The hours engine (schemas.hours) reads every facility's hours without error."""
+def test_every_facility_hours_drive_the_schedule_engine_as_loaded() -> None:
+    """A facility's hours are the engine's model: a plain Tuesday shows that day's regular hours."""
+    tuesday = date(2026, 3, 10)
     for facility in load_catalogue():
-        engine_hours = OpeningHours.model_validate(
-            facility.hours.model_dump(by_alias=True, mode="json")
-        )
-        assert engine_hours.weekly.on_weekday(1) == [
-            tuple(p) for p in facility.hours.weekly.on_weekday(1)
-        ]
+        assert isinstance(facility.hours, OpeningHours), facility.id
+        season = facility.hours.season_on(tuesday)
+        weekly = facility.hours.weekly if season is None else season.weekly
+        periods = day_schedule(facility.hours, tuesday).periods
+        assert [p.as_hhmm() for p in periods] == weekly.tue, facility.id
 
 
 def test_hours_round_trip_through_json_with_the_from_key() -> None:
@@ -231,7 +285,7 @@ def test_hours_round_trip_through_json_with_the_from_key() -> None:
     hours = load_catalogue().get("bibliotheque-buffon").hours
     dumped = hours.model_dump_json()
     assert '"from":"07-15"' in dumped
-    assert HoursSpec.model_validate_json(dumped) == hours
+    assert OpeningHours.model_validate_json(dumped) == hours
 
 
 # ── Services, procedures, contacts ────────────────────────────────────────────────────────────

@@ -1,0 +1,133 @@
+"""The Paris Live API application: ``create_app(settings) -> FastAPI``.
+
+The lifespan opens, for the life of the process, the Redis client, the PostgreSQL pool, the
+catalogue and the live hub with its one Redis pub/sub subscription, and hands them to handlers
+(``request.state.ctx``) and to the WebSocket implementation (``live`` in the lifespan state, read
+by :class:`api.live_ws.LiveConnection`). Serve it with :func:`api.server.uvicorn_config` (or
+``paris-live api serve``): that is what plugs ``/v1/live`` into uvicorn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import redis.asyncio as aioredis
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from prometheus_client import CollectorRegistry
+from psycopg import AsyncConnection, sql
+from psycopg_pool import AsyncConnectionPool
+
+from api.config import hub_limits
+from api.context import AppContext
+from api.errors import install_error_handlers
+from api.feed import RedisFeed
+from api.hub import Hub
+from api.live_ws import LiveEndpoint
+from api.metrics import HttpMetrics, HubCollector, MetricsMiddleware
+from api.routes import closures, facilities, health, history, live
+from paris_live.settings import Settings, get_settings
+from schemas.catalogue import Catalogue, load_catalogue
+
+__all__ = ["create_app", "create_app_from_env"]
+
+DESCRIPTION = """\
+Statut en direct des équipements de la Ville de Paris — charte « Vous simplifier Paris ».
+Real-time status of the City of Paris facilities.
+
+* REST: catalogue + live status (`FacilityStatus`, extended with `live` and `catalogue`), history,
+  typical affluence, closures as iCalendar. Public GETs carry `ETag`/`Cache-Control` (304 on
+  `If-None-Match`).
+* Live: WebSocket `/v1/live` (see `GET /v1/live`) and Server-Sent Events `/v1/live/sse`.
+* Every error answers `{"error": {"code": ..., "message": ...}}`, French first.
+"""
+
+
+def _configure(schema: str) -> Any:
+    async def configure(conn: AsyncConnection[Any]) -> None:
+        await conn.execute(sql.SQL("SET search_path TO {}, public").format(sql.Identifier(schema)))
+
+    return configure
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    catalogue: Catalogue | None = None,
+) -> FastAPI:
+    """The API; nothing is connected until the lifespan starts."""
+    settings = settings or get_settings()
+    registry = CollectorRegistry()
+    http_metrics = HttpMetrics(registry)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+        cat = catalogue if catalogue is not None else load_catalogue()
+        hub = Hub(known_facility=cat.__contains__, limits=hub_limits(settings))
+        collector = HubCollector(hub)
+        registry.register(collector)
+        redis = aioredis.from_url(
+            settings.redis, socket_timeout=5.0, socket_connect_timeout=2.0, socket_keepalive=True
+        )
+        pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
+            settings.database,
+            min_size=1,
+            max_size=8,
+            open=False,
+            timeout=5.0,
+            kwargs={"autocommit": True, "connect_timeout": 3},
+            configure=_configure(settings.db_schema),
+            name="paris-live-api",
+        )
+        await pool.open(wait=False)
+        feed = RedisFeed(hub, settings)
+        ctx = AppContext(settings, redis, pool, cat, hub, registry, feed.connected.is_set)
+        endpoint = LiveEndpoint(
+            hub,
+            allowed_origins=tuple(settings.allowed_origins),
+            max_message_bytes=settings.hub_max_message_bytes,
+            write_buffer_high=settings.hub_write_buffer_high,
+        )
+        try:
+            async with feed.running():
+                yield {"ctx": ctx, "live": endpoint}
+                for sub in list(hub.subscribers):  # SSE streams and anything left
+                    sub.terminate(1001, "arrêt du serveur / server shutting down")
+        finally:
+            registry.unregister(collector)
+            await pool.close()
+            await redis.aclose()
+
+    app = FastAPI(
+        title="Paris Live API",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_tags=[
+            {"name": "facilities", "description": "Catalogue et statut / catalogue and status"},
+            {"name": "history", "description": "Historique / history"},
+            {"name": "closures", "description": "Fermetures / closures"},
+            {"name": "live", "description": "Temps réel / real time"},
+            {"name": "operations", "description": "Exploitation / operations"},
+        ],
+    )
+    install_error_handlers(app)
+    for module in (facilities, history, closures, live, health):
+        app.include_router(module.router)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=list(settings.allowed_origins),
+        allow_methods=["GET", "HEAD", "OPTIONS"],
+        allow_headers=["Accept", "If-None-Match", "Last-Event-ID", "Content-Type"],
+        expose_headers=["ETag", "Cache-Control"],
+        max_age=600,
+    )
+    app.add_middleware(MetricsMiddleware, metrics=http_metrics)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """Factory for ``uvicorn --factory`` and worker processes: settings from the environment."""
+    return create_app(get_settings())

@@ -1,0 +1,92 @@
+"""What every request handler reaches: settings, Redis, PostgreSQL pool, catalogue, hub.
+
+Opened once by the application lifespan (:func:`api.app.create_app`) and handed to handlers
+through the lifespan state (``request.state.ctx``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import orjson
+import redis.asyncio as aioredis
+from fastapi import Depends, Request
+from prometheus_client import CollectorRegistry
+from psycopg_pool import AsyncConnectionPool
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from api.errors import ServiceUnavailable
+from api.hub import Hub
+from paris_live.live import facility_key, index_key
+from paris_live.settings import Settings
+from schemas.catalogue import Catalogue
+
+__all__ = ["REDIS_DOWN", "AppContext", "Ctx", "get_ctx"]
+
+REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    redis: aioredis.Redis
+    pool: AsyncConnectionPool
+    catalogue: Catalogue
+    hub: Hub
+    registry: CollectorRegistry
+    feed_connected: Callable[[], bool] = lambda: True
+
+    def knows(self, facility_id: str) -> bool:
+        """In the catalogue (live-only facilities are checked against Redis by the caller)."""
+        return facility_id in self.catalogue
+
+    async def status(self, facility_id: str) -> bytes | None:
+        """The stored FacilityStatus JSON of one facility (None when it has none yet)."""
+        try:
+            raw = await self.redis.hget(facility_key(self.settings, facility_id), "json")
+        except REDIS_DOWN as exc:
+            raise ServiceUnavailable(
+                "Statut en direct momentanément indisponible / Live status temporarily unavailable"
+            ) from exc
+        return raw.encode() if isinstance(raw, str) else raw
+
+    async def statuses(self, facility_ids: list[str]) -> dict[str, bytes]:
+        """Stored statuses of several facilities (one pipelined round trip)."""
+        if not facility_ids:
+            return {}
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for facility_id in facility_ids:
+                    pipe.hget(facility_key(self.settings, facility_id), "json")
+                values = await pipe.execute()
+        except REDIS_DOWN as exc:
+            raise ServiceUnavailable(
+                "Statut en direct momentanément indisponible / Live status temporarily unavailable"
+            ) from exc
+        return {f: v for f, v in zip(facility_ids, values, strict=True) if v}
+
+    async def live_ids(self) -> list[str]:
+        """Facilities with a live status (those outside the catalogue included)."""
+        try:
+            ids = await self.redis.zrange(index_key(self.settings), 0, -1)
+        except REDIS_DOWN as exc:
+            raise ServiceUnavailable(
+                "Statut en direct momentanément indisponible / Live status temporarily unavailable"
+            ) from exc
+        return [i.decode() if isinstance(i, bytes) else str(i) for i in ids]
+
+
+def get_ctx(request: Request) -> AppContext:
+    ctx: AppContext = request.state.ctx
+    return ctx
+
+
+Ctx = Annotated[AppContext, Depends(get_ctx)]
+
+
+def loads(raw: bytes) -> dict[str, Any]:
+    value: dict[str, Any] = orjson.loads(raw)
+    return value

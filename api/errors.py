@@ -1,0 +1,165 @@
+"""One error shape for every 4xx/5xx: ``{"error": {"code": ..., "message": ...}}``.
+
+Messages are French first, English second (« Équipement inconnu : xyz / Unknown facility: xyz »).
+Errors a route can raise, and that a caller can act on, have names::
+
+    ApiError                  base: status, code, message (→ the error shape)
+    ├── UnknownFacilityError  404 unknown_facility
+    ├── InvalidParameter      422 invalid_parameter (a value the route cannot use)
+    └── ServiceUnavailable    503 unavailable (Redis or PostgreSQL unreachable)
+
+Framework errors (validation, unknown route, wrong method) and unexpected exceptions are turned
+into the same shape by the handlers installed with :func:`install_error_handlers`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+logger = logging.getLogger("paris_live.api")
+
+__all__ = [
+    "ERROR_RESPONSES",
+    "ApiError",
+    "ErrorBody",
+    "ErrorResponse",
+    "InvalidParameter",
+    "ServiceUnavailable",
+    "UnknownFacilityError",
+    "error_response",
+    "install_error_handlers",
+]
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(examples=["unknown_facility"])
+    message: str = Field(examples=["Équipement inconnu : xyz / Unknown facility: xyz"])
+
+
+class ErrorResponse(BaseModel):
+    """The one error shape of the API."""
+
+    error: ErrorBody
+
+
+def _doc(description: str, code: str, message: str) -> dict[str, Any]:
+    return {
+        "model": ErrorResponse,
+        "description": description,
+        "content": {"application/json": {"example": {"error": {"code": code, "message": message}}}},
+    }
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    422: _doc(
+        "Paramètre invalide / Invalid parameter",
+        "invalid_parameter",
+        "Paramètre invalide : query.step / Invalid parameter: query.step",
+    ),
+    503: _doc(
+        "Service indisponible / Service unavailable",
+        "unavailable",
+        "Service momentanément indisponible / Service temporarily unavailable",
+    ),
+}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: _doc(
+        "Équipement inconnu / Unknown facility",
+        "unknown_facility",
+        "Équipement inconnu : xyz / Unknown facility: xyz",
+    )
+}
+
+
+class ApiError(Exception):
+    """An error answered with the error shape."""
+
+    status = 500
+    code = "internal_error"
+
+    def __init__(self, message: str, *, code: str | None = None, status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        if status is not None:
+            self.status = status
+
+
+class UnknownFacilityError(ApiError):
+    status = 404
+    code = "unknown_facility"
+
+    def __init__(self, facility_id: str) -> None:
+        super().__init__(f"Équipement inconnu : {facility_id} / Unknown facility: {facility_id}")
+        self.facility_id = facility_id
+
+
+class InvalidParameter(ApiError):
+    status = 422
+    code = "invalid_parameter"
+
+
+class ServiceUnavailable(ApiError):
+    status = 503
+    code = "unavailable"
+
+
+def error_response(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse(
+        {"error": {"code": code, "message": message}},
+        status_code=status,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+_HTTP_CODES = {
+    400: ("bad_request", "Requête invalide / Bad request"),
+    404: ("not_found", "Ressource introuvable / Not found"),
+    405: ("method_not_allowed", "Méthode non autorisée / Method not allowed"),
+    406: ("not_acceptable", "Format non disponible / Not acceptable"),
+    426: ("upgrade_required", "Connexion WebSocket requise / WebSocket upgrade required"),
+}
+
+
+def _describe_validation(exc: RequestValidationError) -> str:
+    parts = []
+    for error in exc.errors()[:3]:
+        where = ".".join(str(p) for p in error.get("loc", ()))
+        parts.append(f"{where}: {error.get('msg', 'invalid')}")
+    detail = "; ".join(parts)
+    return f"Paramètre invalide — {detail} / Invalid parameter — {detail}"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Every error the app can answer goes through the one shape."""
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
+        return error_response(exc.status, exc.code, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return error_response(422, "invalid_parameter", _describe_validation(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code, message = _HTTP_CODES.get(exc.status_code, ("http_error", str(exc.detail)))
+        response = error_response(exc.status_code, code, message)
+        if exc.headers:
+            response.headers.update(exc.headers)
+        return response
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unhandled error", exc_info=exc)
+        return error_response(
+            500, "internal_error", "Erreur interne du serveur / Internal server error"
+        )

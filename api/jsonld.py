@@ -1,0 +1,132 @@
+"""schema.org JSON-LD for one facility (``Accept: application/ld+json``).
+
+Regular hours become ``openingHoursSpecification`` (seasons with ``validFrom``/``validThrough`` for
+the current year); special days and exceptional closures become ``specialOpeningHoursSpecification``
+— a closed period is written ``opens``/``closes`` ``00:00`` as schema.org recommends.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from schemas.catalogue import Facility
+from schemas.hours import WEEKDAYS, WeeklyHours
+
+__all__ = ["SCHEMA_TYPES", "facility_jsonld"]
+
+PARIS = ZoneInfo("Europe/Paris")
+SCHEMA_TYPES = {
+    "pool": "PublicSwimmingPool",
+    "town_hall": "CityHall",
+    "library": "Library",
+    "conservatory": "CivicStructure",
+    "sports_centre": "SportsActivityLocation",
+    "leisure_centre": "CivicStructure",
+    "social_services": "GovernmentOffice",
+    "legal_advice": "LegalService",
+}
+_DAY_NAMES = dict(
+    zip(
+        WEEKDAYS,
+        ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+        strict=True,
+    )
+)
+
+
+def _weekly(weekly: WeeklyHours, **validity: str) -> list[dict[str, Any]]:
+    specs: list[dict[str, Any]] = []
+    for key in WEEKDAYS:
+        for opens, closes in getattr(weekly, key):
+            specs.append(
+                {
+                    "@type": "OpeningHoursSpecification",
+                    "dayOfWeek": f"https://schema.org/{_DAY_NAMES[key]}",
+                    "opens": opens,
+                    "closes": "23:59" if closes == "24:00" else closes,
+                    **validity,
+                }
+            )
+    return specs
+
+
+def _season_bounds(from_: str, to: str, year: int) -> tuple[str, str]:
+    start = date.fromisoformat(f"{year}-{from_}")
+    end_year = year if from_ <= to else year + 1
+    end = date.fromisoformat(f"{end_year}-{to}")
+    return start.isoformat(), end.isoformat()
+
+
+def facility_jsonld(
+    facility: Facility, status: dict[str, Any] | None, *, base_url: str, now: datetime
+) -> dict[str, Any]:
+    """The facility as a schema.org place, with its hours and closures."""
+    year = now.astimezone(PARIS).year
+    hours = _weekly(facility.hours.weekly)
+    for season in facility.hours.seasons:
+        valid_from, valid_through = _season_bounds(season.from_, season.to, year)
+        hours += _weekly(season.weekly, validFrom=valid_from, validThrough=valid_through)
+    special: list[dict[str, Any]] = []
+    for day in facility.hours.special:
+        base: dict[str, Any] = {
+            "@type": "OpeningHoursSpecification",
+            "validFrom": day.date.isoformat(),
+            "validThrough": day.date.isoformat(),
+        }
+        if day.label is not None:
+            base["description"] = day.label.fr
+        if not day.periods:
+            special.append({**base, "opens": "00:00", "closes": "00:00"})
+        for opens, closes in day.periods:
+            special.append({**base, "opens": opens, "closes": closes})
+    for closure in (status or {}).get("closures") or []:
+        starts = datetime.fromisoformat(closure["starts_at"]).astimezone(PARIS)
+        reopening = closure.get("expected_reopening_at")
+        ends = datetime.fromisoformat(reopening).astimezone(PARIS) if reopening else None
+        spec: dict[str, Any] = {
+            "@type": "OpeningHoursSpecification",
+            "validFrom": starts.isoformat(),
+            "opens": "00:00",
+            "closes": "00:00",
+            "description": closure["message"]["fr"],
+        }
+        if ends is not None:
+            spec["validThrough"] = ends.isoformat()
+        special.append(spec)
+    document: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": SCHEMA_TYPES.get(facility.type, "CivicStructure"),
+        "@id": f"{base_url.rstrip('/')}/v1/facilities/{facility.id}",
+        "identifier": facility.id,
+        "name": facility.name,
+        "address": {
+            "@type": "PostalAddress",
+            "streetAddress": facility.address.street,
+            "postalCode": facility.address.postcode,
+            "addressLocality": facility.address.city,
+            "addressCountry": "FR",
+        },
+        "geo": {
+            "@type": "GeoCoordinates",
+            "latitude": facility.location.lat,
+            "longitude": facility.location.lon,
+        },
+        "publicAccess": True,
+        "openingHoursSpecification": hours,
+        "specialOpeningHoursSpecification": special,
+    }
+    if facility.url:
+        document["url"] = facility.url
+    phones = [c.phone for c in facility.contacts_for("information") if c.phone]
+    if phones:
+        document["telephone"] = phones[0]
+    if facility.capacity:
+        document["maximumAttendeeCapacity"] = facility.capacity
+    if facility.accessibility:
+        document["amenityFeature"] = [
+            {"@type": "LocationFeatureSpecification", "name": feature, "value": True}
+            for feature in facility.accessibility
+        ]
+    return document

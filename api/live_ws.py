@@ -1,0 +1,221 @@
+"""``/v1/live`` on the wire: a uvicorn WebSocket implementation built on websockets' sans-I/O core.
+
+Why not Starlette's ``WebSocket`` under uvicorn? Every ASGI WebSocket holds a running task (the
+endpoint coroutine and its frames), a receive queue, the ASGI scope, and every send goes through
+``await websocket.send_text`` — one coroutine step per client per update. At 10,000 screens that is
+tens of KiB per idle socket and a fan-out bounded by the event loop's task switching
+(``bench/fanout.py`` measures both). Here one object per connection — :class:`LiveConnection`, an
+``asyncio.Protocol`` with ``__slots__`` that is also the hub's :class:`~api.hub.Subscriber` — parses
+frames with :class:`websockets.server.ServerProtocol` (handshake, masking, UTF-8, close handshake,
+``max_size`` → 1009) and writes the hub's pre-serialised frames straight to the transport. No task,
+no queue, no per-client encoding.
+
+uvicorn still owns the port and HTTP: its HTTP protocol hands every ``Upgrade: websocket`` request
+to this class (``uvicorn.Config(ws=LiveConnection)``, see :func:`api.server.uvicorn_config`), the
+lifespan state gives it the process's hub, and uvicorn's graceful shutdown calls
+:meth:`LiveConnection.shutdown`, which closes with 1001. permessage-deflate is not offered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from dataclasses import dataclass
+from typing import Any, cast
+
+from websockets.frames import Opcode
+from websockets.http11 import Request, Response
+from websockets.protocol import CONNECTING, OPEN
+from websockets.server import ServerProtocol
+
+from api.hub import GOING_AWAY, PING_FRAME, Hub, Subscriber, Update, ws_frame
+
+__all__ = ["LIVE_PATH", "LiveConnection", "LiveEndpoint"]
+
+LIVE_PATH = "/v1/live"
+CLOSE_TIMEOUT = 2.0
+logger = logging.getLogger("paris_live.api.live")
+
+
+@dataclass(frozen=True, slots=True)
+class LiveEndpoint:
+    """What a connection needs from the application (put in the lifespan state as ``live``)."""
+
+    hub: Hub
+    allowed_origins: tuple[str, ...] = ("*",)
+    max_message_bytes: int = 64 * 1024
+    write_buffer_high: int = 64 * 1024
+
+    def origin_allowed(self, origin: str | None) -> bool:
+        """Browsers send ``Origin``; other clients (screens, scripts) may not, and are allowed."""
+        return origin is None or "*" in self.allowed_origins or origin in self.allowed_origins
+
+
+_heartbeat_cache: tuple[bytes, bytes] = (b"", b"")
+
+
+class LiveConnection(Subscriber, asyncio.Protocol):
+    """One ``/v1/live`` connection: handshake, frames in, the hub's frames out."""
+
+    __slots__ = ("close_timer", "conn", "connections", "endpoint", "fragments", "transport")
+
+    def __init__(
+        self,
+        config: Any,
+        server_state: Any,
+        app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        endpoint: LiveEndpoint | None = app_state.get("live")
+        self.endpoint = endpoint
+        self.connections: set[Any] = server_state.connections
+        self.conn = ServerProtocol(
+            max_size=endpoint.max_message_bytes if endpoint else 4096, logger=logger
+        )
+        self.transport: asyncio.Transport | None = None
+        self.fragments: list[bytes] | None = None
+        self.close_timer: asyncio.TimerHandle | None = None
+        if endpoint is not None:
+            Subscriber.__init__(self, endpoint.hub)
+        else:  # lifespan did not run: answer 503 at the handshake
+            Subscriber.__init__(self, Hub())
+
+    # --- asyncio.Protocol ------------------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)
+        self.connections.add(self)
+        if self.endpoint is not None:
+            self.transport.set_write_buffer_limits(high=self.endpoint.write_buffer_high)
+
+    def data_received(self, data: bytes) -> None:
+        self.last_seen = self.hub.clock()
+        conn = self.conn
+        conn.receive_data(data)
+        events = conn.events_received()
+        if conn.state is CONNECTING:
+            if events and isinstance(events[0], Request):
+                self._handshake(events[0])
+            self._write_protocol_data()
+            return
+        for event in events:
+            self._on_frame(event)
+        self._write_protocol_data()
+
+    def pause_writing(self) -> None:
+        self.pause()
+
+    def resume_writing(self) -> None:
+        self.resume()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.hub.detach(self)
+        self.connections.discard(self)
+        if self.close_timer is not None:
+            self.close_timer.cancel()
+            self.close_timer = None
+        self.transport = None
+
+    def eof_received(self) -> bool | None:
+        self.conn.receive_eof()
+        self._write_protocol_data()
+        return None
+
+    # --- uvicorn ---------------------------------------------------------------------------------
+    def shutdown(self) -> None:
+        """uvicorn's graceful shutdown: close with 1001 (going away)."""
+        if self.conn.state is OPEN:
+            self.terminate(GOING_AWAY, "arrêt du serveur / server shutting down")
+        elif self.transport is not None:
+            self.transport.close()
+
+    # --- hub Subscriber --------------------------------------------------------------------------
+    def write_updates(self, updates: list[Update]) -> None:
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        if len(updates) == 1:
+            transport.write(updates[0].ws_frame)
+        else:
+            transport.write(b"".join([u.ws_frame for u in updates]))
+
+    def send_message(self, payload: bytes, event: str, event_id: str | None = None) -> None:
+        if self.transport is not None and not self.transport.is_closing() and not self.closed:
+            self.transport.write(ws_frame(payload))
+
+    def send_heartbeat(self, payload: bytes) -> None:
+        global _heartbeat_cache
+        if _heartbeat_cache[0] is not payload:
+            _heartbeat_cache = (payload, ws_frame(payload) + PING_FRAME)
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(_heartbeat_cache[1])
+
+    def terminate(self, code: int, reason: str) -> None:
+        if self.closed and self.close_timer is not None:
+            return
+        self.hub.detach(self)
+        if self.conn.state is OPEN:
+            self.conn.send_close(code, reason)
+            self._write_protocol_data()
+        if self.transport is not None and self.close_timer is None:
+            loop = asyncio.get_running_loop()
+            self.close_timer = loop.call_later(CLOSE_TIMEOUT, self._abort)
+
+    # --- internals -------------------------------------------------------------------------------
+    def _handshake(self, request: Request) -> None:
+        endpoint = self.endpoint
+        conn = self.conn
+        path = request.path.split("?", 1)[0].rstrip("/")
+        response: Response
+        if endpoint is None:
+            response = conn.reject(503, "Service indisponible / Service unavailable\n")
+        elif path != LIVE_PATH:
+            response = conn.reject(404, "Introuvable / Not found\n")
+        elif not endpoint.origin_allowed(request.headers.get("Origin")):
+            response = conn.reject(403, "Origine non autorisée / Origin not allowed\n")
+        else:
+            response = conn.accept(request)
+        if response.status_code == 101:
+            response.headers["X-Paris-Live-Worker"] = str(os.getpid())
+        conn.send_response(response)
+        if response.status_code == 101:
+            self.hub.attach(self)
+
+    def _on_frame(self, frame: Any) -> None:
+        opcode = frame.opcode
+        if opcode is Opcode.TEXT:
+            if frame.fin:
+                self.hub.handle_text(self, frame.data)
+            else:
+                self.fragments = [frame.data]
+        elif opcode is Opcode.CONT and self.fragments is not None:
+            self.fragments.append(frame.data)
+            if frame.fin:
+                data, self.fragments = b"".join(self.fragments), None
+                self.hub.handle_text(self, data)
+        elif opcode is Opcode.BINARY:
+            self.hub.refuse(
+                self, "invalid_message", "trames texte JSON uniquement / JSON text frames only"
+            )
+        elif opcode is Opcode.CLOSE:
+            self.hub.detach(self)
+
+    def _write_protocol_data(self) -> None:
+        transport = self.transport
+        if transport is None:
+            return
+        for chunk in self.conn.data_to_send():
+            if chunk:
+                transport.write(chunk)
+            else:  # the protocol wants the TCP connection closed
+                self.hub.detach(self)
+                transport.close()
+                return
+        if self.conn.close_expected() and self.close_timer is None:
+            self.hub.detach(self)
+            self.close_timer = asyncio.get_running_loop().call_later(CLOSE_TIMEOUT, self._abort)
+
+    def _abort(self) -> None:
+        self.close_timer = None
+        if self.transport is not None:
+            self.transport.abort()

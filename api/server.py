@@ -1,0 +1,44 @@
+"""How to run the API under uvicorn with ``/v1/live`` served by :class:`api.live_ws.LiveConnection`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import uvicorn
+
+from api.live_ws import LiveConnection
+from paris_live.settings import Settings
+
+__all__ = ["APP_FACTORY", "uvicorn_config"]
+
+APP_FACTORY = "api.app:create_app_from_env"
+
+
+def uvicorn_config(
+    settings: Settings,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    workers: int = 1,
+    app: Any = APP_FACTORY,
+    **extra: Any,
+) -> uvicorn.Config:
+    """uvicorn configured for Paris Live: httptools + uvloop, our WebSocket implementation,
+    a short graceful-shutdown deadline (sockets close with 1001)."""
+    options: dict[str, Any] = {"log_level": settings.log_level, **extra}
+    return uvicorn.Config(
+        app,
+        factory=isinstance(app, str),
+        host=host or settings.api_host,
+        port=port or settings.api_port,
+        workers=workers,
+        loop="uvloop",
+        http="httptools",
+        ws=LiveConnection,
+        lifespan="on",
+        timeout_graceful_shutdown=5,
+        access_log=False,
+        server_header=False,
+        proxy_headers=True,
+        **options,
+    )

@@ -1,0 +1,124 @@
+"""What REST answers for a facility: the FacilityStatus shape, extended (never renamed).
+
+An item is the live ``FacilityStatus`` as stored in Redis, plus two fields:
+
+* ``live`` — false when no live status exists yet: the status is then built from the catalogue
+  (``open_state: "unknown"``, ``seq: 0``, today's regular hours);
+* ``catalogue`` — what the catalogue says about the facility (a summary in lists, the whole entry
+  for one facility), null for a facility known only from its live status.
+
+The stored JSON is extended by byte concatenation: the status is never decoded and re-encoded.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.catalogue import Address, Facility, Location
+from schemas.hours import periods_on
+from schemas.status import FacilityStatus, OpenState
+
+__all__ = ["CatalogueSummary", "FacilityDetail", "FacilityItem", "FacilityPage", "render_item"]
+
+PARIS = ZoneInfo("Europe/Paris")
+OPEN_STATES = frozenset({OpenState.OPEN, OpenState.CLOSING_SOON, OpenState.PARTIALLY_CLOSED})
+
+
+class CatalogueSummary(BaseModel):
+    """The catalogue facts a list shows beside the live status."""
+
+    model_config = ConfigDict(frozen=True)
+
+    address: Address
+    location: Location
+    capacity: int | None = None
+    accessibility: list[str] = []
+    url: str | None = None
+
+
+class FacilityItem(FacilityStatus):
+    """A facility in a list: its FacilityStatus, ``live``, and a catalogue summary."""
+
+    live: bool = Field(description="false when no live status exists yet (state unknown)")
+    catalogue: CatalogueSummary | None = None
+
+
+class FacilityDetail(FacilityStatus):
+    """One facility: its FacilityStatus, ``live``, and its whole catalogue entry."""
+
+    live: bool = Field(description="false when no live status exists yet (state unknown)")
+    catalogue: Facility | None = None
+
+
+class FacilityPage(BaseModel):
+    """``{"items": [...], "next": <cursor or null>}``."""
+
+    items: list[FacilityItem]
+    next: str | None = Field(description="pass as `cursor` for the next page; null at the end")
+
+
+def summary_of(facility: Facility) -> dict[str, Any]:
+    return {
+        "address": facility.address.model_dump(mode="json"),
+        "location": facility.location.model_dump(mode="json"),
+        "capacity": facility.capacity,
+        "accessibility": list(facility.accessibility),
+        "url": facility.url,
+    }
+
+
+def placeholder_status(facility: Facility, now: datetime) -> bytes:
+    """The status of a facility the streams have not reported on yet (state unknown)."""
+    today = now.astimezone(PARIS).date()
+    today_hours = [
+        {"opens": opens, "closes": closes}
+        for opens, closes in (p.as_hhmm() for p in periods_on(facility.hours, today))
+    ]
+    midnight = datetime(today.year, today.month, today.day, tzinfo=PARIS)
+    status = FacilityStatus.model_validate(
+        {
+            "facility_id": facility.id,
+            "name": facility.name,
+            "type": facility.type,
+            "arrondissement": facility.arrondissement,
+            "seq": 0,
+            "updated_at": midnight,
+            "open_state": OpenState.UNKNOWN,
+            "today_hours": today_hours,
+            "stale": True,
+        }
+    )
+    return status.to_json()
+
+
+def render_item(
+    raw: bytes | None, facility: Facility | None, *, full: bool, now: datetime
+) -> bytes:
+    """The JSON of one item: live (or placeholder) status + ``live`` + ``catalogue``."""
+    if raw is None:
+        assert facility is not None
+        raw, live = placeholder_status(facility, now), b"false"
+    else:
+        live = b"true"
+    if facility is None:
+        extra = b"null"
+    elif full:
+        extra = orjson.dumps(facility.model_dump(mode="json", by_alias=True))
+    else:
+        extra = orjson.dumps(summary_of(facility))
+    body = raw.rstrip()
+    if body[-1:] != b"}":
+        raise ValueError("a stored status is not a JSON object")
+    sep = b"," if body[:-1].rstrip()[-1:] != b"{" else b""
+    return body[:-1] + sep + b'"live":' + live + b',"catalogue":' + extra + b"}"
+
+
+def routing_fields(item: bytes) -> dict[str, Any]:
+    """The fields list filters look at (type, arrondissement, open_state)."""
+    doc = orjson.loads(item)
+    return {k: doc.get(k) for k in ("type", "arrondissement", "open_state", "closures")}

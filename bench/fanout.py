@@ -1,0 +1,526 @@
+"""Fan-out of ``/v1/live`` at city scale, against the ``websockets`` library alone, in one run.
+
+    .venv/bin/python -m bench.fanout [--clients 10000] [--burst 20]
+
+Three processes: the server under test, a load generator (raw asyncio sockets: it does the
+WebSocket handshake, sends a masked subscribe frame, answers pings and counts frames by their
+headers, so it stays cheap), and this orchestrator, which writes statuses to Redis exactly as the
+stream sinks do (``PUT_STATUS_LUA``). The same load generator then connects the same number of
+clients to a plain ``websockets`` asyncio server that subscribes to the same Redis channel and calls
+``websockets.broadcast()`` for each message (compression off on both sides).
+
+Figures, for each server:
+* memory per idle connection: RSS after N clients connected (and, for the hub, subscribed) minus
+  RSS before, divided by N;
+* one update fanned out to N clients: N / time from the Redis write to the last client's frame;
+* a burst of B updates (distinct facilities) to N clients: B×N / time to the last frame.
+``value`` is the hub's burst frames/s, ``baseline`` broadcast()'s on the same clients.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, cast
+
+ROOT = Path(__file__).resolve().parents[1]
+HANDSHAKE = (
+    "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+    "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+    "Sec-WebSocket-Version: 13\r\n\r\n"
+)
+PONG = b"\x8a\x80\x00\x00\x00\x00"
+
+
+def raise_nofile() -> int:
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return hard
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
+
+
+def cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+# ── load generator ────────────────────────────────────────────────────────────────────────────
+
+
+class LoadGen:
+    def __init__(self) -> None:
+        self.clients: list[RawClient] = []
+        self.count = 0
+        self.target = 0
+        self.first = 0.0
+        self.last = 0.0
+        self.done: asyncio.Event = asyncio.Event()
+
+
+class RawClient(asyncio.Protocol):
+    def __init__(self, gen: LoadGen) -> None:
+        self.gen = gen
+        self.buf = bytearray()
+        self.open = False
+        self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.got_first: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)
+
+    def data_received(self, data: bytes) -> None:
+        buf = self.buf
+        buf += data
+        if not self.open:
+            end = buf.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            if not buf.startswith(b"HTTP/1.1 101"):
+                self.ready.set_exception(RuntimeError(bytes(buf[:80]).decode()))
+                return
+            del buf[: end + 4]
+            self.open = True
+            self.ready.set_result(None)
+        gen = self.gen
+        pos, size = 0, len(buf)
+        while size - pos >= 2:
+            opcode = buf[pos] & 0x0F
+            length = buf[pos + 1] & 0x7F
+            head = 2
+            if length == 126:
+                if size - pos < 4:
+                    break
+                length, head = int.from_bytes(buf[pos + 2 : pos + 4], "big"), 4
+            elif length == 127:
+                if size - pos < 10:
+                    break
+                length, head = int.from_bytes(buf[pos + 2 : pos + 10], "big"), 10
+            if size - pos < head + length:
+                break
+            if opcode == 1:
+                if buf[pos + head + 7 : pos + head + 13] == b"update":
+                    now = time.monotonic()
+                    if gen.count == 0:
+                        gen.first = now
+                    gen.count += 1
+                    if gen.count == gen.target:
+                        gen.last = now
+                        gen.done.set()
+                if not self.got_first.done():
+                    self.got_first.set_result(None)
+            elif opcode == 9 and self.transport is not None:
+                self.transport.write(PONG)
+            pos += head + length
+        del buf[:pos]
+
+
+async def _connect_all(gen: LoadGen, port: int, path: str, n: int, subscribe: bytes | None) -> None:
+    loop = asyncio.get_running_loop()
+    request = HANDSHAKE.format(path=path, port=port).encode()
+    gate = asyncio.Semaphore(200)
+
+    async def one() -> None:
+        async with gate:
+            for attempt in range(5):
+                try:
+                    _, client = await loop.create_connection(
+                        lambda: RawClient(gen), "127.0.0.1", port
+                    )
+                    break
+                except OSError:
+                    await asyncio.sleep(0.2 * (attempt + 1))
+            else:
+                raise RuntimeError("could not connect")
+            assert client.transport is not None
+            client.transport.write(request)
+            await asyncio.wait_for(client.ready, 30)
+            if subscribe is not None:
+                client.transport.write(subscribe)
+                await asyncio.wait_for(client.got_first, 30)
+            gen.clients.append(client)
+
+    await asyncio.gather(*(one() for _ in range(n)))
+
+
+async def loadgen_main() -> None:
+    raise_nofile()
+    gen = LoadGen()
+    loop = asyncio.get_running_loop()
+
+    def reply(obj: dict[str, Any]) -> None:
+        sys.stdout.write(json.dumps(obj) + "\n")
+        sys.stdout.flush()
+
+    while True:
+        line = await loop.run_in_executor(None, sys.stdin.readline)
+        if not line:
+            return
+        cmd = json.loads(line)
+        if cmd["cmd"] == "connect":
+            started = time.monotonic()
+            sub = bytes.fromhex(cmd["subscribe"]) if cmd.get("subscribe") else None
+            await _connect_all(gen, cmd["port"], cmd["path"], cmd["n"], sub)
+            reply({"connected": len(gen.clients), "secs": time.monotonic() - started})
+        elif cmd["cmd"] == "expect":
+            gen.count, gen.target, gen.first, gen.last = 0, cmd["frames"], 0.0, 0.0
+            gen.done = asyncio.Event()
+            reply({"armed": True})
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(gen.done.wait(), cmd["timeout"])
+            reply({"count": gen.count, "first": gen.first, "last": gen.last})
+        elif cmd["cmd"] == "close":
+            for client in gen.clients:
+                if client.transport is not None:
+                    client.transport.abort()
+            gen.clients.clear()
+            await asyncio.sleep(0.5)
+            reply({"closed": True})
+        elif cmd["cmd"] == "cpu":
+            usage = resource.getrusage(resource.RUSAGE_SELF)
+            reply({"cpu_s": usage.ru_utime + usage.ru_stime})
+        elif cmd["cmd"] == "exit":
+            return
+
+
+# ── baseline server: websockets alone + broadcast() ─────────────────────────────────────────
+
+
+async def baseline_main(port: int, redis_url: str, channel: str) -> None:
+    import redis.asyncio as aioredis
+    from websockets.asyncio.server import ServerConnection, broadcast, serve
+
+    from schemas.ws import update_frame
+
+    raise_nofile()
+    connections: set[ServerConnection] = set()
+
+    async def handler(ws: ServerConnection) -> None:
+        connections.add(ws)
+        try:
+            await ws.wait_closed()
+        finally:
+            connections.discard(ws)
+
+    redis = aioredis.from_url(redis_url)
+    pubsub = redis.pubsub(ignore_subscribe_messages=True)
+    await pubsub.subscribe(channel)
+    async with serve(handler, "127.0.0.1", port, compression=None, backlog=2048):
+        print("ready", flush=True)
+        while True:
+            message = await pubsub.get_message(timeout=1.0)
+            if message is not None and message["type"] == "message":
+                broadcast(connections, update_frame(message["data"]), text=True)
+
+
+# ── orchestrator ──────────────────────────────────────────────────────────────────────────────
+
+
+class Channel:
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        self.proc = proc
+
+    def ask(self, **cmd: Any) -> dict[str, Any]:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(json.dumps(cmd) + "\n")
+        self.proc.stdin.flush()
+        return self.read()
+
+    def read(self) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError("load generator died")
+        value: dict[str, Any] = json.loads(line)
+        return value
+
+
+def _status(facility_id: str, seq: int) -> bytes:
+    from schemas.status import FacilityStatus
+
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    return FacilityStatus.model_validate(
+        {
+            "facility_id": facility_id,
+            "name": f"Piscine banc d'essai {facility_id[-3:]}",
+            "type": "pool",
+            "arrondissement": 5,
+            "seq": seq,
+            "updated_at": now,
+            "open_state": "open",
+            "today_hours": [{"opens": "07:00", "closes": "20:30"}],
+            "next_change_at": now,
+            "occupancy": {
+                "count": 87,
+                "capacity": 250,
+                "ratio": 0.348,
+                "level": "moderate",
+                "trend": "rising",
+                "measured_at": now,
+                "source": "passages",
+            },
+            "last_data_at": now,
+        }
+    ).to_json()
+
+
+async def _publish(redis: Any, settings: Any, raws: list[bytes]) -> float:
+    from paris_live.live import PUT_STATUS_LUA, changes_channel, facility_key, index_key
+
+    started = time.monotonic()
+    async with redis.pipeline(transaction=False) as pipe:
+        for raw in raws:
+            doc = json.loads(raw)
+            pipe.eval(
+                PUT_STATUS_LUA,
+                3,
+                facility_key(settings, doc["facility_id"]),
+                index_key(settings),
+                changes_channel(settings),
+                doc["facility_id"],
+                doc["seq"],
+                raw,
+                doc["updated_at"],
+            )
+        await pipe.execute()
+    return started
+
+
+class Seq:
+    value = 1_000_000
+
+    @classmethod
+    def next(cls) -> int:
+        cls.value += 1
+        return cls.value
+
+
+async def _measure(
+    gen: Channel, redis: Any, settings: Any, n: int, burst: int, ids: list[str]
+) -> dict[str, float]:
+    singles = []
+    for _ in range(3):
+        gen.ask(cmd="expect", frames=n, timeout=60)
+        started = await _publish(redis, settings, [_status(ids[0], Seq.next())])
+        done = await asyncio.to_thread(gen.read)
+        if done["count"] < n:
+            raise RuntimeError(f"single update reached {done['count']} of {n} clients")
+        singles.append(n / (done["last"] - started))
+        await asyncio.sleep(0.3)
+    gen.ask(cmd="expect", frames=n * burst, timeout=120)
+    started = await _publish(redis, settings, [_status(f, Seq.next()) for f in ids[:burst]])
+    done = await asyncio.to_thread(gen.read)
+    elapsed = (done["last"] or time.monotonic()) - started
+    return {
+        "single_fps": statistics.median(singles),
+        "burst_fps": done["count"] / elapsed,
+        "burst_complete": float(done["count"] == n * burst),
+    }
+
+
+async def orchestrate(n: int, burst: int) -> None:
+    import httpx
+    import orjson
+    import redis.asyncio as aioredis
+    from websockets.frames import Frame, Opcode
+
+    from bench.common import write_result
+    from paris_live.live import changes_channel
+    from paris_live.settings import Settings
+
+    limit = raise_nofile()
+    if n + 200 > limit:
+        raise SystemExit(f"RLIMIT_NOFILE hard limit {limit} is too low for {n} clients")
+    tag = uuid.uuid4().hex[:8]
+    settings = Settings(env="test", redis_prefix=f"bench{tag}:", log_level="warning")
+    redis = aioredis.from_url(settings.redis)
+    ids = [f"bench-pool-{i:03d}" for i in range(max(burst, 1))]
+    env = dict(
+        os.environ,
+        PARIS_LIVE_ENV="test",
+        PARIS_LIVE_REDIS_PREFIX=settings.redis_prefix,
+        PARIS_LIVE_LOG_LEVEL="warning",
+        PYTHONPATH=str(ROOT),
+    )
+    gen = Channel(
+        subprocess.Popen(  # noqa: ASYNC220 - fork+exec, returns at once
+            [sys.executable, "-m", "bench.fanout", "--role", "loadgen"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+            env=env,
+        )
+    )
+    subscribe = Frame(
+        Opcode.TEXT, orjson.dumps({"op": "subscribe", "filter": {"type": "pool"}})
+    ).serialize(mask=True)
+    results: dict[str, dict[str, float]] = {}
+    try:
+        # ── the hub (uvicorn + api.live_ws) ──
+        port = _free_port()
+        server = subprocess.Popen(  # noqa: ASYNC220 - fork+exec, returns at once
+            [sys.executable, "-m", "api.cli", "serve", "--port", str(port)], cwd=ROOT, env=env
+        )
+        try:
+            await _wait_http(httpx, f"http://127.0.0.1:{port}/v1/readyz")
+            await asyncio.sleep(1.0)
+            before = rss_kib(server.pid)
+            connected = gen.ask(
+                cmd="connect", port=port, path="/v1/live", n=n, subscribe=subscribe.hex()
+            )
+            await asyncio.sleep(2.0)
+            after = rss_kib(server.pid)
+            cpu0 = cpu_s(server.pid)
+            figures = await _measure(gen, redis, settings, n, burst, ids)
+            figures["server_cpu_s"] = cpu_s(server.pid) - cpu0
+            figures["kib_per_conn"] = (after - before) / n
+            figures["connect_s"] = connected["secs"]
+            results["hub"] = figures
+            gen.ask(cmd="close")
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        # ── websockets alone + broadcast() ──
+        port = _free_port()
+        baseline = subprocess.Popen(  # noqa: ASYNC220 - fork+exec, returns at once
+            [
+                sys.executable,
+                "-m",
+                "bench.fanout",
+                "--role",
+                "baseline",
+                "--port",
+                str(port),
+                "--redis",
+                settings.redis,
+                "--channel",
+                changes_channel(settings),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert baseline.stdout is not None
+            assert baseline.stdout.readline().strip() == "ready"
+            await asyncio.sleep(1.0)
+            before = rss_kib(baseline.pid)
+            connected = gen.ask(cmd="connect", port=port, path="/", n=n, subscribe=None)
+            await asyncio.sleep(2.0)
+            after = rss_kib(baseline.pid)
+            cpu0 = cpu_s(baseline.pid)
+            figures = await _measure(gen, redis, settings, n, burst, ids)
+            figures["server_cpu_s"] = cpu_s(baseline.pid) - cpu0
+            figures["kib_per_conn"] = (after - before) / n
+            figures["connect_s"] = connected["secs"]
+            results["websockets"] = figures
+            gen.ask(cmd="close")
+        finally:
+            baseline.terminate()
+            baseline.wait(timeout=30)
+        loadgen_cpu = gen.ask(cmd="cpu")["cpu_s"]
+    finally:
+        if gen.proc.stdin is not None:
+            gen.proc.stdin.close()
+        gen.proc.wait(timeout=30)
+        keys = [k async for k in redis.scan_iter(match=f"{settings.redis_prefix}*")]
+        if keys:
+            await redis.delete(*keys)
+        await redis.aclose()
+
+    hub, ws = results["hub"], results["websockets"]
+    print(f"clients: {n}, burst: {burst} updates")
+    for name, f in results.items():
+        print(
+            f"  {name:10s} {f['kib_per_conn']:6.1f} KiB/idle conn | one update → all: "
+            f"{f['single_fps']:>10,.0f} frames/s | burst: {f['burst_fps']:>10,.0f} frames/s | "
+            f"server CPU {f['server_cpu_s']:.2f} s | connect {f['connect_s']:.1f} s"
+        )
+    print(
+        f"  ratios hub/websockets: burst {hub['burst_fps'] / ws['burst_fps']:.2f}, "
+        f"single {hub['single_fps'] / ws['single_fps']:.2f}, memory "
+        f"{hub['kib_per_conn'] / ws['kib_per_conn']:.2f}; load generator CPU {loadgen_cpu:.1f} s"
+    )
+    write_result(
+        "fanout",
+        hub["burst_fps"],
+        "frames/s",
+        "websockets.broadcast()",
+        ws["burst_fps"],
+        "≥ 100,000 frames/s and ≥ 1× broadcast(); ≤ 20 KiB per idle connection",
+        clients=n,
+        burst_updates=burst,
+        kib_per_idle_connection=round(hub["kib_per_conn"], 2),
+        websockets_kib_per_idle_connection=round(ws["kib_per_conn"], 2),
+        single_update_fps=round(hub["single_fps"], 1),
+        websockets_single_update_fps=round(ws["single_fps"], 1),
+        server_cpu_s=round(hub["server_cpu_s"], 2),
+        websockets_server_cpu_s=round(ws["server_cpu_s"], 2),
+        loadgen_cpu_s=round(loadgen_cpu, 2),
+    )
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def _wait_http(httpx: Any, url: str, within: float = 30.0) -> None:
+    deadline = time.monotonic() + within
+    async with httpx.AsyncClient(timeout=2.0) as client:
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.HTTPError):
+                if (await client.get(url)).status_code == 200:
+                    return
+            await asyncio.sleep(0.1)
+    raise RuntimeError(f"{url} never became ready")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--clients", type=int, default=10_000)
+    parser.add_argument("--burst", type=int, default=20)
+    parser.add_argument(
+        "--role", choices=["orchestrator", "loadgen", "baseline"], default="orchestrator"
+    )
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--redis", default="")
+    parser.add_argument("--channel", default="")
+    args = parser.parse_args()
+    import uvloop
+
+    if args.role == "loadgen":
+        uvloop.run(loadgen_main())
+    elif args.role == "baseline":
+        uvloop.run(baseline_main(args.port, args.redis, args.channel))
+    else:
+        uvloop.run(orchestrate(args.clients, args.burst))
+
+
+if __name__ == "__main__":
+    main()

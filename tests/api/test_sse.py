@@ -1,0 +1,89 @@
+"""Server-Sent Events /v1/live/sse: snapshot, updates with ids, Last-Event-ID resume."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+import redis.asyncio as aioredis
+
+from paris_live.settings import Settings
+from tests.api.conftest import facilities_of, make_status, put_status
+
+pytestmark = pytest.mark.integration
+
+
+async def events(response: httpx.Response) -> AsyncIterator[dict[str, Any]]:
+    event: dict[str, Any] = {}
+    async for line in response.aiter_lines():
+        if not line:
+            if "event" in event:
+                yield event
+            event = {}
+            continue
+        field, _, value = line.partition(": ")
+        if field == "data":
+            event["data"] = orjson.loads(value)
+        elif field in ("id", "event"):
+            event[field] = value
+
+
+async def next_event(
+    stream: AsyncIterator[dict[str, Any]], skip: str = "heartbeat"
+) -> dict[str, Any]:
+    while True:
+        event = await asyncio.wait_for(anext(stream), 5)
+        if event["event"] != skip:
+            return event
+
+
+async def test_sse_snapshot_update_and_resume(
+    http: httpx.AsyncClient, redis_client: aioredis.Redis, settings: Settings
+) -> None:
+    """SSE sends a snapshot, then updates with id facility:seq; Last-Event-ID resumes without
+    resending what the client has."""
+    a, b = facilities_of("library", 2)
+    await put_status(redis_client, settings, make_status(a, 1))
+    await put_status(redis_client, settings, make_status(b, 1))
+    await asyncio.sleep(0.2)
+    params = {"facilities": f"{a.id},{b.id}"}
+    async with http.stream("GET", "/v1/live/sse", params=params) as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        stream = events(response)
+        snapshot = await next_event(stream)
+        assert snapshot["event"] == "snapshot" and len(snapshot["data"]["facilities"]) == 2
+        await put_status(redis_client, settings, make_status(a, 2))
+        update = await next_event(stream)
+        assert update["event"] == "update" and update["id"] == f"{a.id}:2"
+        assert update["data"]["facility"]["seq"] == 2
+    await put_status(redis_client, settings, make_status(b, 2))
+    await asyncio.sleep(0.2)
+    async with http.stream(
+        "GET",
+        "/v1/live/sse",
+        params={**params, "since": f"{b.id}:1"},
+        headers={"Last-Event-ID": f"{a.id}:2"},
+    ) as response:
+        snapshot = await next_event(events(response))
+        assert [(f["facility_id"], f["seq"]) for f in snapshot["data"]["facilities"]] == [(b.id, 2)]
+
+
+async def test_sse_refuses_bad_subscriptions(http: httpx.AsyncClient) -> None:
+    """Unknown facility → 404; both ids and a filter, or neither → 422; all in the error shape."""
+    assert (await http.get("/v1/live/sse", params={"facilities": "xyz"})).status_code == 404
+    both = await http.get("/v1/live/sse", params={"facilities": "xyz", "type": "pool"})
+    neither = await http.get("/v1/live/sse")
+    for response in (both, neither):
+        assert (
+            response.status_code == 422 and response.json()["error"]["code"] == "invalid_parameter"
+        )
+
+
+async def test_plain_get_on_websocket_path_says_upgrade(http: httpx.AsyncClient) -> None:
+    """A plain GET /v1/live answers 426 with the error shape."""
+    response = await http.get("/v1/live")
+    assert response.status_code == 426 and response.json()["error"]["code"] == "upgrade_required"
