@@ -27,7 +27,7 @@ from api.feed import RedisFeed
 from api.hub import Hub
 from api.live_ws import LiveEndpoint
 from api.metrics import HttpMetrics, HubCollector, MetricsMiddleware
-from api.routes import closures, facilities, health, history, live
+from api.routes import agents, closures, facilities, health, history, live, pages
 from paris_live.settings import Settings, get_settings
 from schemas.catalogue import Catalogue, load_catalogue
 
@@ -114,14 +114,30 @@ def create_app(
         ],
     )
     install_error_handlers(app)
-    for module in (facilities, history, closures, live, health):
+    for module in (
+        facilities,
+        history,
+        closures,
+        agents,
+        live,
+        health,
+        pages,
+    ):
         app.include_router(module.router)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=list(settings.allowed_origins),
-        allow_methods=["GET", "HEAD", "OPTIONS"],
-        allow_headers=["Accept", "If-None-Match", "Last-Event-ID", "Content-Type"],
-        expose_headers=["ETag", "Cache-Control"],
+        allow_methods=["GET", "HEAD", "OPTIONS", "POST", "PATCH"],
+        allow_headers=[
+            "Accept",
+            "If-None-Match",
+            "Last-Event-ID",
+            "Content-Type",
+            "Authorization",
+            "Idempotency-Key",
+            "X-Request-ID",
+        ],
+        expose_headers=["ETag", "Cache-Control", "Retry-After", "X-Request-ID"],
         max_age=600,
     )
     app.add_middleware(MetricsMiddleware, metrics=http_metrics)

@@ -83,10 +83,21 @@ class ApiError(Exception):
 
     status = 500
     code = "internal_error"
+    headers: dict[str, str] | None = None
+    """Sent with the error: ``Retry-After`` on 429, ``WWW-Authenticate`` on 401."""
 
-    def __init__(self, message: str, *, code: str | None = None, status: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        headers: dict[str, str] | None = None,
+    ):
         super().__init__(message)
         self.message = message
+        if headers is not None:
+            self.headers = headers
         if code is not None:
             self.code = code
         if status is not None:
@@ -143,7 +154,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
-        return error_response(exc.status, exc.code, exc.message)
+        response = error_response(exc.status, exc.code, exc.message)
+        if exc.headers:
+            response.headers.update(exc.headers)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:

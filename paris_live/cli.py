@@ -241,6 +241,7 @@ def _mount_subcommands() -> None:
         ("streams.cli", "streams_app", None),
         ("api.cli", "api_app", "api"),
         ("producers.cli", "producers_app", None),
+        ("api.agents_cli", "agents_app", None),
     ):
         try:
             sub = getattr(import_module(module), attr)

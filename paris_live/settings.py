@@ -48,6 +48,12 @@ class Settings(BaseSettings):
     jwt_audience: str = "paris-live"
     oidc_jwks_url: str | None = None
     allowed_origins: tuple[str, ...] = ("*",)
+    # Rate limits ("N/second|minute|hour"), per bearer token and per client address.
+    rate_agent_write_per_token: str = "30/minute"
+    rate_agent_write_per_address: str = "300/minute"
+    rate_agent_read_per_token: str = "120/minute"
+    rate_agent_read_per_address: str = "600/minute"
+    oidc_algorithms: tuple[str, ...] = ("RS256", "ES256")
     # Live hub (WebSocket /v1/live, SSE): the production policy by default.
     hub_max_facilities: int = Field(default=2000, ge=1, description="facilities per subscription")
     hub_max_filters: int = Field(default=20, ge=1, description="filter subscriptions per client")
@@ -64,6 +70,26 @@ class Settings(BaseSettings):
         allowed = set("abcdefghijklmnopqrstuvwxyz0123456789_-:.")
         if any(c not in allowed for c in value):
             raise ValueError("only lowercase letters, digits and _ - : . are allowed")
+        return value
+
+    @field_validator("oidc_algorithms")
+    @classmethod
+    def _asymmetric_only(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        allowed = {
+            "RS256",
+            "RS384",
+            "RS512",
+            "PS256",
+            "PS384",
+            "PS512",
+            "ES256",
+            "ES384",
+            "ES512",
+            "EdDSA",
+        }
+        refused = [alg for alg in value if alg not in allowed]
+        if refused or not value:
+            raise ValueError(f"only asymmetric signature algorithms are allowed, not {refused}")
         return value
 
     @model_validator(mode="after")

@@ -1,0 +1,501 @@
+// <paris-facility-card facility="piscine-pontoise" lang="en"> — the live public card of a facility.
+//
+// One script tag embeds it in any page:
+//   <script type="module" src="https://<api>/embed/card.js"></script>
+//   <paris-facility-card facility="piscine-pontoise"></paris-facility-card>
+// The card reads its facility from REST (/v1/facilities/{id}: status + catalogue), then follows it
+// on the WebSocket /v1/live (one socket per page, shared by every card). Styles live in a shadow
+// root; whatever the element contains (the server-rendered fallback) is shown until it upgrades.
+// This module also exports the live client and the formatters the Paris Live pages reuse.
+
+const PARIS = "Europe/Paris";
+
+// ── Words ─────────────────────────────────────────────────────────────────────────────────────
+export const TEXT = {
+  fr: {
+    states: {
+      open: "Ouvert", closing_soon: "Ferme bientôt", closed: "Fermé",
+      exceptionally_closed: "Fermé exceptionnellement", partially_closed: "Partiellement fermé",
+      unknown: "État inconnu",
+    },
+    levels: { low: "Peu de monde", moderate: "Affluence modérée", high: "Forte affluence", full: "Complet" },
+    trends: { rising: "en hausse", steady: "stable", falling: "en baisse" },
+    reasons: {
+      staff_shortage: "Manque de personnel", technical_failure: "Panne technique",
+      water_quality: "Qualité de l'eau", weather: "Météo", security: "Sécurité", works: "Travaux",
+      strike: "Grève", event: "Événement", other: "Autre motif",
+    },
+    types: {
+      pool: "Piscine", town_hall: "Mairie d'arrondissement", library: "Bibliothèque",
+      conservatory: "Conservatoire", sports_centre: "Centre sportif",
+      leisure_centre: "Centre Paris Anim'", social_services: "Services sociaux",
+      legal_advice: "Point d'accès au droit",
+    },
+    features: {
+      wheelchair_accessible: "Accessible en fauteuil roulant", step_free_entrance: "Entrée de plain-pied",
+      accessible_toilets: "Toilettes adaptées", accessible_parking: "Stationnement adapté",
+      elevator: "Ascenseur", hearing_loop: "Boucle magnétique", sign_language: "Accueil en langue des signes",
+      braille: "Signalétique en braille", large_print: "Documents en gros caractères",
+      accessible_changing_room: "Vestiaire adapté", pool_lift: "Mise à l'eau adaptée", easy_read: "Facile à lire et à comprendre",
+    },
+    arr: (n) => (n === 1 ? "1er arrondissement" : `${n}e arrondissement`),
+    today: "Aujourd'hui", closedToday: "Fermé aujourd'hui", opensAt: (t) => `Ouvre à ${t}`,
+    closesAt: (t) => `Ferme à ${t}`, reopensAt: (t) => `Réouverture prévue ${t}`,
+    reopenUnknown: "Date de réouverture inconnue", overdue: "L'heure de réouverture prévue est dépassée",
+    crowd: "Affluence", people: (n, c) => (c ? `${n} personnes / ${c}` : `${n} personnes`),
+    estimate: "estimation", measured: "comptage", queue: "Attente", wait: (m) => `${m} min d'attente`,
+    inLine: (n) => `${n} ${n > 1 ? "personnes" : "personne"} dans la file`,
+    appointment: "Prochain rendez-vous", noSlot: "aucun créneau publié",
+    inDays: (d) => (d < 1 ? "aujourd'hui" : `dans ${Math.round(d)} j`),
+    processing: "Délais de traitement", median: (d) => `${fmtNum(d)} j en moyenne`,
+    committed: (d) => `engagement : ${fmtNum(d)} j`, closures: "Fermetures en cours",
+    whole: "Tout l'équipement", declared: (t) => `déclaré par l'équipe à ${t}`,
+    from: (t) => `à partir de ${t}`, access: "Accessibilité", contact: "Contact",
+    updated: (r) => `mis à jour ${r}`, stale: (r) => `Données anciennes : dernière information ${r}.`,
+    staleNoData: "Aucune donnée en direct pour le moment.",
+    lost: "Connexion perdue — nouvelle tentative…", loading: "Chargement…",
+    unknownFacility: "Équipement inconnu", unavailable: "Informations momentanément indisponibles",
+    ago: (m) => (m < 1 ? "à l'instant" : m < 60 ? `il y a ${m} min` : `il y a ${Math.floor(m / 60)} h ${String(m % 60).padStart(2, "0")}`),
+    on: (d) => `le ${d}`, liveCard: "Fiche en direct",
+  },
+  en: {
+    states: {
+      open: "Open", closing_soon: "Closing soon", closed: "Closed",
+      exceptionally_closed: "Exceptionally closed", partially_closed: "Partly closed", unknown: "Status unknown",
+    },
+    levels: { low: "Quiet", moderate: "Moderately busy", high: "Very busy", full: "Full" },
+    trends: { rising: "rising", steady: "steady", falling: "falling" },
+    reasons: {
+      staff_shortage: "Staff shortage", technical_failure: "Technical failure", water_quality: "Water quality",
+      weather: "Weather", security: "Security", works: "Works", strike: "Strike", event: "Event", other: "Other reason",
+    },
+    types: {
+      pool: "Swimming pool", town_hall: "District town hall", library: "Library", conservatory: "Conservatory",
+      sports_centre: "Sports centre", leisure_centre: "Leisure centre", social_services: "Social services",
+      legal_advice: "Free legal advice",
+    },
+    features: {
+      wheelchair_accessible: "Wheelchair accessible", step_free_entrance: "Step-free entrance",
+      accessible_toilets: "Accessible toilets", accessible_parking: "Accessible parking", elevator: "Lift",
+      hearing_loop: "Hearing loop", sign_language: "Sign language", braille: "Braille signage",
+      large_print: "Large print", accessible_changing_room: "Accessible changing room", pool_lift: "Pool hoist",
+      easy_read: "Easy read",
+    },
+    arr: (n) => `${n}${n === 1 ? "st" : n === 2 ? "nd" : n === 3 ? "rd" : "th"} arrondissement`,
+    today: "Today", closedToday: "Closed today", opensAt: (t) => `Opens at ${t}`,
+    closesAt: (t) => `Closes at ${t}`, reopensAt: (t) => `Expected to reopen ${t}`,
+    reopenUnknown: "Reopening time unknown", overdue: "The expected reopening time has passed",
+    crowd: "Crowding", people: (n, c) => (c ? `${n} people / ${c}` : `${n} people`),
+    estimate: "estimate", measured: "head count", queue: "Waiting time", wait: (m) => `${m} min wait`,
+    inLine: (n) => `${n} ${n > 1 ? "people" : "person"} in line`,
+    appointment: "Next appointment", noSlot: "no slot published",
+    inDays: (d) => (d < 1 ? "today" : `in ${Math.round(d)} d`),
+    processing: "Processing times", median: (d) => `${fmtNum(d)} d on average`,
+    committed: (d) => `commitment: ${fmtNum(d)} d`, closures: "Current closures",
+    whole: "Whole facility", declared: (t) => `reported by the staff at ${t}`,
+    from: (t) => `from ${t}`, access: "Accessibility", contact: "Contact",
+    updated: (r) => `updated ${r}`, stale: (r) => `Old data: last information ${r}.`,
+    staleNoData: "No live data yet.",
+    lost: "Connection lost — retrying…", loading: "Loading…",
+    unknownFacility: "Unknown facility", unavailable: "Information temporarily unavailable",
+    ago: (m) => (m < 1 ? "just now" : m < 60 ? `${m} min ago` : `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, "0")} ago`),
+    on: (d) => `on ${d}`, liveCard: "Live card",
+  },
+};
+
+export const STATE_STYLE = {
+  open: { icon: "check", tone: "ok" },
+  closing_soon: { icon: "clock", tone: "warn" },
+  partially_closed: { icon: "half", tone: "warn" },
+  exceptionally_closed: { icon: "stop", tone: "alert" },
+  closed: { icon: "moon", tone: "off" },
+  unknown: { icon: "question", tone: "off" },
+};
+
+// 24×24 icon paths (stroke), drawn with currentColor: the word always goes with them.
+const ICONS = {
+  check: "M5 12.5l4.5 4.5L19 7.5",
+  clock: "M12 3a9 9 0 1 0 0 18a9 9 0 1 0 0-18zM12 7v5l3.5 2",
+  half: "M12 3a9 9 0 1 0 0 18a9 9 0 1 0 0-18zM12 3v18",
+  stop: "M12 3l9 16H3zM12 10v4M12 17v.5",
+  moon: "M20 14.5A8.5 8.5 0 0 1 9.5 4a8.5 8.5 0 1 0 10.5 10.5z",
+  question: "M12 3a9 9 0 1 0 0 18a9 9 0 1 0 0-18zM9.5 9.5a2.5 2.5 0 1 1 3.5 2.3c-.7.4-1 .9-1 1.7M12 16.5v.5",
+  up: "M6 15l6-6l6 6", down: "M6 9l6 6l6-6", flat: "M5 12h14",
+  access: "M12 4.5v.5M8 8h8M12 8v6M9 20l3-6l3 6",
+  phone: "M5 4h4l2 5l-2.5 1.5a11 11 0 0 0 5 5L15 13l5 2v4a2 2 0 0 1-2 2A16 16 0 0 1 3 6a2 2 0 0 1 2-2z",
+  stale: "M12 3a9 9 0 1 0 0 18a9 9 0 1 0 0-18zM12 7v5M12 15.5v.5",
+};
+
+export function icon(name, size = 20) {
+  return `<svg class="i" width="${size}" height="${size}" viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="${ICONS[name] || ""}" fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round" stroke-linejoin="round"/></svg>`;
+}
+
+// ── Formatting (Paris time) ───────────────────────────────────────────────────────────────────
+const fmtCache = new Map();
+function dtf(lang, options) {
+  const key = lang + JSON.stringify(options);
+  if (!fmtCache.has(key)) fmtCache.set(key, new Intl.DateTimeFormat(lang === "en" ? "en-GB" : "fr-FR", { timeZone: PARIS, ...options }));
+  return fmtCache.get(key);
+}
+export const fmtNum = (n) => (Math.round(n * 10) / 10).toString();
+export const escapeHtml = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+export const fmtTime = (iso, lang) => dtf(lang, { hour: "2-digit", minute: "2-digit" }).format(new Date(iso));
+export const fmtDay = (iso, lang) => dtf(lang, { weekday: "long", day: "numeric", month: "long" }).format(new Date(iso));
+export const parisDay = (date) => dtf("en", { year: "numeric", month: "2-digit", day: "2-digit" }).format(date);
+
+/** "14:00" today, "demain 14:00", "le lundi 16 juin à 14:00". */
+export function fmtWhen(iso, lang, now = new Date()) {
+  const at = new Date(iso);
+  const time = fmtTime(iso, lang);
+  if (parisDay(at) === parisDay(now)) return lang === "en" ? `at ${time}` : `à ${time}`;
+  const tomorrow = new Date(now.getTime() + 864e5);
+  if (parisDay(at) === parisDay(tomorrow)) return lang === "en" ? `tomorrow at ${time}` : `demain à ${time}`;
+  return lang === "en" ? `on ${fmtDay(iso, lang)} at ${time}` : `le ${fmtDay(iso, lang)} à ${time}`;
+}
+
+export function ago(iso, lang, now = Date.now()) {
+  if (!iso) return "";
+  return TEXT[lang].ago(Math.max(0, Math.floor((now - new Date(iso).getTime()) / 60000)));
+}
+
+export function localized(text, lang) {
+  if (!text) return "";
+  return (lang === "en" && text.en) || text.fr || text.en || "";
+}
+
+export function nameOfService(catalogue, id, lang) {
+  const found = (catalogue?.services || []).find((s) => s.service_id === id)
+    || (catalogue?.procedures || []).find((p) => p.procedure_id === id);
+  return found ? localized(found.name, lang) : id;
+}
+
+export function scopeLabel(scope, catalogue, lang) {
+  if (!scope || scope.kind === "facility") return TEXT[lang].whole;
+  if (scope.kind === "area") return scope.name;
+  return nameOfService(catalogue, scope.service_id, lang);
+}
+
+export function langOf(el) {
+  const lang = (el.closest("[lang]")?.getAttribute("lang") || "fr").slice(0, 2).toLowerCase();
+  return lang === "en" ? "en" : "fr";
+}
+
+// ── Live client: one WebSocket per API, shared by every card of the page ─────────────────────
+/**
+ * Follows facilities on /v1/live: snapshot, updates, heartbeats; keeps the highest seq per
+ * facility and ignores anything older; reconnects with jittered exponential backoff and resumes
+ * with `since`. Events: "status" (detail: a FacilityStatus), "state" (detail: {state, since}).
+ */
+export class LiveClient extends EventTarget {
+  static #clients = new Map();
+
+  static for(base) {
+    const key = new URL(base, location.href).href;
+    if (!LiveClient.#clients.has(key)) LiveClient.#clients.set(key, new LiveClient(key));
+    return LiveClient.#clients.get(key);
+  }
+
+  constructor(base, { silenceMs = 40000, maxBackoffMs = 15000 } = {}) {
+    super();
+    this.url = base.replace(/^http/, "ws").replace(/\/?$/, "/") + "v1/live";
+    this.silenceMs = silenceMs;
+    this.maxBackoffMs = maxBackoffMs;
+    this.statuses = new Map();
+    this.wanted = new Set();
+    this.pending = new Set();
+    this.state = "idle";
+    this.lostSince = null;
+    this.attempt = 0;
+    this.ws = null;
+    this.timer = null;
+    this.watchdog = null;
+  }
+
+  follow(ids) {
+    for (const id of ids) {
+      if (!this.wanted.has(id)) { this.wanted.add(id); this.pending.add(id); }
+    }
+    if (this.state === "idle") this.#connect();
+    else if (this.state === "open") queueMicrotask(() => this.#flush());
+  }
+
+  #flush() {
+    if (!this.pending.size || this.ws?.readyState !== WebSocket.OPEN) return;
+    this.#subscribe([...this.pending]);
+    this.pending.clear();
+  }
+
+  #subscribe(ids) {
+    for (let i = 0; i < ids.length; i += 1000) {
+      const chunk = ids.slice(i, i + 1000);
+      const since = {};
+      for (const id of chunk) if (this.statuses.has(id)) since[id] = this.statuses.get(id).seq;
+      this.ws.send(JSON.stringify({ op: "subscribe", facilities: chunk, since }));
+    }
+  }
+
+  #setState(state) {
+    if (state === "lost" && this.lostSince === null) this.lostSince = new Date();
+    if (state === "open") this.lostSince = null;
+    this.state = state;
+    this.dispatchEvent(new CustomEvent("state", { detail: { state, since: this.lostSince } }));
+  }
+
+  #connect() {
+    clearTimeout(this.timer);
+    if (this.state !== "lost") this.#setState("connecting");
+    let ws;
+    try { ws = new WebSocket(this.url); } catch { this.#retry(); return; }
+    this.ws = ws;
+    ws.onopen = () => {
+      this.pending.clear();
+      if (this.wanted.size) this.#subscribe([...this.wanted]);
+      this.#pet();
+    };
+    ws.onmessage = (event) => this.#receive(event.data);
+    ws.onclose = () => { if (this.ws === ws) this.#retry(); };
+    ws.onerror = () => ws.close();
+  }
+
+  #pet() {
+    clearTimeout(this.watchdog);
+    this.watchdog = setTimeout(() => this.ws?.close(), this.silenceMs);
+  }
+
+  #retry() {
+    clearTimeout(this.watchdog);
+    this.ws = null;
+    this.#setState("lost");
+    const ceiling = Math.min(this.maxBackoffMs, 500 * 2 ** this.attempt);
+    this.attempt += 1;
+    this.timer = setTimeout(() => this.#connect(), ceiling / 2 + Math.random() * (ceiling / 2));
+  }
+
+  #receive(data) {
+    this.#pet();
+    let message;
+    try { message = JSON.parse(data); } catch { return; }
+    if (message.op === "snapshot") {
+      this.attempt = 0;
+      if (this.state !== "open") this.#setState("open");
+      message.facilities.forEach((s) => this.#apply(s));
+    } else if (message.op === "update") {
+      this.#apply(message.facility);
+    }
+  }
+
+  #apply(status) {
+    const known = this.statuses.get(status.facility_id);
+    if (known && known.seq >= status.seq) return;
+    this.statuses.set(status.facility_id, status);
+    this.dispatchEvent(new CustomEvent("status", { detail: status }));
+  }
+
+  /** Offer a status read elsewhere (REST): kept only when newer than what the socket gave. */
+  offer(status) {
+    if (status && status.live !== false) this.#apply(status);
+  }
+}
+
+// ── The card ──────────────────────────────────────────────────────────────────────────────────
+const STYLES = `
+:host{display:block;max-width:34rem;font:16px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;color:#161616;--ok:#0a5c2b;--ok-bg:#e1f3e6;--warn:#7a4100;--warn-bg:#fff0d6;--alert:#a4161a;--alert-bg:#fde3e3;--off:#3d3d3d;--off-bg:#ececec;--line:#d0d0d0}
+*{box-sizing:border-box}
+article{border:1px solid var(--line);border-radius:.5rem;background:#fff;padding:1rem 1.1rem;display:grid;gap:.8rem}
+h2,h3{margin:0;line-height:1.2}h2{font-size:1.25rem}h3{font-size:.95rem;text-transform:uppercase;letter-spacing:.03em;color:#3d3d3d}
+p,ul{margin:0}ul{padding:0;list-style:none;display:grid;gap:.35rem}
+.sub{color:#4a4a4a;font-size:.9rem}
+.badge{display:inline-flex;align-items:center;gap:.4rem;padding:.25rem .65rem;border-radius:999px;font-weight:700;border:2px solid currentColor}
+.ok{color:var(--ok);background:var(--ok-bg)}.warn{color:var(--warn);background:var(--warn-bg)}.alert{color:var(--alert);background:var(--alert-bg)}.off{color:var(--off);background:var(--off-bg)}
+.i{flex:none;vertical-align:-.2em}
+.row{display:flex;flex-wrap:wrap;gap:.3rem .8rem;align-items:baseline}
+.gauge{height:.9rem;border-radius:.45rem;background:#e6e6e6;overflow:hidden;border:1px solid #8a8a8a}
+.gauge>span{display:block;height:100%;background:currentColor}
+.lvl-low{color:var(--ok)}.lvl-moderate{color:#8a5a00}.lvl-high{color:#b33a00}.lvl-full{color:var(--alert)}
+.tag{font-size:.8rem;border:1px solid #767676;border-radius:.25rem;padding:0 .3rem;color:#3d3d3d}
+.closure{border-left:.3rem solid var(--alert);padding:.35rem .6rem;background:var(--alert-bg)}
+.closure.overdue{border-left-style:dashed}
+.stale{display:flex;gap:.4rem;align-items:center;padding:.4rem .6rem;background:#fff4ce;color:#5c4500;border:1px dashed #8a6d00;border-radius:.3rem}
+.foot{font-size:.85rem;color:#4a4a4a;display:flex;justify-content:space-between;gap:.5rem;flex-wrap:wrap}
+a{color:#0b4fa3}a:focus-visible{outline:3px solid #0b4fa3;outline-offset:2px}
+.is-stale .badge,.is-stale .gauge{opacity:.7}
+@media (prefers-reduced-motion:no-preference){.gauge>span{transition:width .6s ease}}
+`;
+
+let sheet = null;
+function stylesheet() {
+  if (sheet === null && "adoptedStyleSheets" in Document.prototype) {
+    sheet = new CSSStyleSheet();
+    sheet.replaceSync(STYLES);
+  }
+  return sheet;
+}
+
+const API_BASE = new URL("../", import.meta.url).href;
+const ticking = new Set();
+setInterval(() => ticking.forEach((card) => card.render()), 30000);
+
+export function renderState(status, lang, size = 20) {
+  const t = TEXT[lang];
+  const style = STATE_STYLE[status.open_state] || STATE_STYLE.unknown;
+  return `<span class="badge ${style.tone}" data-state="${status.open_state}">${icon(style.icon, size)}${t.states[status.open_state] || t.states.unknown}</span>`;
+}
+
+/** The clock time (Paris) as "HH:MM". */
+export const parisHHMM = (date) => dtf("fr", { hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).format(date);
+
+/** Today's opening spans in words, and what comes next: "Ferme à 19:00" or "Ouvre demain à 07:00". */
+export function hoursLine(status, lang, now = new Date()) {
+  const t = TEXT[lang];
+  const hours = status.today_hours || [];
+  const spans = hours.map((h) => `${h.opens}–${h.closes}`).join(", ");
+  let next = "";
+  if (["open", "closing_soon", "partially_closed"].includes(status.open_state)) {
+    const clock = parisHHMM(now);
+    const span = hours.find((h) => h.opens <= clock && clock < h.closes);
+    if (span) next = t.closesAt(span.closes);
+  } else if (status.open_state === "closed" && status.next_change_at && new Date(status.next_change_at) > now) {
+    next = lang === "en" ? `Opens ${fmtWhen(status.next_change_at, lang, now)}` : `Ouvre ${fmtWhen(status.next_change_at, lang, now)}`;
+  }
+  return { spans: spans ? `${t.today}${lang === "en" ? ":" : " :"} ${spans}` : t.closedToday, next };
+}
+
+export function closureItem(c, catalogue, lang, now = new Date()) {
+  const t = TEXT[lang];
+  const reopening = c.expected_reopening_at ? t.reopensAt(fmtWhen(c.expected_reopening_at, lang, now)) : t.reopenUnknown;
+  const upcoming = new Date(c.starts_at) > now ? ` · ${t.from(fmtWhen(c.starts_at, lang, now))}` : "";
+  return `<li class="closure${c.overdue ? " overdue" : ""}" data-closure="${escapeHtml(c.closure_id)}">`
+    + `<strong>${escapeHtml(scopeLabel(c.scope, catalogue, lang))} — ${t.reasons[c.reason] || escapeHtml(c.reason)}</strong>`
+    + `<p>${escapeHtml(localized(c.message, lang))}</p>`
+    + `<p class="sub">${reopening}${upcoming}${c.overdue ? ` · <strong>${t.overdue}</strong>` : ""}</p>`
+    + `<p class="sub">${t.declared(fmtTime(c.declared_at, lang))}</p></li>`;
+}
+
+export function crowdBlock(occ, lang) {
+  const t = TEXT[lang];
+  const ratio = occ.ratio ?? (occ.capacity ? occ.count / occ.capacity : null);
+  const level = occ.level || "low";
+  const trend = { rising: "up", falling: "down" }[occ.trend] || "flat";
+  const words = `${occ.level ? t.levels[occ.level] + ", " : ""}${t.people(occ.count, occ.capacity)}, ${t.trends[occ.trend] || ""}`;
+  const gauge = ratio === null ? "" : `<div class="gauge lvl-${level}" role="meter" aria-label="${t.crowd}" aria-valuemin="0" aria-valuemax="${occ.capacity}" aria-valuenow="${Math.min(occ.count, occ.capacity)}" aria-valuetext="${escapeHtml(words)}"><span style="width:${Math.min(100, Math.round(ratio * 100))}%"></span></div>`;
+  return `<section aria-label="${t.crowd}"><h3>${t.crowd}</h3>${gauge}<p class="row"><strong class="lvl-${level}">${occ.level ? t.levels[occ.level] : ""}</strong><span>${t.people(occ.count, occ.capacity)}</span><span>${icon(trend, 16)} ${t.trends[occ.trend] || ""}</span><span class="tag">${occ.source === "passages" ? t.estimate : t.measured}</span></p></section>`;
+}
+
+export function statusBody(status, catalogue, lang, now = new Date()) {
+  const t = TEXT[lang];
+  const parts = [];
+  const hours = hoursLine(status, lang, now);
+  parts.push(`<p class="row"><span>${hours.spans}</span>${hours.next ? `<span><strong>${hours.next}</strong></span>` : ""}</p>`);
+  if (status.closures?.length) {
+    parts.push(`<section aria-label="${t.closures}"><h3>${t.closures}</h3><ul>${status.closures.map((c) => closureItem(c, catalogue, lang, now)).join("")}</ul></section>`);
+  }
+  if (status.occupancy) parts.push(crowdBlock(status.occupancy, lang));
+  if (status.queues?.length) {
+    parts.push(`<section aria-label="${t.queue}"><h3>${t.queue}</h3><ul>${status.queues.map((q) => `<li><strong>${escapeHtml(nameOfService(catalogue, q.service_id, lang))}</strong> : ${q.wait_minutes == null ? "" : t.wait(Math.round(q.wait_minutes)) + " · "}${t.inLine(q.length)} <span class="tag">${t.estimate}</span></li>`).join("")}</ul></section>`);
+  }
+  if (status.appointments?.length) {
+    parts.push(`<section aria-label="${t.appointment}"><h3>${t.appointment}</h3><ul>${status.appointments.map((a) => `<li><strong>${escapeHtml(nameOfService(catalogue, a.service_id, lang))}</strong> : ${a.next_available_at ? `${fmtDay(a.next_available_at, lang)} (${t.inDays(a.delay_days ?? 0)})` : t.noSlot}</li>`).join("")}</ul></section>`);
+  }
+  if (status.processing?.length) {
+    parts.push(`<section aria-label="${t.processing}"><h3>${t.processing}</h3><ul>${status.processing.map((p) => `<li><strong>${escapeHtml(nameOfService(catalogue, p.procedure_id, lang))}</strong> : ${p.median_days == null ? "—" : t.median(p.median_days)}${p.committed_days == null ? "" : ` · ${t.committed(p.committed_days)}`}</li>`).join("")}</ul></section>`);
+  }
+  return parts.join("");
+}
+
+export class ParisFacilityCard extends HTMLElement {
+  static observedAttributes = ["facility", "lang", "api"];
+
+  #detail = null;
+  #status = null;
+  #error = null;
+  #live = null;
+  #onStatus = (e) => { if (e.detail.facility_id === this.facilityId) { this.#status = e.detail; this.render(); } };
+  #onState = () => this.render();
+
+  constructor() {
+    super();
+    this.root = this.attachShadow({ mode: "open" });
+    const css = stylesheet();
+    if (css) this.root.adoptedStyleSheets = [css];
+    else this.root.innerHTML = `<style>${STYLES}</style>`;
+  }
+
+  get facilityId() { return this.getAttribute("facility") || ""; }
+
+  /** A status to show instead of the live one (the agent console's preview). */
+  set preview(value) { this._preview = value; this.render(); }
+  get preview() { return this._preview; }
+
+  set catalogue(value) { this.#detail = { ...(this.#detail || {}), catalogue: value }; this.render(); }
+
+  connectedCallback() {
+    ticking.add(this);
+    if (this.hasAttribute("static")) { this.render(); return; }
+    this.#start();
+  }
+
+  disconnectedCallback() {
+    ticking.delete(this);
+    this.#live?.removeEventListener("status", this.#onStatus);
+    this.#live?.removeEventListener("state", this.#onState);
+  }
+
+  attributeChangedCallback(name, before, after) {
+    if (before === after || !this.isConnected) return;
+    if (name === "lang") this.render();
+    else if (!this.hasAttribute("static")) { this.#detail = this.#status = null; this.#start(); }
+  }
+
+  async #start() {
+    const id = this.facilityId;
+    if (!id) return;
+    const base = this.getAttribute("api") || API_BASE;
+    this.#live?.removeEventListener("status", this.#onStatus);
+    this.#live?.removeEventListener("state", this.#onState);
+    this.#live = LiveClient.for(base);
+    this.#live.addEventListener("status", this.#onStatus);
+    this.#live.addEventListener("state", this.#onState);
+    this.#status = this.#live.statuses.get(id) || null;
+    this.#live.follow([id]);
+    this.render();
+    try {
+      const response = await fetch(new URL(`v1/facilities/${encodeURIComponent(id)}`, base), { headers: { Accept: "application/json" } });
+      if (!response.ok) throw new Error(response.status === 404 ? "unknown" : "unavailable");
+      const detail = await response.json();
+      if (id !== this.facilityId) return;
+      this.#detail = detail;
+      this.#error = null;
+      if (!this.#status || this.#status.seq < detail.seq) this.#status = detail;
+      this.#live.offer(detail);
+    } catch (error) {
+      this.#error = error.message === "unknown" ? "unknown" : "unavailable";
+    }
+    this.render();
+  }
+
+  render() {
+    const lang = langOf(this);
+    const t = TEXT[lang];
+    const status = this._preview || this.#status;
+    const catalogue = this.#detail?.catalogue || null;
+    if (!status) {
+      if (!this.#error && !this.root.firstChild) return;
+      this.root.innerHTML = `<article aria-busy="${!this.#error}"><p>${this.#error === "unknown" ? t.unknownFacility : this.#error ? t.unavailable : t.loading}</p></article>`;
+      return;
+    }
+    const now = new Date();
+    const live = status.live !== false;
+    const stale = status.stale || !live;
+    const head = `<header><h2>${escapeHtml(status.name)}</h2><p class="sub">${t.types[status.type] || ""}${status.type ? " · " : ""}${t.arr(status.arrondissement)}</p></header>`;
+    const staleNote = stale ? `<p class="stale" role="note">${icon("stale", 18)}<span>${live && status.last_data_at ? t.stale(ago(status.last_data_at, lang, now)) : t.staleNoData}</span></p>` : "";
+    const access = catalogue?.accessibility?.length
+      ? `<section aria-label="${t.access}"><h3>${t.access}</h3><p class="row">${catalogue.accessibility.map((f) => `<span>${icon("access", 16)} ${t.features[f] || escapeHtml(f)}</span>`).join("")}</p></section>` : "";
+    const info = (catalogue?.contacts || []).find((c) => c.need === "information");
+    const contact = info ? `<section aria-label="${t.contact}"><h3>${t.contact}</h3><p class="row"><span>${escapeHtml(localized(info.service_name, lang))}</span>${info.phone ? `<a href="tel:${escapeHtml(info.phone.replace(/\s/g, ""))}">${icon("phone", 16)} ${escapeHtml(info.phone)}</a>` : ""}${info.email ? `<a href="mailto:${escapeHtml(info.email)}">${escapeHtml(info.email)}</a>` : ""}${info.url ? `<a href="${escapeHtml(info.url)}" rel="noopener">${escapeHtml(info.url.replace(/^https:\/\//, ""))}</a>` : ""}</p></section>` : "";
+    const lost = this.#live?.state === "lost" && !this._preview ? `<span role="status">${t.lost}</span>` : "";
+    const updated = live ? t.updated(ago(status.updated_at, lang, now)) : "";
+    this.root.innerHTML = `<article lang="${lang}" class="${stale ? "is-stale" : ""}" aria-label="${escapeHtml(status.name)} — ${t.liveCard}" data-seq="${status.seq}">${head}<p>${renderState(status, lang)}</p>${staleNote}${statusBody(status, catalogue, lang, now)}${access}${contact}<p class="foot"><span>${updated}</span>${lost}</p></article>`;
+  }
+}
+
+if (!customElements.get("paris-facility-card")) customElements.define("paris-facility-card", ParisFacilityCard);

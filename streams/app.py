@@ -1,0 +1,509 @@
+"""The faust-streaming application: consumer group over the co-partitioned facility input topics.
+
+It is a regular faust app — ``faust worker``, one consumer group, faust's co-partitioning
+assignor and rebalancing, an agent subscribed to the six input topics, ``app.timer`` ticks — with
+one change on the hot path, chosen from a profile of the plain agent (see ``bench/ingest.py``):
+faust spends most of its per-event time outside the user's code (one ``ConsumerMessage``, one
+``Event``, an ``asyncio.wait`` race per record in ``Consumer._drain_messages``, queue put/get,
+context variables and an ack per event). :class:`BatchConsumer` therefore hands each fetched
+*batch* of an input topic-partition straight to the :class:`~streams.worker.Processor`; offsets are
+committed through faust's own commit path, but only to what :mod:`streams.recovery` has made
+durable (``_new_offset`` is fed by the processor, never by per-event acks). With
+``WorkerConfig(fast_path=False)`` the same processor runs inside the agent, event by event.
+
+State lives in plain dicts (no faust Table): see :mod:`streams.recovery` for how it survives a
+restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, NamedTuple, cast
+
+import faust
+import psycopg
+import structlog
+from faust.transport.consumer import CONSUMER_FETCHING
+from faust.transport.drivers.aiokafka import Consumer as AIOKafkaConsumer
+from faust.transport.drivers.aiokafka import Transport as AIOKafkaTransport
+from faust.types import TP
+from mode import Service
+from structlog.contextvars import bound_contextvars
+
+from paris_live.settings import Settings
+from schemas import topics as contract
+from schemas.catalogue import Catalogue, load_catalogue
+from streams import metrics, recovery
+from streams.deadletters import DeadLetters
+from streams.sinks.kafka import KafkaSink
+from streams.sinks.postgres import HistoryWriter
+from streams.sinks.redis import RedisSink
+from streams.sinks.spool import MergedBatch, Spool, default_spool_dir
+from streams.worker import CoreMachines, MachineFactory, Processor, WorkerConfig
+
+log = structlog.get_logger(__name__)
+
+APP_NAME = "paris-live-streams"
+
+
+@dataclass(frozen=True)
+class AppOptions:
+    """How to run the worker (beyond :class:`WorkerConfig`)."""
+
+    worker: WorkerConfig = field(default_factory=WorkerConfig)
+    fast_path: bool = True
+    """Batch hand-off from the consumer (True) or faust's per-event agent path (False)."""
+    database_url: str | None = None
+    """History/checkpoint database; defaults to ``settings.database`` (tests point it at a proxy)."""
+    metrics_port: int | None = None
+    """Serve Prometheus ``/metrics`` on 127.0.0.1:port from the worker (None: no web server)."""
+    max_poll_records: int = 10_000
+    max_fetch_bytes_per_partition: int = 8 * 1024 * 1024
+    """Bigger fetches mean fewer round trips through faust's consumer thread (see run_worker)."""
+    spool_dir: Path | None = None
+    group_id: str | None = None
+    """Consumer group (= faust app id); defaults to ``settings.topic("paris-live-streams")``."""
+
+
+class _Record(NamedTuple):
+    """The fields of a Kafka record the processor reads (per-event path adapter)."""
+
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    timestamp: int
+
+
+class BatchConsumer(AIOKafkaConsumer):
+    """faust's aiokafka consumer, handing whole fetched batches of the input topics to the app.
+
+    Everything else — group membership, rebalancing, pausing, seeking, committing — is faust's.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._committable: dict[TP, int] = {}
+
+    def set_committable(self, offsets: Mapping[TP, int]) -> None:
+        """Offsets (next to read) that are safe to commit: their effects are durable."""
+        for tp, offset in offsets.items():
+            if offset > self._committable.get(tp, -1):
+                self._committable[tp] = offset
+
+    def _filter_tps_with_pending_acks(self, topics: Any = None) -> Iterator[TP]:
+        tps = set(super()._filter_tps_with_pending_acks(topics))
+        tps.update(
+            tp for tp in self._committable if topics is None or tp in topics or tp.topic in topics
+        )
+        return iter(tps)
+
+    def _new_offset(self, tp: TP) -> int | None:
+        app = cast(StreamsApp, self.app)
+        if tp.topic in app.batch_topics:
+            self._acked.pop(tp, None)
+            self._acked_index.pop(tp, None)
+            return self._committable.pop(tp, None)
+        offset: int | None = super()._new_offset(tp)
+        return offset
+
+    async def _commit_offsets(
+        self, offsets: Mapping[TP, int], start_new_transaction: bool = True
+    ) -> bool:
+        done: bool = await super()._commit_offsets(offsets, start_new_transaction)
+        if done:
+            for tp, offset in offsets.items():
+                metrics.COMMITTED.labels(topic=tp.topic, partition=str(tp.partition)).set(offset)
+        return done
+
+    async def on_partitions_revoked(self, revoked: set[TP]) -> None:
+        await super().on_partitions_revoked(revoked)
+
+    async def _drain_messages(self, fetcher: Any) -> None:  # pragma: no cover - faust's loop
+        app = cast(StreamsApp, self.app)
+        handler = app.batch_handler
+        if handler is None:
+            await super()._drain_messages(fetcher)
+            return
+        batch_topics = app.batch_topics
+        consumer_should_stop = self._stopped.is_set
+        fetcher_should_stop = fetcher._stopped.is_set
+        callback = self.callback
+        # Fetch one batch ahead: the round trip through faust's consumer thread overlaps the
+        # processing of the previous batch instead of adding to it.
+        ahead: asyncio.Queue[tuple[int, Any, Any]] = asyncio.Queue(maxsize=1)
+
+        async def prefetch() -> None:
+            while not (consumer_should_stop() or fetcher_should_stop()):
+                records, active = await self._wait_next_records(1.0)
+                if records:
+                    await ahead.put((app.consumer_generation_id, records, active))
+                else:
+                    await asyncio.sleep(0)
+
+        prefetcher = asyncio.ensure_future(prefetch())
+        try:
+            while not (consumer_should_stop() or fetcher_should_stop()):
+                self.diag.set_flag(CONSUMER_FETCHING)
+                try:
+                    generation, records, active = await asyncio.wait_for(ahead.get(), 1.0)
+                except TimeoutError:
+                    if prefetcher.done():
+                        prefetcher.result()  # re-raise what stopped the fetching
+                    continue
+                if self.should_stop:
+                    break
+                if not self.flow_active or app.consumer_generation_id != generation:
+                    # rebalancing: drop what was fetched, seek back (as faust's getmany does)
+                    await self.perform_seek()
+                    continue
+                for tp, batch in records.items():
+                    if not self.flow_active or app.consumer_generation_id != generation:
+                        break
+                    if not batch or (
+                        active is not None
+                        and tp not in active
+                        and tp not in self._buffered_partitions
+                    ):
+                        continue
+                    if tp.topic in batch_topics:
+
+                        def current(gen: int = generation) -> bool:
+                            return self.flow_active and app.consumer_generation_id == gen
+
+                        if not await handler(tp, batch, current):
+                            break  # revoked while waiting: faust seeks back on reassignment
+                        with contextlib.suppress(AssertionError):  # revoked meanwhile
+                            highwater = self.highwater(tp)
+                            if highwater is not None:
+                                metrics.CONSUMER_LAG.labels(
+                                    topic=tp.topic, partition=str(tp.partition)
+                                ).set(max(0, highwater - batch[-1].offset - 1))
+                    else:
+                        for record in batch:
+                            await callback(self._to_message(tp, record))
+                    self._read_offset[tp] = batch[-1].offset
+                    # let the live flush, the history writer and the timers run between batches
+                    await asyncio.sleep(0)
+                self.diag.unset_flag(CONSUMER_FETCHING)
+        except self.consumer_stopped_errors:
+            if self.transport.app.should_stop:
+                return
+            raise
+        except asyncio.CancelledError:
+            if self.transport.app.should_stop:
+                return
+            raise
+        finally:
+            prefetcher.cancel()
+            self.diag.unset_flag(CONSUMER_FETCHING)
+
+
+class BatchTransport(AIOKafkaTransport):
+    """The aiokafka transport with :class:`BatchConsumer`."""
+
+    Consumer = BatchConsumer
+
+
+class StreamsApp(faust.App):
+    """faust.App whose consumer hands input batches to :attr:`batch_handler`."""
+
+    batch_handler: Any = None
+    batch_topics: frozenset[str] = frozenset()
+    runtime: StreamsRuntime
+
+    def _new_transport(self) -> BatchTransport:
+        return BatchTransport(self.conf.broker_consumer, self)
+
+    def on_init_dependencies(self) -> Iterable[Any]:
+        # the runtime (sinks, processor) starts before the consumer and stops after it
+        return [self.runtime, *super().on_init_dependencies()]
+
+
+class StreamsRuntime(Service):
+    """Sinks, spool, history writer and processor of one worker process."""
+
+    def __init__(
+        self,
+        app: StreamsApp,
+        settings: Settings,
+        options: AppOptions,
+        catalogue: Catalogue,
+        machines: MachineFactory,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.app = app
+        self.settings = settings
+        self.options = options
+        self.catalogue = catalogue
+        self.machines = machines
+        self.group_id = app.conf.id
+        self.input_topics = frozenset(settings.topic(t) for t in contract.INPUT_TOPICS)
+        self._processor: Processor | None = None
+        self.redis: RedisSink | None = None
+        self.kafka: KafkaSink | None = None
+        self.writer: HistoryWriter | None = None
+        self.spool: Spool | None = None
+        self._runtime_ready = asyncio.Event()
+
+    @property
+    def processor(self) -> Processor:
+        assert self._processor is not None, "runtime not started"
+        return self._processor
+
+    async def on_start(self) -> None:
+        settings, options = self.settings, self.options
+        url = options.database_url or settings.database
+        while True:  # the checkpoint tables must exist before any partition can be served
+            try:
+                async with await psycopg.AsyncConnection.connect(url, connect_timeout=5) as conn:
+                    await recovery.ensure_tables(conn, settings.db_schema)
+                break
+            except (psycopg.OperationalError, OSError) as exc:
+                log.warning("database_unavailable_at_start", error=str(exc))
+                await asyncio.sleep(1.0)
+        self.redis = RedisSink(settings)
+        self.kafka = KafkaSink(settings.kafka, client_id=f"{self.group_id}-sinks")
+        await self.kafka.start()
+        spool_dir = options.spool_dir or default_spool_dir(settings.state_dir, self.group_id)
+        self.spool = Spool(
+            spool_dir,
+            memory_bytes=options.worker.spool_memory_bytes,
+            disk_bytes=options.worker.spool_disk_bytes,
+        )
+        self.writer = HistoryWriter(
+            settings,
+            self.spool,
+            self.group_id,
+            self._on_history_stored,
+            database_url=url,
+            max_rows=options.worker.history_max_rows,
+        )
+        self._processor = Processor(
+            catalogue=self.catalogue,
+            partitions=settings.partitions,
+            machines=self.machines,
+            redis=self.redis,
+            kafka=self.kafka,
+            dead_letters=DeadLetters(self.kafka, settings.topic(contract.DEAD_LETTERS)),
+            status_topic=settings.topic(contract.STATUS),
+            spool=self.spool,
+            load_checkpoint=self._load_checkpoint,
+            commit=self._commit,
+            history=self.writer,
+            config=options.worker,
+        )
+        self._runtime_ready.set()
+
+    async def _load_checkpoint(self, partition: int) -> recovery.PartitionCheckpoint:
+        url = self.options.database_url or self.settings.database
+        async with await psycopg.AsyncConnection.connect(url, connect_timeout=5) as conn:
+            await conn.execute(f'SET search_path TO "{self.settings.db_schema}", public')
+            return await recovery.load_partition(conn, self.group_id, partition)
+
+    async def _on_history_stored(self, merged: MergedBatch) -> None:
+        if merged.snapshot_marks:
+            await self._commit(self.processor.commit_offsets_for(merged.snapshot_marks))
+
+    async def _commit(self, offsets: dict[tuple[str, int], int]) -> None:
+        if not offsets:
+            return
+        consumer = cast(BatchConsumer, self.app.consumer)
+        consumer.set_committable({TP(topic, p): off for (topic, p), off in offsets.items()})
+        await consumer.commit()
+
+    @Service.task
+    async def _live_loop(self) -> None:
+        await self._runtime_ready.wait()
+        interval = self.options.worker.live_interval
+        loop = asyncio.get_running_loop()
+        while not self.should_stop:
+            started = loop.time()
+            try:
+                await self.processor.flush_live()
+            except Exception as exc:  # Redis/Kafka hiccup: keep the changes, retry next round
+                metrics.SINK_ERRORS.labels(sink="live").inc()
+                log.warning("live_flush_failed", error=str(exc))
+                await asyncio.sleep(0.5)
+            await asyncio.sleep(max(0.0, interval - (loop.time() - started)))
+
+    @Service.task
+    async def _history_loop(self) -> None:
+        await self._runtime_ready.wait()
+        assert self.writer is not None
+        await self.writer.run()
+
+    async def assigned(self, tps: set[TP]) -> None:
+        await self._runtime_ready.wait()
+        owned = {tp.partition for tp in tps if tp.topic in self.input_topics}
+        gone = [p for p in self.processor.partitions if p not in owned]
+        if gone:
+            await self.processor.revoke(gone)
+        self.processor.assign(owned)
+
+    async def checkpoint(self, within: float = 10.0) -> None:
+        """Flush live status, snapshot every machine, wait for PostgreSQL, commit (rebalance/stop)."""
+        if self._processor is None or self.writer is None:
+            return
+        try:
+            await asyncio.wait_for(self.processor.flush_live(force_snapshot=True), within)
+        except (TimeoutError, OSError, ConnectionError) as exc:
+            log.warning("checkpoint_flush_failed", error=str(exc))
+        if not await self.writer.wait_idle(within):
+            log.warning("checkpoint_history_timeout", backlog=self.spool.rows if self.spool else 0)
+
+    async def on_stop(self) -> None:
+        if self.writer is not None:
+            await self.writer.close()
+        if self.kafka is not None:
+            try:
+                await self.kafka.stop()
+            except Exception as exc:
+                log.warning("kafka_sink_stop_failed", error=str(exc))
+        if self.redis is not None:
+            await self.redis.close()
+        if self.spool is not None:
+            self.spool.close()
+
+
+def create_app(
+    settings: Settings,
+    options: AppOptions | None = None,
+    *,
+    catalogue: Catalogue | None = None,
+    machines: MachineFactory | None = None,
+) -> StreamsApp:
+    """The worker's faust app for these settings (group id and topics carry the topic prefix)."""
+    options = options or AppOptions()
+    catalogue = catalogue or load_catalogue()
+    group_id = options.group_id or settings.topic(APP_NAME)
+    datadir = settings.state_dir / "faust" / group_id
+    datadir.parent.mkdir(parents=True, exist_ok=True)
+    app = StreamsApp(
+        group_id,
+        broker=f"kafka://{settings.kafka}",
+        key_serializer="raw",
+        value_serializer="raw",
+        topic_partitions=settings.partitions,
+        topic_disable_leader=True,
+        consumer_auto_offset_reset="earliest",
+        stream_wait_empty=False,
+        broker_max_poll_records=options.max_poll_records,
+        consumer_max_fetch_size=options.max_fetch_bytes_per_partition,
+        broker_commit_interval=1.0,
+        web_enabled=options.metrics_port is not None,
+        web_bind="127.0.0.1",
+        web_port=options.metrics_port or 6066,
+        datadir=str(datadir),
+        store="memory://",
+    )
+    runtime = StreamsRuntime(
+        app, settings, options, catalogue, machines or CoreMachines(), loop=None
+    )
+    app.runtime = runtime
+    input_names = [settings.topic(t) for t in contract.INPUT_TOPICS]
+    inputs = app.topic(*input_names, key_serializer="raw", value_serializer="raw")
+
+    if options.fast_path:
+
+        async def handle_batch(tp: TP, records: list[Any], current: Callable[[], bool]) -> bool:
+            """Apply one fetched batch; False if the partition was revoked meanwhile."""
+            processor = runtime.processor
+            state = processor.partitions.get(tp.partition)
+            if state is None or not state.ready.is_set():
+                state = await processor.wait_ready(tp.partition)
+            assert runtime.spool is not None
+            await runtime.spool.wait_for_room()  # backpressure while history cannot be written
+            if state is None or state.revoked or not current():
+                return False
+            with bound_contextvars(topic=tp.topic, partition=tp.partition):
+                processor.handle_records(state, tp.topic, records)
+            return True
+
+        app.batch_handler = handle_batch
+        app.batch_topics = frozenset(input_names)
+
+    @app.agent(inputs, name="facility-events")
+    async def facility_events(stream: faust.StreamT[bytes]) -> None:
+        """Per-event path (``fast_path=False``); with the fast path it receives nothing."""
+        async for event in cast(Any, stream).noack().events():
+            message = event.message
+            processor = runtime.processor
+            state = await processor.wait_ready(message.partition)
+            if state is None:
+                continue
+            ts = int((message.timestamp or 0) * 1000)
+            processor.handle_records(
+                state, message.topic, [_Record(message.offset, message.key, message.value, ts)]
+            )
+
+    @app.timer(options.worker.tick_interval)  # type: ignore[untyped-decorator]
+    async def tick() -> None:
+        """Open → closing soon → closed (and staleness) happen on time, without any event."""
+        if runtime._processor is not None:
+            runtime.processor.tick()
+
+    # faust's eager rebalancing revokes every partition, then assigns the new set: checkpoint all
+    # on revoke (another worker may get them), keep the state of those assigned back.
+    async def on_revoked(sender: Any, *args: Any, signal: Any = None, **kwargs: Any) -> None:
+        await runtime.checkpoint()
+
+    async def on_assigned(sender: Any, *args: Any, signal: Any = None, **kwargs: Any) -> None:
+        assigned: set[TP] = args[0] if args else kwargs.get("assigned", set())
+        await runtime.assigned(assigned)
+
+    async def on_shutdown(sender: Any, *args: Any, signal: Any = None, **kwargs: Any) -> None:
+        await runtime.checkpoint()
+
+    # (mode's signal typing rejects coroutine receivers, which it supports: hence the casts)
+    app.on_partitions_revoked.connect(cast(Any, on_revoked))
+    app.on_partitions_assigned.connect(cast(Any, on_assigned))
+    app.on_before_shutdown.connect(cast(Any, on_shutdown))
+
+    if options.metrics_port is not None:
+        from faust.contrib.asgi import serve_asgi
+        from prometheus_client import make_asgi_app
+
+        serve_asgi(
+            app,
+            _MetricsApp(make_asgi_app()),
+            host="127.0.0.1",
+            port=options.metrics_port,
+            interface="asgi3",  # uvicorn's guess takes prometheus' app for ASGI2
+            lifespan="off",
+            log_level="warning",
+        )
+
+    return app
+
+
+class _MetricsApp:
+    """prometheus-client's ASGI app in an object: ``serve_asgi`` stores the app as a class
+    attribute, which would turn a plain function into a method (and pass it ``self``)."""
+
+    def __init__(self, asgi: Any) -> None:
+        self._asgi = asgi
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self._asgi(scope, receive, send)
+
+
+def with_worker(options: AppOptions, **changes: Any) -> AppOptions:
+    """A copy of ``options`` with some :class:`WorkerConfig` fields changed."""
+    return replace(options, worker=replace(options.worker, **changes))
+
+
+def run_worker(app: StreamsApp, *, loglevel: str = "info") -> None:
+    """Run the faust worker for ``app`` in this process until SIGTERM/SIGINT (blocking)."""
+    # faust runs the aiokafka consumer in its own thread: with the default 5 ms GIL switch
+    # interval that thread waits up to 5 ms per wake-up while the main thread applies a batch,
+    # and fetching stalls. 0.5 ms lets it keep the fetch pipeline full (measured in bench.ingest).
+    sys.setswitchinterval(0.0005)
+    asyncio.set_event_loop(asyncio.new_event_loop())
+    worker = faust.Worker(app, loglevel=loglevel, quiet=True, redirect_stdouts=False)
+    worker.execute_from_commandline()

@@ -1,0 +1,94 @@
+"""axe-core (npm) in Chromium on every page: zero serious or critical violations. Each page is
+also saved as a screenshot (``test-artifacts/screenshots/``) and its axe result kept
+(``test-artifacts/axe/``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from api.auth import issue_token
+from paris_live.settings import Settings
+from tests.api.conftest import InProcessServer
+from tests.dashboards.conftest import run_axe, screenshot
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+PAGES = [
+    ("directory-fr", "/", "#facilities li.facility"),
+    ("directory-en", "/?lang=en", "#facilities li.facility"),
+    ("facility-page-fr", "/facilities/mairie-15", "paris-facility-card article"),
+    ("facility-page-en", "/facilities/mairie-15?lang=en", "paris-facility-card article"),
+    ("screen-page-fr", "/screen/piscine-pontoise", "#crowd h2"),
+    ("screen-page-en", "/screen/mairie-15?lang=en", "#crowd h2"),
+    ("agent-signin", "/agent", "#token"),
+    ("ops-fr", "/ops", "#counters li"),
+    ("ops-en", "/ops?lang=en", "#counters li"),
+]
+
+
+@pytest.mark.parametrize(("name", "path", "ready"), PAGES, ids=[p[0] for p in PAGES])
+async def test_page_has_no_serious_accessibility_violation(
+    page: Any, city_api: InProcessServer, name: str, path: str, ready: str
+) -> None:
+    """The page, once live, has no serious or critical axe-core violation."""
+    if path.startswith("/screen"):
+        await page.set_viewport_size({"width": 1920, "height": 1080})
+    await page.goto(city_api.http + path)
+    await page.locator(ready).first.wait_for()
+    await page.wait_for_load_state("networkidle")
+    await screenshot(page, name, full_page=not path.startswith("/screen"))
+    serious = await run_axe(page, name)
+    assert not serious, serious
+
+
+async def test_agent_console_signed_in_is_accessible(
+    page: Any, city_api: InProcessServer, settings: Settings
+) -> None:
+    """The signed-in console (several facilities, a reason chosen, the preview card) has no
+    serious or critical axe-core violation."""
+    token = issue_token(settings, "supervisor-1", "supervisor", facility_types=["pool"])
+    await page.goto(f"{city_api.http}/agent")
+    await page.locator("#token").fill(token)
+    await page.get_by_role("button", name="Se connecter").click()
+    await page.get_by_role("button", name="Piscine Pontoise").click()
+    await page.get_by_role("button", name="Qualité de l'eau").click()
+    await page.locator("#preview li.closure").wait_for()
+    await screenshot(page, "agent-console-supervisor")
+    serious = await run_axe(page, "agent-console-supervisor")
+    assert not serious, serious
+
+
+async def test_directory_filters_live_and_shows_the_best_time_to_come(
+    page: Any, city_api: InProcessServer, settings: Settings
+) -> None:
+    """Typing a search or ticking a filter narrows the list without reloading; the detail
+    panel shows the live card and the "meilleur moment pour venir" chart from /typical."""
+    from paris_live.db import connect
+    from tests.dashboards.typical import fill_typical
+
+    async with await connect(settings, autocommit=True) as conn:
+        await fill_typical(conn, settings, "piscine-pontoise", capacity=350)
+    await page.goto(city_api.http + "/")
+    count = page.locator("#count")
+    total = int(await count.inner_text())
+    await page.locator("#q").fill("pontoise")
+    await page.wait_for_function("document.getElementById('count').textContent === '1'")
+    visible = page.locator("#facilities li.facility:not([hidden])")
+    assert await visible.count() == 1
+    assert "Piscine Pontoise" in await visible.inner_text()
+    assert "q=pontoise" in page.url
+    await page.locator("#q").fill("")
+    await page.get_by_label("Type d'équipement").select_option("pool")
+    pools = int(await count.inner_text())
+    assert 0 < pools < total
+    await visible.filter(has_text="Piscine Pontoise").get_by_role("button").click()
+    await page.locator("#detail paris-facility-card article").wait_for()
+    chart = page.locator("#detail .best-time svg.chart")
+    await chart.wait_for()
+    sentence = await page.locator("#detail .best-time p strong").inner_text()
+    assert "le moment le plus calme est vers" in sentence
+    await screenshot(page, "directory-detail-best-time", full_page=False)
+    serious = await run_axe(page, "directory-detail")
+    assert not serious, serious

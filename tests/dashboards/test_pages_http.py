@@ -1,0 +1,135 @@
+"""The pages as HTTP serves them: assets with validators and gzip, server-rendered fallbacks with
+schema.org JSON-LD, server-side filters, and the operations summary (real Redis, Kafka, PG)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+
+import httpx
+import orjson
+import pytest
+import redis.asyncio as aioredis
+
+from paris_live.settings import Settings
+from tests.api.conftest import InProcessServer, make_status, put_status
+from tests.streams.streams_testkit import passage, produce
+
+pytestmark = pytest.mark.integration
+
+
+async def test_card_script_is_cached_compressed_and_embeddable(city_api: InProcessServer) -> None:
+    """/embed/card.js carries an ETag and Cache-Control, answers 304, is gzipped, and any site
+    may load it (CORS), so one script tag embeds the card anywhere."""
+    async with httpx.AsyncClient(base_url=city_api.http) as client:
+        plain = await client.get("/embed/card.js", headers={"Accept-Encoding": "identity"})
+        assert plain.status_code == 200
+        assert plain.headers["content-type"].startswith("text/javascript")
+        assert "max-age=" in plain.headers["cache-control"]
+        assert 'customElements.define("paris-facility-card"' in plain.text
+        zipped = await client.get("/embed/card.js", headers={"Accept-Encoding": "gzip"})
+        assert zipped.headers["content-encoding"] == "gzip"
+        assert len(zipped.content) == len(plain.content)  # httpx decoded it
+        raw_size = int(zipped.headers["content-length"])
+        assert raw_size < 30 * 1024 and raw_size < len(plain.content) / 2
+        again = await client.get("/embed/card.js", headers={"If-None-Match": plain.headers["etag"]})
+        assert again.status_code == 304 and not again.content
+        cross = await client.get("/embed/card.js", headers={"Origin": "https://www.paris.fr"})
+        assert cross.headers["access-control-allow-origin"] in {"*", "https://www.paris.fr"}
+
+
+async def test_static_files_stay_inside_dashboards(city_api: InProcessServer) -> None:
+    """Static paths cannot climb out of dashboards/ nor read the page templates."""
+    async with httpx.AsyncClient(base_url=city_api.http) as client:
+        assert (await client.get("/static/pages/pages.css")).status_code == 200
+        for path in (
+            "/static/%2e%2e/api/app.py",
+            "/static/../pyproject.toml",
+            "/static/templates/layout.html",
+            "/static/pages/nothing.js",
+        ):
+            response = await client.get(path)
+            assert response.status_code == 404, path
+            assert b"create_app" not in response.content
+
+
+async def test_facility_page_carries_jsonld_and_a_readable_fallback(
+    city_api: InProcessServer,
+) -> None:
+    """/facilities/{id} is readable without JavaScript (state in words, hours, address) and
+    carries schema.org JSON-LD; ?lang=en is in English; an unknown id is an HTML 404."""
+    async with httpx.AsyncClient(base_url=city_api.http) as client:
+        page = await client.get("/facilities/piscine-pontoise")
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+        assert '<html lang="fr">' in page.text
+        found = re.search(r'<script type="application/ld\+json">(.*?)</script>', page.text, re.S)
+        assert found is not None
+        document = json.loads(found.group(1))
+        assert document["@type"] == "PublicSwimmingPool" and document["name"] == "Piscine Pontoise"
+        assert document["openingHoursSpecification"]
+        assert "19 rue de Pontoise, 75005 Paris" in page.text
+        assert re.search(r"Ouvert|Fermé|Ferme bientôt", page.text)
+        english = await client.get("/facilities/piscine-pontoise?lang=en")
+        assert '<html lang="en">' in english.text and "Address" in english.text
+        missing = await client.get("/facilities/nowhere-at-all")
+        assert missing.status_code == 404 and "Équipement inconnu" in missing.text
+        assert (await client.get("/screen/nowhere-at-all")).status_code == 404
+
+
+async def test_directory_filters_work_without_javascript(city_api: InProcessServer) -> None:
+    """The directory form filters on the server too: ?type=pool&open_now=true shows only open
+    pools; the other facilities are in the page but hidden."""
+    async with httpx.AsyncClient(base_url=city_api.http) as client:
+        page = await client.get("/", params={"type": "pool", "open_now": "true"})
+    items = re.findall(r'<li class="facility" ([^>]*)>(.*?)</li>', page.text, re.S)
+    assert len(items) == 197
+    shown = [(attrs, body) for attrs, body in items if " hidden" not in attrs]
+    assert shown, "some pool is open in the simulated city"
+    count = re.search(r'<span id="count">(\d+)</span>', page.text)
+    assert count is not None and int(count.group(1)) == len(shown)
+    for attrs, body in shown:
+        assert 'data-type="pool"' in attrs
+        assert re.search(r'data-state="(open|closing_soon|partially_closed)"', body)
+
+
+async def test_ops_summary_counts_states_stale_sources_and_overdue_closures(
+    settings: Settings, db: Settings, redis_client: aioredis.Redis, kafka_topics: Settings
+) -> None:
+    """/v1/ops/summary counts facilities by state, lists stale sources and overdue closures
+    with alerts, and reads events/s and dead letters from Kafka itself."""
+    from tests.dashboards.conftest import start_api
+
+    pools = ["piscine-pontoise", "piscine-jean-taris", "piscine-suzanne-berlioux"]
+    example = orjson.loads(make_status(pools[0], 1))
+    overdue = dict(example["closures"][0], overdue=True)
+    await put_status(redis_client, settings, make_status(pools[0], 5, closures=[overdue]))
+    await put_status(
+        redis_client, settings, make_status(pools[1], 5, stale=True, closures=[], open_state="open")
+    )
+    await put_status(
+        redis_client, settings, make_status(pools[2], 5, closures=[], open_state="closed")
+    )
+    server = await start_api(settings)
+    try:
+        app = server.server.config.app
+        app.state.ops_sampler.every = 0.2
+        async with httpx.AsyncClient(base_url=server.http, timeout=10) as client:
+            first = (await client.get("/v1/ops/summary")).json()
+            await produce(settings, [passage(pools[0], "in") for _ in range(40)])
+            await asyncio.sleep(0.5)
+            second = (await client.get("/v1/ops/summary")).json()
+    finally:
+        await server.stop()
+    by_state = first["facilities"]["by_state"]
+    assert by_state["partially_closed"] == 1 and by_state["open"] == 1 and by_state["closed"] == 1
+    assert by_state["unknown"] == first["facilities"]["total"] - 3
+    assert [s["facility_id"] for s in first["stale"]] == [pools[1]]
+    assert [c["facility_id"] for c in first["overdue_closures"]] == [pools[0]]
+    codes = {a["code"] for a in first["alerts"]}
+    assert {"overdue_closure", "stale_sources"} <= codes and "kafka_unreachable" not in codes
+    assert second["stream"]["available"] is True
+    assert second["stream"]["events_per_s"] > 0, (first["series"], second["series"])
+    assert second["stream"]["dead_letters"] == 0
+    assert second["stream"]["consumer_lag"] is None  # no stream worker ran on these topics
+    assert len(second["series"]) >= 2

@@ -1,0 +1,286 @@
+"""Helpers of the stream worker tests: worker subprocesses, producing events, reading results."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import os
+import signal
+import socket
+import subprocess
+import sys
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import orjson
+import psycopg
+import redis.asyncio as aioredis
+from aiokafka import AIOKafkaProducer
+
+from paris_live.live import facility_key
+from paris_live.settings import Settings
+from schemas import topics as contract
+from schemas.catalogue import load_catalogue
+from schemas.events import EventType, make_event
+from streams.core.machine import FacilityMachine
+from streams.worker import PARIS
+
+ROOT = Path(__file__).resolve().parents[2]
+
+Record = tuple[str, bytes | None, bytes]
+"""(base topic, key, value)."""
+
+
+class WorkerProcess:
+    """``python -m streams.cli worker`` for a test's settings, logs in a file."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        log_dir: Path,
+        *,
+        database_url: str | None = None,
+        metrics_port: int | None = None,
+    ) -> None:
+        self.settings = settings
+        self.log_path = log_dir / f"worker-{uuid.uuid4().hex[:6]}.log"
+        env = dict(os.environ)
+        env.update(
+            PARIS_LIVE_ENV="test",
+            PARIS_LIVE_KAFKA_BOOTSTRAP=settings.kafka,
+            PARIS_LIVE_REDIS_URL=settings.redis,
+            PARIS_LIVE_DATABASE_URL=database_url or settings.database,
+            PARIS_LIVE_TOPIC_PREFIX=settings.topic_prefix,
+            PARIS_LIVE_REDIS_PREFIX=settings.redis_prefix,
+            PARIS_LIVE_DB_SCHEMA=settings.db_schema,
+            PARIS_LIVE_PARTITIONS=str(settings.partitions),
+            PARIS_LIVE_STATE_DIR=str(log_dir / "state"),
+            PARIS_LIVE_LOG_JSON="false",
+            PARIS_LIVE_LOG_LEVEL="info",
+        )
+        self._log = self.log_path.open("wb")
+        args = ["worker", "--no-prepare", "--loglevel", "warning"]
+        if metrics_port is not None:
+            args += ["--metrics-port", str(metrics_port)]
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "streams.cli", *args],
+            cwd=ROOT,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL: no flush, no commit, nothing graceful."""
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+        self._log.close()
+
+    def stop(self, timeout: float = 30.0) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._log.close()
+        return self.proc.returncode
+
+    def tail(self, lines: int = 40) -> str:
+        text = self.log_path.read_text(errors="replace")
+        return "\n".join(text.splitlines()[-lines:])
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def wait_until(
+    check: Callable[[], Awaitable[bool]], *, within: float, every: float = 0.2, what: str = ""
+) -> None:
+    """Poll ``check`` until it is true; AssertionError after ``within`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        if await check():
+            return
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out after {within} s waiting for {what or check}")
+        await asyncio.sleep(every)
+
+
+async def produce(settings: Settings, records: Sequence[Record]) -> None:
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.kafka, linger_ms=5, enable_idempotence=True
+    )
+    await producer.start()
+    try:
+        futures = [
+            await producer.send(settings.topic(base), value, key=key)
+            for base, key, value in records
+        ]
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+
+
+def quiet_facilities(n: int, *, min_capacity: int = 1, horizon_minutes: int = 20) -> list[str]:
+    """Facilities with a capacity and no timer (opening, closing, daily reset) in the next minutes,
+    so that only the test's events change their status while it runs."""
+    now = dt.datetime.now(PARIS)
+    horizon = now + dt.timedelta(minutes=horizon_minutes)
+    chosen = []
+    for facility in sorted(load_catalogue(), key=lambda f: -(f.capacity or 0)):
+        if (facility.capacity or 0) < min_capacity:
+            continue
+        machine = FacilityMachine(facility)
+        machine.tick(now)
+        wakeup = machine.next_wakeup()
+        if wakeup is None or wakeup > horizon:
+            chosen.append(facility.id)
+        if len(chosen) == n:
+            return chosen
+    raise AssertionError(f"only {len(chosen)} quiet facilities with capacity ≥ {min_capacity}")
+
+
+def passage(
+    facility_id: str, direction: str, count: int = 1, *, event_id: str | None = None
+) -> Record:
+    event = make_event(
+        EventType.PASSAGE_COUNTED,
+        facility_id,
+        {"gate_id": "tripode-1", "direction": direction, "count": count},
+        source=f"/turnstiles/{facility_id}/tripode-1",
+        id=event_id,
+    )
+    return (contract.PASSAGES, facility_id.encode(), event.to_json())
+
+
+def passages_keeping_positive(
+    facilities: Sequence[str], n: int
+) -> tuple[list[Record], dict[str, int]]:
+    """``n`` passages round-robin over ``facilities``: in, in, out, … so no count ever goes below
+    zero (no clamping); returns the records and the exact expected occupancy per facility."""
+    records: list[Record] = []
+    expected = dict.fromkeys(facilities, 0)
+    for i in range(n):
+        fid = facilities[i % len(facilities)]
+        direction = "out" if (i // len(facilities)) % 3 == 2 else "in"
+        records.append(passage(fid, direction))
+        expected[fid] += 1 if direction == "in" else -1
+    return records, expected
+
+
+async def occupancy(client: aioredis.Redis, settings: Settings, facility_id: str) -> int | None:
+    raw = await client.hget(facility_key(settings, facility_id), "json")
+    if raw is None:
+        return None
+    occ = orjson.loads(raw)["occupancy"]
+    return None if occ is None else int(occ["count"])
+
+
+async def seq(client: aioredis.Redis, settings: Settings, facility_id: str) -> int | None:
+    raw = await client.hget(facility_key(settings, facility_id), "seq")
+    return None if raw is None else int(raw)
+
+
+async def pg_count(settings: Settings, query: str, *args: Any) -> int:
+    async with await psycopg.AsyncConnection.connect(settings.database) as conn:
+        await conn.execute(f'SET search_path TO "{settings.db_schema}", public')
+        cur = await conn.execute(query.encode(), args)
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def end_offsets(settings: Settings) -> dict[tuple[str, int], int]:
+    """The next offset of every input topic-partition that holds records."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka)
+    await consumer.start()
+    try:
+        tps = [
+            TopicPartition(settings.topic(t), p)
+            for t in contract.INPUT_TOPICS
+            for p in range(settings.partitions)
+        ]
+        ends = await consumer.end_offsets(tps)
+    finally:
+        await consumer.stop()
+    return {(tp.topic, tp.partition): end for tp, end in ends.items() if end}
+
+
+async def processed_up_to(settings: Settings, ends: dict[tuple[str, int], int]) -> bool:
+    """Whether the worker stored the effects of every record before ``ends`` (its checkpoints)."""
+    async with await psycopg.AsyncConnection.connect(settings.database) as conn:
+        await conn.execute(f'SET search_path TO "{settings.db_schema}", public')
+        cur = await conn.execute("SELECT partition, effects FROM stream_checkpoints")
+        done = {(t, p): int(o) for p, effects in await cur.fetchall() for t, o in effects.items()}
+    return all(done.get(tp, -1) >= end - 1 for tp, end in ends.items())
+
+
+class TcpProxy:
+    """A byte-for-byte TCP forwarder on 127.0.0.1; ``stop()`` closes the port and every link."""
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self.target = (target_host, target_port)
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self._server: asyncio.Server | None = None
+        self._links: set[asyncio.StreamWriter] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+        for writer in list(self._links):
+            writer.transport.abort()
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError, OSError):
+                await task
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            up_reader, up_writer = await asyncio.open_connection(*self.target)
+        except OSError:
+            writer.close()
+            return
+        self._links.update((writer, up_writer))
+        pumps = [
+            asyncio.create_task(self._pump(reader, up_writer)),
+            asyncio.create_task(self._pump(up_reader, writer)),
+        ]
+        self._tasks.update(pumps)
+        try:
+            await asyncio.wait(pumps, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for pump in pumps:
+                pump.cancel()
+                self._tasks.discard(pump)
+            for w in (writer, up_writer):
+                self._links.discard(w)
+                w.close()
+
+    @staticmethod
+    async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError, OSError, asyncio.CancelledError):
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
