@@ -27,7 +27,18 @@ from api.feed import RedisFeed
 from api.hub import Hub
 from api.live_ws import LiveEndpoint
 from api.metrics import HttpMetrics, HubCollector, MetricsMiddleware
-from api.routes import agents, closures, facilities, health, history, live, pages
+from api.routes import (
+    agents,
+    closures,
+    complaints,
+    facilities,
+    feedback,
+    health,
+    history,
+    live,
+    pages,
+    transparency,
+)
 from paris_live.settings import Settings, get_settings
 from schemas.catalogue import Catalogue, load_catalogue
 
@@ -122,6 +133,9 @@ def create_app(
         live,
         health,
         pages,
+        feedback,
+        complaints,
+        transparency,
     ):
         app.include_router(module.router)
     app.add_middleware(

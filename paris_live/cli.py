@@ -190,6 +190,8 @@ def up(
         logs.mkdir(parents=True, exist_ok=True)
         for i in range(workers):
             children.append(_child(f"worker-{i + 1}", ["worker"], logs))
+        if workers:
+            children.append(_child("feedback", ["feedback", "aggregate"], logs))
         if api_workers:
             children.append(_child("api", ["api", "serve", "--workers", str(api_workers)], logs))
         if simulate:
@@ -242,6 +244,7 @@ def _mount_subcommands() -> None:
         ("api.cli", "api_app", "api"),
         ("producers.cli", "producers_app", None),
         ("api.agents_cli", "agents_app", None),
+        ("api.feedback_cli", "feedback_app", "feedback"),
     ):
         try:
             sub = getattr(import_module(module), attr)

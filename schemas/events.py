@@ -211,6 +211,18 @@ Channel: TypeAlias = Literal["on_site", "web", "phone", "mail", "screen"]
 FreeText: TypeAlias = Annotated[str, StringConstraints(min_length=1, max_length=5000)]
 
 
+Rating: TypeAlias = Annotated[int, Field(ge=1, le=5)]
+
+
+class RuleRatings(EventData):
+    """A 1–5 rating of each golden rule of the charter; ``None`` when the user had no opinion."""
+
+    information: Rating | None = None
+    delays: Rating | None = None
+    orientation: Rating | None = None
+    welcome: Rating | None = None
+
+
 class SurveyData(EventData):
     """One answer to the satisfaction survey about a visit.
 
@@ -225,6 +237,14 @@ class SurveyData(EventData):
     rules_not_kept: list[Annotated[GoldenRule, Field(strict=False)]] = Field(default_factory=list)
     comment: FreeText | None = None
     language: Literal["fr", "en"] = "fr"
+    rule_ratings: RuleRatings | None = None
+    """1–5 per golden rule (a rule left unrated is ``null``)."""
+    liked: FreeText | None = None
+    """« Ce qui est appréciable » / what was good."""
+    to_improve: FreeText | None = None
+    """« Ce qui est améliorable » / what could be better."""
+    went_wrong: FreeText | None = None
+    """« Ce qui ne va pas » / what went wrong."""
 
 
 class ComplaintFiledData(EventData):
@@ -241,6 +261,11 @@ class ComplaintFiledData(EventData):
     text: FreeText
     contact: Annotated[str, StringConstraints(min_length=3, max_length=320)] | None = None
     language: Literal["fr", "en"] = "fr"
+    topic: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")] | None = None
+    """Nature of the complaint within its rule (``queue``, ``staff_behaviour`` …, see
+    :mod:`schemas.routing`); with ``rule`` and the facility type it picks ``service_id``."""
+    answer_due_at: Timestamp | None = None
+    """The response délai committed when the complaint was filed (routing table)."""
 
 
 class ComplaintAcknowledgedData(EventData):

@@ -164,6 +164,7 @@ _SAMPLES: dict[EventType, tuple[str, str, dict[str, Any]]] = {
             "rules_not_kept": ["delays"],
             "comment": "Accueil très aimable, mais 40 minutes d'attente.",
             "language": "fr",
+            "rule_ratings": {"information": 4, "delays": 2, "orientation": 5, "welcome": 5},
         },
     ),
     EventType.COMPLAINT_FILED: (
@@ -177,6 +178,8 @@ _SAMPLES: dict[EventType, tuple[str, str, dict[str, Any]]] = {
             "text": "On m'a envoyé au mauvais guichet deux fois.",
             "contact": "usager@example.org",
             "language": "fr",
+            "topic": "wrong_service",
+            "answer_due_at": _at(23, 59, 59).replace(day=29),
         },
     ),
     EventType.COMPLAINT_ACKNOWLEDGED: (

@@ -91,8 +91,10 @@ def test_bad_setting_fails_at_start_with_the_variable_name() -> None:
     assert "PARIS_LIVE_API_PORT" in result.stderr
 
 
-def test_production_refuses_unsafe_defaults() -> None:
+def test_production_refuses_unsafe_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     """In production, missing server URLs and the development JWT secret are refused."""
+    for var in ("KAFKA_BOOTSTRAP", "REDIS_URL", "DATABASE_URL", "JWT_SECRET", "OIDC_JWKS_URL"):
+        monkeypatch.delenv(f"PARIS_LIVE_{var}", raising=False)
     with pytest.raises(ValidationError, match="PARIS_LIVE_KAFKA_BOOTSTRAP"):
         Settings(env="prod")
     with pytest.raises(ValidationError, match="PARIS_LIVE_JWT_SECRET"):

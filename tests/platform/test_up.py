@@ -71,6 +71,8 @@ def test_up_serves_the_api_and_stops_everything_on_ctrl_c(
     assert f"http://127.0.0.1:{port}/docs" in output
     assert "stopped" in output
     logs = tmp_path / "logs"
-    assert {"api.log", "worker-1.log", "simulator.log"} <= {p.name for p in logs.iterdir()}
+    assert {"api.log", "worker-1.log", "feedback.log", "simulator.log"} <= {
+        p.name for p in logs.iterdir()
+    }
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", port)) != 0, "the API still listens after Ctrl-C"
