@@ -35,6 +35,7 @@ from faust.types import TP
 from mode import Service
 from structlog.contextvars import bound_contextvars
 
+from paris_live.db import migrate
 from paris_live.settings import Settings
 from schemas import topics as contract
 from schemas.catalogue import Catalogue, load_catalogue
@@ -261,8 +262,7 @@ class StreamsRuntime(Service):
         url = options.database_url or settings.database
         while True:  # the checkpoint tables must exist before any partition can be served
             try:
-                async with await psycopg.AsyncConnection.connect(url, connect_timeout=5) as conn:
-                    await recovery.ensure_tables(conn, settings.db_schema)
+                await migrate(settings.model_copy(update={"database_url": url}))
                 break
             except (psycopg.OperationalError, OSError) as exc:
                 log.warning("database_unavailable_at_start", error=str(exc))

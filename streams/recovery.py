@@ -40,33 +40,9 @@ from typing import Any
 
 import orjson
 import psycopg
-from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from streams.sinks.spool import MergedBatch
-
-DDL = """
-CREATE TABLE IF NOT EXISTS stream_checkpoints (
-    group_id    text        NOT NULL,
-    partition   integer     NOT NULL,
-    effects     jsonb       NOT NULL,
-    snapshot    jsonb       NOT NULL DEFAULT '{}'::jsonb,
-    updated_at  timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (group_id, partition)
-);
-CREATE TABLE IF NOT EXISTS stream_snapshots (
-    group_id    text        NOT NULL,
-    facility_id text        NOT NULL,
-    partition   integer     NOT NULL,
-    state       bytea       NOT NULL,
-    updated_at  timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (group_id, facility_id)
-);
-CREATE INDEX IF NOT EXISTS stream_snapshots_partition_idx ON stream_snapshots (group_id, partition);
-"""
-
-
-_DDL_LOCK_ID = 7_514_312
 
 
 def encode_snapshot(state: dict[str, Any]) -> bytes:
@@ -87,21 +63,6 @@ class PartitionCheckpoint:
     effects: dict[str, int] = field(default_factory=dict)
     snapshot: dict[str, int] = field(default_factory=dict)
     states: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-
-async def ensure_tables(conn: psycopg.AsyncConnection, schema: str) -> None:
-    """Create the checkpoint tables (worker-internal, not part of the public history contract).
-
-    Under an advisory lock: workers starting together would otherwise race on ``CREATE TABLE IF
-    NOT EXISTS`` (it is not atomic in PostgreSQL).
-    """
-    async with conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_DDL_LOCK_ID,))
-        await conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
-        await conn.execute(
-            sql.SQL("SET LOCAL search_path TO {}, public").format(sql.Identifier(schema))
-        )
-        await conn.execute(DDL)
 
 
 async def load_partition(

@@ -23,17 +23,9 @@ async def _rows(settings: Settings, query: str) -> list[tuple[object, ...]]:
         return list(await cur.fetchall())
 
 
-async def _ensure_checkpoint_tables(settings: Settings) -> None:
-    from streams import recovery
-
-    async with await psycopg.AsyncConnection.connect(settings.database) as conn:
-        await recovery.ensure_tables(conn, settings.db_schema)
-
-
 async def test_awkward_text_survives_copy_exactly(db: Settings, tmp_path: Path) -> None:
     """Event ids and sources with tabs, newlines, backslashes and accents are stored as sent."""
     settings = db
-    await _ensure_checkpoint_tables(settings)
     event = make_event(
         EventType.PASSAGE_COUNTED,
         "piscine-pontoise",
@@ -65,7 +57,6 @@ async def test_awkward_text_survives_copy_exactly(db: Settings, tmp_path: Path) 
 async def test_replayed_batch_adds_no_row(db: Settings, tmp_path: Path) -> None:
     """Writing the same history twice (a replay after a crash) leaves one row per event."""
     settings = db
-    await _ensure_checkpoint_tables(settings)
     events = [
         make_event(
             EventType.PASSAGE_COUNTED,
