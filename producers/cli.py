@@ -1,8 +1,9 @@
 """Producer commands, mounted by ``paris-live`` (or ``python -m producers.cli``):
 ``simulate``, ``record``, ``replay``, ``gate``, ``sensor``, ``tickets``, ``booking``, ``button``.
 
-Every command publishes through one :class:`~producers.publisher.Publisher` (spool under
-``<state_dir>/spool/<command>.sqlite3`` unless ``--spool``), logs on stderr, serves ``/metrics``
+Every command but ``button`` publishes through one :class:`~producers.publisher.Publisher` (spool
+under ``<state_dir>/spool/<command>.sqlite3`` unless ``--spool``); ``button`` forwards each press to
+the API's closure route (auth, audit, outbox). All log on stderr, serves ``/metrics``
 when it has an HTTP port, and stops cleanly on Ctrl-C / SIGTERM (what is not in Kafka by then stays
 in the spool for the next start).
 """
@@ -402,22 +403,41 @@ def booking(
 def button(
     http_port: Annotated[int, typer.Option(help="POST /button, POST /button/end")] = 8104,
     host: HostOption = "127.0.0.1",
-    token: Annotated[
-        str | None, typer.Option(envvar="PARIS_LIVE_BUTTON_TOKEN", help="agent bearer token")
+    api_url: Annotated[
+        str | None, typer.Option(help="the API the presses go to (default: public_base_url)")
     ] = None,
-    spool: SpoolOption = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            envvar="PARIS_LIVE_BUTTON_TOKEN",
+            help="the button's agent JWT (paris-live token --agent … --facility …)",
+        ),
+    ] = None,
+    dedup_seconds: Annotated[
+        float, typer.Option(help="the same press without press_id within N s is one closure")
+    ] = 10.0,
 ) -> None:
-    """Agent status button → exceptional closures declared and ended."""
+    """Agent status button → the API's closure routes (audited, idempotent)."""
     from producers.adapters.button import ButtonAdapter
+    from producers.adapters.http import bound_port, serve
 
+    settings = _settings()
+    target = api_url or settings.public_base_url
     if token is None:
-        console.print("[yellow]no --token: any local client may declare closures[/yellow]")
+        console.print("[yellow]no --token: each press must carry its own agent token[/yellow]")
 
-    async def body(publisher: Publisher, stop: asyncio.Event) -> None:
-        adapter = ButtonAdapter(publisher, load_catalogue().ids, token)
-        await _serve_http(adapter.app(), host, http_port, stop, "button")
+    async def main() -> None:
+        stop = asyncio.Event()
+        _stop_on_signals(stop)
+        adapter = ButtonAdapter(target, token, dedup_s=dedup_seconds)
+        runner = await serve(adapter.app(), host, http_port)
+        console.print(f"button: http://{host}:{bound_port(runner)} → {target}")
+        try:
+            await stop.wait()
+        finally:
+            await runner.cleanup()
 
-    _adapter_main("button", spool, body)
+    _run(main())
 
 
 if __name__ == "__main__":

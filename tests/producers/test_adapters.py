@@ -15,6 +15,7 @@ from aiohttp import web
 from icalendar import Calendar, Event
 from prometheus_client import REGISTRY
 
+from api.app import create_app
 from paris_live.settings import Settings
 from producers.adapters.booking import BookingAdapter, parse_ical_availability
 from producers.adapters.button import ButtonAdapter
@@ -25,6 +26,8 @@ from producers.adapters.tickets import TicketAdapter
 from producers.publisher import Publisher, PublisherOptions
 from schemas import topics
 from schemas.catalogue import load_catalogue
+from tests.api.agents_testkit import bearer, cast, closure_events, rows, token
+from tests.api.conftest import InProcessServer, fast_hub
 from tests.producers.producer_testkit import ReadBack
 
 FACILITIES = {"piscine-a", "piscine-b", "mairie-a"}
@@ -230,31 +233,143 @@ def test_ical_feed_of_free_slots() -> None:
     assert availability.free_slots_7d == 2
 
 
-async def test_agent_button_declares_then_ends_a_closure(
-    publisher: Publisher, read_back: ReadBack
+@pytest.fixture
+async def closures_api(kafka_topics: Settings, db: Settings) -> AsyncIterator[InProcessServer]:
+    """The real API (as ``api_server`` runs it) on this test's topics, Redis and schema."""
+    server = InProcessServer(create_app(fast_hub(kafka_topics)), kafka_topics)
+    await server.start()
+    yield server
+    await server.stop()
+
+
+async def _audit(api: InProcessServer, facility_id: str) -> list[dict[str, Any]]:
+    supervisor = token(api.settings, "supervisor", facility_id)
+    async with httpx.AsyncClient(base_url=api.http, timeout=10.0) as client:
+        page = await client.get(
+            "/v1/audit", params={"facility": facility_id}, headers=bearer(supervisor)
+        )
+    assert page.status_code == 200, page.text
+    items: list[dict[str, Any]] = page.json()["items"]
+    return items
+
+
+async def test_button_press_is_one_audited_closure_through_the_api(
+    closures_api: InProcessServer, settings: Settings
 ) -> None:
-    """An agent's button press closes the facility with a reason; a second press reopens it."""
-    runner, client = await _client(ButtonAdapter(publisher, FACILITIES, token="s3cret").app())
-    auth = {"Authorization": "Bearer s3cret"}
+    """A press declares a closure through the API (audited, on facility-closures); pressing
+    twice (same press id, or within seconds without one) is still one closure; end reopens."""
+    pool = cast().pool_a
+    agent = token(settings, "agent", pool.id, subject="bouton.pontoise")
+    adapter = ButtonAdapter(closures_api.http, agent)
+    runner, client = await _client(adapter.app())
+    press = {"facility_id": pool.id, "reason": "water_quality", "minutes": 90, "press_id": "p-1"}
     async with client:
-        anonymous = await client.post("/button", json={"facility_id": "piscine-a"})
-        declared = await client.post(
-            "/button",
-            json={"facility_id": "piscine-a", "reason": "water_quality", "minutes": 90},
-            headers=auth,
-        )
-        closure_id = declared.json()["closure_id"]
-        ended = await client.post(
-            "/button/end", json={"facility_id": "piscine-a", "closure_id": closure_id}, headers=auth
-        )
+        before = dt.datetime.now(dt.UTC)
+        first = await client.post("/button", json=press)
+        again = await client.post("/button", json=press)
+        bare = {"facility_id": pool.id, "reason": "technical_failure", "minutes": 30}
+        double = [await client.post("/button", json=bare) for _ in range(2)]
+        closure_id = first.json()["closure_id"]
+        ended = await client.post("/button/end", json={"closure_id": closure_id})
     await runner.cleanup()
-    assert anonymous.status_code == 401
-    assert declared.status_code == 201
-    assert ended.status_code == 202
-    found = await read_back([topics.CLOSURES], 2, 10.0)
-    kinds = [c.event["type"].rsplit(".", 1)[1] for c in found]
-    assert kinds == ["declared", "ended"]
-    assert {c.event["data"]["closure_id"] for c in found} == {closure_id}
-    data = found[0].event["data"]
-    assert data["reason"] == "water_quality"
-    assert "qualité de l'eau" in data["message"]["fr"]
+
+    assert first.status_code == 201, first.text
+    body = first.json()
+    assert body["facility_id"] == pool.id
+    assert body["declared_by"] == "bouton.pontoise"
+    assert "qualité de l'eau" in body["message"]["fr"]
+    reopening = dt.datetime.fromisoformat(body["expected_reopening_at"])
+    assert dt.timedelta(minutes=89) < reopening - before < dt.timedelta(minutes=91)
+    assert again.status_code == 201 and again.json() == body
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert [r.status_code for r in double] == [201, 201], double[0].text
+    assert double[0].json()["closure_id"] == double[1].json()["closure_id"] != closure_id
+    assert ended.status_code == 200, ended.text
+    assert ended.json()["ended_at"] is not None
+
+    stored = await rows(settings, "SELECT closure_id FROM closures WHERE facility_id = %s", pool.id)
+    assert sorted(r[0] for r in stored) == sorted({closure_id, double[0].json()["closure_id"]})
+    trail = await _audit(closures_api, pool.id)
+    assert Counter((e["action"], e["closure_id"]) for e in trail) == Counter(
+        {
+            ("closure.declared", closure_id): 1,
+            ("closure.declared", double[0].json()["closure_id"]): 1,
+            ("closure.ended", closure_id): 1,
+        }
+    )
+    assert {e["actor"] for e in trail} == {"bouton.pontoise"}
+    events = await closure_events(settings, closure_id, expect=2)
+    assert [e["type"].rsplit(".", 1)[1] for _, e in events] == ["declared", "ended"]
+    assert {key for key, _ in events} == {pool.id}
+
+
+async def test_button_relays_the_api_refusals(
+    closures_api: InProcessServer, settings: Settings
+) -> None:
+    """The API's refusals reach the button as they are: another facility's token is 403, no
+    token 401, an unknown reason 422; a press the adapter cannot read is its own 400."""
+    cast_ = cast()
+    other = token(settings, "agent", cast_.pool_b.id)
+    runner, client = await _client(ButtonAdapter(closures_api.http, other).app())
+    anonymous_runner, anonymous = await _client(ButtonAdapter(closures_api.http).app())
+    async with client, anonymous:
+        forbidden = await client.post("/button", json={"facility_id": cast_.pool_a.id})
+        unknown = await client.post(
+            "/button", json={"facility_id": cast_.pool_b.id, "reason": "aliens"}
+        )
+        no_token = await anonymous.post("/button", json={"facility_id": cast_.pool_a.id})
+        own_token = await anonymous.post(
+            "/button", json={"facility_id": cast_.pool_b.id}, headers=bearer(other)
+        )
+        bad_minutes = await client.post(
+            "/button", json={"facility_id": cast_.pool_b.id, "minutes": "soon"}
+        )
+        end_unknown = await client.post("/button/end", json={"closure_id": "nope"})
+    await runner.cleanup()
+    await anonymous_runner.cleanup()
+
+    assert forbidden.status_code == 403
+    assert forbidden.json()["error"]["code"] == "forbidden"
+    assert cast_.pool_a.id in forbidden.json()["error"]["message"]
+    assert no_token.status_code == 401
+    assert unknown.status_code == 422
+    assert own_token.status_code == 201, own_token.text
+    assert bad_minutes.status_code == 400
+    assert bad_minutes.json()["error"]["code"] == "invalid_value"
+    assert end_unknown.status_code == 404
+    assert end_unknown.json()["error"]["code"] == "unknown_closure"
+    stored = await rows(settings, "SELECT facility_id FROM closures")
+    assert stored == [(cast_.pool_b.id,)]
+
+
+async def test_button_says_503_when_the_api_is_down(
+    closures_api: InProcessServer, settings: Settings
+) -> None:
+    """With the API stopped, a press answers 503 « API injoignable » instead of vanishing; the
+    same press id once the API is back is one closure."""
+    pool = cast().pool_a
+    agent = token(settings, "agent", pool.id)
+    press = {"facility_id": pool.id, "reason": "staff_shortage", "press_id": "p-down"}
+    await closures_api.stop()
+    runner, client = await _client(ButtonAdapter(closures_api.http, agent).app())
+    async with client:
+        down = await client.post("/button", json=press)
+    await runner.cleanup()
+    assert down.status_code == 503
+    error = down.json()["error"]
+    assert error["code"] == "api_unreachable"
+    assert error["message"].startswith("API injoignable, réessayez")
+    assert down.headers["Retry-After"] == "2"
+
+    back = InProcessServer(create_app(fast_hub(closures_api.settings)), closures_api.settings)
+    await back.start()
+    try:
+        runner, client = await _client(ButtonAdapter(back.http, agent).app())
+        async with client:
+            answers = [await client.post("/button", json=press) for _ in range(2)]
+        await runner.cleanup()
+    finally:
+        await back.stop()
+    assert [a.status_code for a in answers] == [201, 201], answers[0].text
+    assert answers[0].json() == answers[1].json()
+    assert len(await rows(settings, "SELECT 1 FROM closures")) == 1
