@@ -1,4 +1,4 @@
-"""``paris-live token``: issue a local agent/supervisor/ops/device token (the lead mounts
+"""``paris-live token``: issue a local agent/supervisor/ops/device/service token (the lead mounts
 :data:`agents_app`'s commands at the root).
 
 ::
@@ -7,6 +7,7 @@
     paris-live token --agent s.durand --role supervisor --type pool --facility mairie-5
     paris-live token --agent ops-1 --role ops --ttl 8h
     paris-live token --agent gate-7 --role device --facility piscine-pontoise
+    paris-live token --agent c.petit --role service --service djs-piscines
 
 Local mode only (HS256 with ``PARIS_LIVE_JWT_SECRET``): when ``PARIS_LIVE_OIDC_JWKS_URL`` is set,
 tokens come from the identity provider and this command refuses.
@@ -23,6 +24,7 @@ import typer
 from api.auth import Role, issue_token
 from paris_live.settings import get_settings
 from schemas.catalogue import FACILITY_TYPES, load_catalogue
+from schemas.routing import load_routing
 
 __all__ = ["agents_app", "parse_ttl"]
 
@@ -50,16 +52,22 @@ def _agents() -> None:
 
 @agents_app.command("token")
 def token(
-    agent: Annotated[str, typer.Option("--agent", help="agent (or device) id: the token's sub")],
+    agent: Annotated[
+        str, typer.Option("--agent", help="agent (device, service staff) id: the token's sub")
+    ],
     facility: Annotated[
         list[str] | None, typer.Option("--facility", help="facility id (repeatable)")
     ] = None,
-    role: Annotated[Role, typer.Option("--role", help="agent, supervisor, ops or device")] = (
-        Role.AGENT
-    ),
+    role: Annotated[
+        Role, typer.Option("--role", help="agent, supervisor, ops, device or service")
+    ] = Role.AGENT,
     facility_type: Annotated[
         list[str] | None,
         typer.Option("--type", help="supervisor: every facility of this type (repeatable)"),
+    ] = None,
+    service: Annotated[
+        list[str] | None,
+        typer.Option("--service", help="service: a competent service id (repeatable)"),
     ] = None,
     ttl: Annotated[str, typer.Option("--ttl", help="lifetime: 90m, 12h, 7d")] = "12h",
 ) -> None:
@@ -79,6 +87,14 @@ def token(
             f"unknown type {', '.join(bad_types)} (known: {', '.join(FACILITY_TYPES)})",
             param_hint="--type",
         )
+    services = service or []
+    known_services = load_routing().service_ids()
+    bad_services = [s for s in services if s not in known_services]
+    if bad_services:
+        raise typer.BadParameter(
+            f"unknown service {', '.join(bad_services)} (known: {', '.join(known_services)})",
+            param_hint="--service",
+        )
     try:
         value = issue_token(
             settings,
@@ -86,6 +102,7 @@ def token(
             role,
             facilities=facilities,
             facility_types=types,
+            services=services,
             ttl=parse_ttl(ttl),
         )
     except ValueError as exc:

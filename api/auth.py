@@ -10,15 +10,18 @@ allow-list (never ``none``):
 
 Claims (the identity provider maps its attributes to them)::
 
-    sub             the agent, supervisor, operator or device id
-    role            agent | supervisor | ops | device
+    sub             the agent, supervisor, operator, device or service staff id
+    role            agent | supervisor | ops | device | service
     facilities      facility ids the token acts on (agent: its own; supervisor: extra ones;
                     device: the facilities it counts for)
     facility_types  supervisor only: whole facility types (["pool"]: every pool)
+    services        service only: the competent services (ids of ``schemas/data/routing.json``)
+                    whose complaints the token handles
 
 Roles: an **agent** manages closures of its own facilities; a **supervisor** those of its set
 (explicit ids and/or types) and reads their audit trail; **ops** reads every audit trail and
-declares nothing; a **device** key (producers) may publish counts, never closures.
+declares nothing; a **device** key (producers) may publish counts, never closures; **service**
+staff acknowledge and answer the complaints routed to their services (the inbox), never closures.
 
 Errors (in the API's one shape, with their headers)::
 
@@ -46,6 +49,7 @@ from api.errors import ApiError, ServiceUnavailable
 from paris_live.settings import Settings
 from schemas.catalogue import FACILITY_TYPES
 from schemas.events import FACILITY_ID_PATTERN
+from schemas.routing import load_routing
 
 __all__ = [
     "LOCAL_ALGORITHMS",
@@ -73,6 +77,7 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"
     OPS = "ops"
     DEVICE = "device"
+    SERVICE = "service"
 
 
 class Unauthenticated(ApiError):
@@ -108,6 +113,9 @@ class _Claims(BaseModel):
         default_factory=list, max_length=5000
     )
     facility_types: list[str] = Field(default_factory=list, max_length=50)
+    services: list[Annotated[str, Field(max_length=80)]] = Field(
+        default_factory=list, max_length=100
+    )
     jti: str | None = Field(default=None, max_length=200)
     exp: int
 
@@ -122,6 +130,8 @@ class Principal:
     facility_types: frozenset[str]
     token_id: str | None
     expires_at: dt.datetime
+    services: frozenset[str] = frozenset()
+    """Service staff only: the competent services whose complaints this token handles."""
 
     def covers(self, facility_id: str, facility_type: str | None) -> bool:
         """The facility is in this token's set (ids, or types for a supervisor)."""
@@ -145,6 +155,10 @@ class Principal:
             return True
         return self.role is Role.SUPERVISOR and self.covers(facility_id, facility_type)
 
+    def may_handle_complaints(self, service_id: str) -> bool:
+        """Acknowledge and answer the complaints routed to this service (its own staff only)."""
+        return self.role is Role.SERVICE and service_id in self.services
+
 
 def _principal(claims: _Claims) -> Principal:
     unknown = set(claims.facility_types) - set(FACILITY_TYPES)
@@ -154,6 +168,16 @@ def _principal(claims: _Claims) -> Principal:
         raise ValueError("only a supervisor token may name facility types")
     if claims.role is Role.AGENT and not claims.facilities:
         raise ValueError("an agent token names its facilities")
+    if claims.role is Role.SERVICE:
+        if not claims.services:
+            raise ValueError("a service token names its services")
+        if claims.facilities:
+            raise ValueError("a service token names services, not facilities")
+        unknown_services = set(claims.services) - set(load_routing().services)
+        if unknown_services:
+            raise ValueError(f"unknown services {sorted(unknown_services)}")
+    elif claims.services:
+        raise ValueError("only a service token may name services")
     return Principal(
         subject=claims.sub,
         role=claims.role,
@@ -161,6 +185,7 @@ def _principal(claims: _Claims) -> Principal:
         facility_types=frozenset(claims.facility_types),
         token_id=claims.jti,
         expires_at=dt.datetime.fromtimestamp(claims.exp, dt.UTC),
+        services=frozenset(claims.services),
     )
 
 
@@ -223,6 +248,7 @@ def issue_token(
     *,
     facilities: Iterable[str] = (),
     facility_types: Iterable[str] = (),
+    services: Iterable[str] = (),
     ttl: dt.timedelta = dt.timedelta(hours=12),
     now: dt.datetime | None = None,
 ) -> str:
@@ -235,6 +261,7 @@ def issue_token(
         role=Role(role),
         facilities=sorted(set(facilities)),
         facility_types=sorted(set(facility_types)),
+        services=sorted(set(services)),
         jti=uuid.uuid4().hex,
         exp=int((issued + ttl).timestamp()),
     )
@@ -255,7 +282,10 @@ _bearer = HTTPBearer(
     auto_error=False,
     scheme_name="bearer",
     bearerFormat="JWT",
-    description="Jeton d'agent / agent token (``paris-live token`` locally, OIDC in production)",
+    description=(
+        "Jeton d'agent ou de service / agent or service token "
+        "(``paris-live token`` locally, OIDC in production)"
+    ),
 )
 
 

@@ -41,6 +41,9 @@ STEPS: dict[str, timedelta] = {
     "1d": timedelta(days=1),
 }
 MAX_POINTS = 1500
+YEARS = (2000, 2100)
+"""``from``, ``to`` and cursors outside these years (inclusive) are refused: older instants have
+no data and Paris' local mean time (+00:09:21) is no valid RFC 3339 offset."""
 _ROLLUP_COLUMNS = (
     "count_avg, count_min, count_max, count_last, capacity, passages_in, passages_out, samples"
 )
@@ -139,12 +142,24 @@ def _from_cursor(cursor: str) -> datetime:
         value = datetime.fromisoformat(text)
         if value.tzinfo is None:
             raise ValueError(text)
-    except (binascii.Error, UnicodeDecodeError, ValueError):
+        _in_years(value, "cursor")
+    except (binascii.Error, UnicodeDecodeError, ValueError, InvalidParameter):
         raise InvalidParameter(
             "Curseur invalide : utilisez la valeur « next » / Invalid cursor: use the `next` value",
             code="invalid_cursor",
         ) from None
     return value
+
+
+def _in_years(value: datetime | None, name: str) -> None:
+    """422 ``invalid_range`` when ``value`` is outside :data:`YEARS` (its own calendar year)."""
+    first, last = YEARS
+    if value is not None and not first <= value.year <= last:
+        raise InvalidParameter(
+            f"« {name} » doit être entre {first} et {last} / "
+            f"`{name}` must be between {first} and {last}",
+            code="invalid_range",
+        )
 
 
 def _paris(value: datetime) -> str:
@@ -163,16 +178,23 @@ async def history(
     facility_id: FacilityIdParam,
     from_: Annotated[
         AwareDatetime | None,
-        Query(alias="from", description="RFC 3339 with offset; default: `to` − 24 h"),
+        Query(
+            alias="from",
+            description="RFC 3339 with offset, years 2000–2100; default: `to` − 24 h",
+        ),
     ] = None,
     to: Annotated[
-        AwareDatetime | None, Query(description="RFC 3339 with offset; default: now")
+        AwareDatetime | None,
+        Query(description="RFC 3339 with offset, years 2000–2100; default: now"),
     ] = None,
     step: Annotated[Step, Query(description="bucket size, Paris time")] = "1h",
     cursor: Annotated[str | None, Query(max_length=80)] = None,
 ) -> Response:
     """Occupancy buckets and status changes between ``from`` and ``to`` (at most 1,500 buckets
-    per answer; follow ``next`` for the rest)."""
+    per answer; follow ``next`` for the rest). ``from`` and ``to`` lie in the years 2000–2100
+    and ``from`` precedes ``to`` (else 422 ``invalid_range``)."""
+    _in_years(from_, "from")
+    _in_years(to, "to")
     await require_facility(ctx, facility_id)
     end = to or datetime.now(UTC)
     start = from_ or end - timedelta(hours=24)

@@ -1,6 +1,8 @@
 """The pages: directory ``/``, facility ``/facilities/{id}``, ``/embed/card.js``, the in-facility
 screen ``/screen/{id}``, the agent console ``/agent``, the operations dashboard ``/ops``, the static
-assets under ``/static/``, and ``GET /v1/ops/summary`` (what the operations dashboard polls).
+assets under ``/static/``, and ``GET /v1/ops/summary`` (what the operations dashboard polls;
+a bearer token of role ``ops`` or ``supervisor``, which the ``/ops`` page asks for and keeps in the
+browser tab like the agent console).
 
 Pages are HTML rendered here from the catalogue and the live statuses (so they read without
 JavaScript and carry schema.org JSON-LD), then enhanced by the ES modules of ``dashboards/``.
@@ -38,8 +40,9 @@ import segno
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from api.auth import Authenticated, Forbidden, Role
 from api.context import Ctx
-from api.errors import ERROR_RESPONSES
+from api.errors import ERROR_RESPONSES, ErrorResponse
 from api.jsonld import facility_jsonld
 from api.views import OPEN_STATES, render_item
 from paris_live.settings import Settings
@@ -832,10 +835,15 @@ async def agent(ctx: Ctx, lang: Lang = None) -> HTMLResponse:
 
 @router.get("/ops", include_in_schema=False)
 async def ops(ctx: Ctx, lang: Lang = None) -> HTMLResponse:
-    """The operations dashboard."""
+    """The operations dashboard (it signs in with an ops or supervisor token, then polls the
+    summary with it; the page itself holds only the public catalogue)."""
     language = _lang(lang)
     names = {f.id: {"name": f.name, "arrondissement": f.arrondissement} for f in ctx.catalogue}
-    main = template("ops.html").substitute(lang=language, data=json_script("ops-data", names))
+    main = template("ops.html").substitute(
+        lang=language,
+        local="true" if ctx.settings.env != "prod" else "false",
+        data=json_script("ops-data", names),
+    )
     return html_page(
         layout(
             language,
@@ -848,15 +856,36 @@ async def ops(ctx: Ctx, lang: Lang = None) -> HTMLResponse:
     )
 
 
+OPS_ROLES = (Role.OPS, Role.SUPERVISOR)
+OPS_AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {
+        "model": ErrorResponse,
+        "description": "Jeton absent ou invalide / Missing or invalid token",
+        "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}},
+    },
+    403: {
+        "model": ErrorResponse,
+        "description": "Réservé à l'exploitation et aux superviseurs / Operations staff only",
+    },
+}
+
+
 @router.get(
     "/v1/ops/summary",
     tags=["operations"],
     summary="Synthèse d'exploitation / Operations summary",
-    responses={**ERROR_RESPONSES},
+    responses={**OPS_AUTH_ERRORS, **ERROR_RESPONSES},
 )
-async def ops_summary(request: Request, ctx: Ctx) -> JSONResponse:
+async def ops_summary(request: Request, ctx: Ctx, principal: Authenticated) -> JSONResponse:
     """Counts by state, stale sources, overdue closures, events/s, consumer lag, dead letters,
-    status changes/s and the last samples (for sparklines), with the alerts they raise."""
+    status changes/s and the last samples (for sparklines), with the alerts they raise.
+
+    Operations staff and supervisors only (bearer token of role ``ops`` or ``supervisor``)."""
+    if principal.role not in OPS_ROLES:
+        raise Forbidden(
+            "Synthèse réservée à l'exploitation et aux superviseurs / "
+            "Summary for operations staff and supervisors only"
+        )
     sampler: OpsSampler = request.app.state.ops_sampler
     sample = await sampler.sample(ctx.settings, ctx.hub.updates_in)
     statuses = {fid: orjson.loads(update.status) for fid, update in ctx.hub.latest.items()}

@@ -1,10 +1,14 @@
 // Operations dashboard: every facility live (grid by arrondissement), counts by state, and what
 // GET /v1/ops/summary knows — stale sources, overdue closures, events/s, consumer lag, dead letters,
-// status changes/s as sparklines, and the alerts they raise.
+// status changes/s as sparklines, and the alerts they raise. The summary is for operations staff
+// and supervisors: like the agent console, the page asks for a token (kept in this tab only:
+// sessionStorage), sends it as a bearer token, and asks again when the API refuses it.
 import { LiveClient, STATE_STYLE, TEXT, ago, escapeHtml, icon } from "/embed/card.js";
 
 const app = document.getElementById("ops-app");
 const lang = app.dataset.lang === "en" ? "en" : "fr";
+const local = app.dataset.local === "true";
+const TOKEN_KEY = "paris-live-ops-token";
 const names = JSON.parse(document.getElementById("ops-data").textContent);
 const statuses = new Map();
 const t = TEXT[lang];
@@ -17,6 +21,13 @@ const W = {
     overdue: "Fermetures dont la réouverture est dépassée", name: "Équipement", last: "Dernière donnée",
     reason: "Motif", eta: "Réouverture prévue", none: "Aucune.", unavailable: "indisponible", clients: "clients connectés",
     missing: "Non disponible ici", lost: "Connexion temps réel perdue — nouvelle tentative…",
+    signin: "Connexion", token: "Jeton d'exploitation ou de superviseur", signinBtn: "Se connecter",
+    signout: "Se déconnecter", devHint: "En local, obtenez un jeton avec", signedAs: (s, r) => `Connecté : ${s} (${r})`,
+    errors: {
+      401: "Jeton absent, expiré ou invalide : reconnectez-vous.",
+      403: "Ce jeton ne donne pas accès à la supervision (rôle exploitation ou superviseur requis).",
+      other: "Le service ne répond pas, réessayez.",
+    },
   },
   en: {
     title: "Live operations", states: "Facilities by state", live: "live", stale: "silent sources",
@@ -26,6 +37,13 @@ const W = {
     overdue: "Closures past their expected reopening", name: "Facility", last: "Last data",
     reason: "Reason", eta: "Expected reopening", none: "None.", unavailable: "unavailable", clients: "connected clients",
     missing: "Not available here", lost: "Live connection lost — retrying…",
+    signin: "Sign in", token: "Operations or supervisor token", signinBtn: "Sign in",
+    signout: "Sign out", devHint: "Locally, get a token with", signedAs: (s, r) => `Signed in: ${s} (${r})`,
+    errors: {
+      401: "Missing, expired or invalid token: sign in again.",
+      403: "This token gives no access to operations (operations or supervisor role required).",
+      other: "The service does not answer, try again.",
+    },
   },
 }[lang];
 
@@ -36,7 +54,75 @@ for (const [id, f] of Object.entries(names)) {
 }
 for (const ids of byArr.values()) ids.sort((a, b) => names[a].name.localeCompare(names[b].name));
 
-app.innerHTML = `<h1>${W.title}</h1>
+let token = sessionStorage.getItem(TOKEN_KEY);
+let session = 0; // bumped on every sign-in and sign-out: answers of an older session are dropped
+let timer = null;
+let live = null;
+
+class ApiFailure extends Error {
+  constructor(status, message) { super(message); this.status = status; }
+}
+
+async function api(path) {
+  const response = await fetch(path, {
+    cache: "no-store",
+    headers: { Accept: "application/json", Authorization: `Bearer ${token}` },
+  });
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) throw new ApiFailure(response.status, data?.error?.message || "");
+  return data;
+}
+
+function explain(error) {
+  return W.errors[error.status] || W.errors.other;
+}
+
+// ── Sign in ───────────────────────────────────────────────────────────────────────────────────
+function signOut(message = "") {
+  sessionStorage.removeItem(TOKEN_KEY);
+  token = null;
+  session++;
+  clearInterval(timer);
+  timer = null;
+  showSignin(message);
+}
+
+function showSignin(message = "") {
+  app.innerHTML = `<h1>${W.title}</h1><section class="panel signin" aria-labelledby="h-signin"><h2 id="h-signin">${W.signin}</h2>
+    <form id="signin"><p class="field-row"><label for="token">${W.token}</label><textarea id="token" name="token" required autocomplete="off" spellcheck="false" ${message ? 'aria-describedby="signin-error"' : ""}></textarea></p>
+    ${message ? `<p id="signin-error" class="confirm failed" role="alert">${escapeHtml(message)}</p>` : ""}
+    ${local ? `<p class="hint">${W.devHint} <code>paris-live token --agent ops-1 --role ops</code></p>` : ""}
+    <p><button type="submit">${W.signinBtn}</button></p></form></section>`;
+  document.getElementById("signin").addEventListener("submit", (event) => {
+    event.preventDefault();
+    token = document.getElementById("token").value.trim();
+    sessionStorage.setItem(TOKEN_KEY, token);
+    start();
+  });
+  document.getElementById("token").focus();
+}
+
+async function start() {
+  if (!token) { showSignin(); return; }
+  const mine = ++session;
+  let me;
+  let summary;
+  try {
+    [me, summary] = await Promise.all([api("/v1/me"), api("/v1/ops/summary")]);
+  } catch (error) {
+    if (mine === session) signOut(explain(error));
+    return;
+  }
+  if (mine !== session) return;
+  showDashboard(me);
+  render(summary);
+  timer = setInterval(poll, 5000);
+}
+
+// ── Dashboard ─────────────────────────────────────────────────────────────────────────────────
+function showDashboard(me) {
+  app.innerHTML = `<h1>${W.title}</h1>
+<p class="row">${escapeHtml(W.signedAs(me.subject, me.role))} <button type="button" id="signout" class="secondary">${W.signout}</button></p>
 <p id="conn" role="status" class="alert" hidden>${W.lost}</p>
 <section class="panel" aria-labelledby="h-states"><h2 id="h-states">${W.states}</h2><ul class="counters" id="counters"></ul></section>
 <section class="panel" aria-labelledby="h-stream"><h2 id="h-stream">${W.stream}</h2><div class="sparks" id="sparks"></div><p class="hint" id="missing"></p></section>
@@ -49,6 +135,24 @@ app.innerHTML = `<h1>${W.title}</h1>
   <section class="panel" aria-labelledby="h-stale"><h2 id="h-stale">${W.staleList}</h2><div id="stale"></div></section>
   <section class="panel" aria-labelledby="h-overdue"><h2 id="h-overdue">${W.overdue}</h2><div id="overdue"></div></section>
 </div>`;
+  document.getElementById("signout").addEventListener("click", () => signOut());
+  Object.keys(names).forEach(tile);
+  counters();
+  if (!live) {
+    live = LiveClient.for("/");
+    let pending = null;
+    live.addEventListener("status", (event) => {
+      statuses.set(event.detail.facility_id, event.detail);
+      tile(event.detail.facility_id);
+      if (!pending) pending = requestAnimationFrame(() => { pending = null; counters(); });
+    });
+    live.addEventListener("state", (event) => {
+      const conn = document.getElementById("conn");
+      if (conn) conn.hidden = event.detail.state !== "lost";
+    });
+    live.follow(Object.keys(names));
+  }
+}
 
 function tile(id) {
   const s = statuses.get(id);
@@ -61,6 +165,8 @@ function tile(id) {
 }
 
 function counters() {
+  const box = document.getElementById("counters");
+  if (!box) return; // signed out
   const counts = Object.fromEntries(Object.keys(STATE_STYLE).map((s) => [s, 0]));
   let stale = 0;
   for (const id of Object.keys(names)) {
@@ -68,7 +174,7 @@ function counters() {
     counts[s?.open_state || "unknown"]++;
     if (!s || s.stale) stale++;
   }
-  document.getElementById("counters").innerHTML = Object.entries(counts).map(([state, n]) => {
+  box.innerHTML = Object.entries(counts).map(([state, n]) => {
     const style = STATE_STYLE[state];
     return `<li data-state="${state}"><strong>${n}</strong><span class="badge ${style.tone}">${icon(style.icon, 16)} ${t.states[state]}</span></li>`;
   }).join("") + `<li data-state="stale"><strong>${stale}</strong>${W.stale}</li><li><strong>${statuses.size}</strong>${W.live}</li>`;
@@ -87,12 +193,8 @@ function table(rows, head) {
   return `<table class="ops-table"><thead><tr>${head.map((h) => `<th scope="col">${h}</th>`).join("")}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join("")}</tr>`).join("")}</tbody></table>`;
 }
 
-async function poll() {
-  try {
-    const response = await fetch("/v1/ops/summary", { cache: "no-store" });
-    if (!response.ok) throw new Error(String(response.status));
-    const summary = await response.json();
-    const series = summary.series;
+function render(summary) {
+  const series = summary.series;
     document.getElementById("sparks").innerHTML = spark(W.eps, "events_per_s", series, summary.stream.events_per_s)
       + spark(W.lag, "consumer_lag", series, summary.stream.consumer_lag)
       + spark(W.changes, "status_changes_per_s", series, summary.api.status_changes_per_s)
@@ -104,21 +206,18 @@ async function poll() {
       : `<li>${W.noAlert}</li>`;
     document.getElementById("stale").innerHTML = table(summary.stale.slice(0, 50).map((s) => [`<a href="/facilities/${encodeURIComponent(s.facility_id)}">${escapeHtml(s.name)}</a>`, s.last_data_at ? ago(s.last_data_at, lang) : "—"]), [W.name, W.last]);
     document.getElementById("overdue").innerHTML = table(summary.overdue_closures.map((c) => [escapeHtml(c.name), t.reasons[c.reason] || c.reason, c.expected_reopening_at ? ago(c.expected_reopening_at, lang).replace(/^il y a/, "il y a") : "—"]), [W.name, W.reason, W.eta]);
-  } catch {
+}
+
+async function poll() {
+  const mine = session;
+  try {
+    const summary = await api("/v1/ops/summary");
+    if (mine === session) render(summary);
+  } catch (error) {
+    if (mine !== session) return;
+    if (error.status === 401 || error.status === 403) { signOut(explain(error)); return; }
     document.getElementById("alerts").innerHTML = `<li class="critical">${W.unavailable}: /v1/ops/summary</li>`;
   }
 }
 
-const live = LiveClient.for("/");
-let pending = null;
-live.addEventListener("status", (event) => {
-  statuses.set(event.detail.facility_id, event.detail);
-  tile(event.detail.facility_id);
-  if (!pending) pending = requestAnimationFrame(() => { pending = null; counters(); });
-});
-live.addEventListener("state", (event) => { document.getElementById("conn").hidden = event.detail.state !== "lost"; });
-Object.keys(names).forEach(tile);
-counters();
-live.follow(Object.keys(names));
-poll();
-setInterval(poll, 5000);
+start();

@@ -9,9 +9,10 @@ import datetime as dt
 import http.server
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -23,7 +24,8 @@ from api.agents_cli import agents_app
 from api.auth import Role, TokenVerifier, Unauthenticated, issue_token
 from api.errors import ServiceUnavailable
 from paris_live.settings import Settings, get_settings
-from tests.api.agents_testkit import cast
+from tests.api.agents_testkit import bearer, cast, declare, rows, token
+from tests.api.conftest import InProcessServer
 
 SECRET = "a-test-secret-that-is-long-enough-for-hs256-0123456789"
 
@@ -70,11 +72,16 @@ async def test_an_agent_manages_only_its_facilities_and_reads_no_audit() -> None
         {"role": "janitor"},
         {"facilities": ["Not A Slug"]},
         {"sub": ""},
+        {"role": "service", "facilities": []},
+        {"role": "service", "facilities": [], "services": ["dgs-spatioport"]},
+        {"role": "service", "services": ["djs-piscines"]},
+        {"services": ["djs-piscines"]},
     ],
 )
 async def test_inconsistent_claims_are_refused(claims: dict[str, Any]) -> None:
     """A correctly signed token whose claims make no sense (agent without facilities or with
-    types, unknown type or role, malformed ids) is refused like a forged one."""
+    types, unknown type or role, malformed ids, service staff without a known service or with
+    facilities, services on an agent) is refused like a forged one."""
     settings = _local()
     now = int(dt.datetime.now(dt.UTC).timestamp())
     payload = {
@@ -89,6 +96,26 @@ async def test_inconsistent_claims_are_refused(claims: dict[str, Any]) -> None:
     }
     with pytest.raises(Unauthenticated):
         await TokenVerifier(settings).verify(jwt.encode(payload, SECRET, algorithm="HS256"))
+
+
+async def test_a_service_token_handles_its_services_complaints_and_no_closure() -> None:
+    """A service-staff token verifies with its services: it handles the complaints of those
+    services only, and manages no closure and reads no audit trail, even of a facility."""
+    settings = _local()
+    pool = cast().pool_a
+    value = issue_token(
+        settings, "c.petit", Role.SERVICE, services=["djs-piscines", "dac-bibliotheques"]
+    )
+    principal = await TokenVerifier(settings).verify(value)
+    assert (principal.subject, principal.role) == ("c.petit", Role.SERVICE)
+    assert principal.services == frozenset({"djs-piscines", "dac-bibliotheques"})
+    assert jwt.decode(value, options={"verify_signature": False})["role"] == "service"
+    assert principal.may_handle_complaints("djs-piscines")
+    assert not principal.may_handle_complaints("dicom-information")
+    assert not principal.may_manage_closures(pool.id, "pool")
+    assert not principal.may_read_audit(pool.id, "pool")
+    with pytest.raises(ValueError, match="names its services"):
+        issue_token(settings, "c.petit", Role.SERVICE)
 
 
 async def test_a_huge_token_is_refused_before_parsing() -> None:
@@ -271,6 +298,24 @@ async def test_the_token_command_issues_tokens_the_api_accepts(cli_env: Settings
     assert dt.timedelta(minutes=85) < left <= dt.timedelta(minutes=90)
 
 
+async def test_the_token_command_issues_service_tokens(cli_env: Settings) -> None:
+    """``paris-live token --role service --service ID...`` prints a token of those services
+    that the API accepts."""
+    result = CliRunner().invoke(
+        agents_app,
+        ["token", "--agent", "c.petit", "--role", "service", "--service", "djs-piscines",
+         "--service", "dicom-information"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    principal = await TokenVerifier(cli_env).verify(result.output.strip())
+    assert (principal.subject, principal.role, principal.services) == (
+        "c.petit",
+        Role.SERVICE,
+        frozenset({"djs-piscines", "dicom-information"}),
+    )
+    assert principal.facilities == frozenset()
+
+
 @pytest.mark.parametrize(
     "args",
     [
@@ -280,13 +325,17 @@ async def test_the_token_command_issues_tokens_the_api_accepts(cli_env: Settings
         ["--agent", "a", "--role", "agent", "--type", "pool", "--facility", "piscine-pontoise"],
         ["--agent", "a", "--facility", "piscine-pontoise", "--ttl", "90 years"],
         ["--agent", "a", "--role", "janitor"],
+        ["--agent", "a", "--role", "service"],  # service staff without a service
+        ["--agent", "a", "--role", "service", "--service", "dgs-spatioport"],
+        ["--agent", "a", "--facility", "piscine-pontoise", "--service", "djs-piscines"],
     ],
 )
 def test_the_token_command_refuses_what_the_api_would_refuse(
     cli_env: Settings, args: list[str]
 ) -> None:
-    """Missing facilities, unknown facility, type or role, types on an agent, a bad lifetime →
-    a usage error (exit code 2), no token printed."""
+    """Missing facilities, unknown facility, type, role or service, types on an agent, services
+    on an agent or none for service staff, a bad lifetime → a usage error (exit code 2), no
+    token printed."""
     result = CliRunner().invoke(agents_app, ["token", *args])
     assert result.exit_code == 2, result.output
     assert "eyJ" not in result.output
@@ -306,3 +355,87 @@ def test_the_token_command_refuses_when_oidc_is_configured(
         get_settings.cache_clear()
     assert result.exit_code == 2
     assert "identity provider" in result.output
+
+
+# ── service tokens on the real API ───────────────────────────────────────────────────────────
+
+
+@pytest.fixture
+async def api(
+    kafka_topics: Settings, api_server: InProcessServer
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client of an API whose topics exist (closures and complaints are published)."""
+    async with httpx.AsyncClient(base_url=api_server.http, timeout=15.0) as client:
+        yield client
+
+
+@pytest.mark.integration
+async def test_a_service_token_gets_403_on_every_closure_route(
+    api: httpx.AsyncClient, settings: Settings
+) -> None:
+    """Service staff of the pools declare, change, end no closure of a pool and read no audit
+    trail: 403 in the error shape, and the closure stays as the agent declared it."""
+    pool = cast().pool_a
+    created = await declare(api, pool.id, token(settings, "agent", pool.id))
+    assert created.status_code == 201, created.text
+    closure_id = created.json()["closure_id"]
+    state = (
+        "SELECT closure_id, ended_at IS NULL, reason, sequence, expected_reopening_at, "
+        "(SELECT count(*) FROM audit_log) FROM closures"
+    )
+    before = await rows(settings, state)
+    service = bearer(issue_token(settings, "c.petit", Role.SERVICE, services=["djs-piscines"]))
+    me = await api.get("/v1/me", headers=service)
+    assert me.status_code == 200 and me.json()["role"] == "service"
+    assert me.json()["may_manage_closures"] is False
+    attempts = [
+        ("POST", f"/v1/facilities/{pool.id}/closures", {"reason": "works"}),
+        ("PATCH", f"/v1/closures/{closure_id}", {"expected_reopening_at": None}),
+        ("POST", f"/v1/closures/{closure_id}/end", None),
+        ("GET", f"/v1/audit?facility={pool.id}", None),
+        ("GET", "/v1/audit", None),
+    ]
+    for method, url, body in attempts:
+        response = await api.request(method, url, json=body, headers=service)
+        assert response.status_code == 403, (method, url, response.text)
+        assert response.json()["error"]["code"] == "forbidden"
+    assert await rows(settings, state) == before
+    assert before[0][:3] == (closure_id, True, "technical_failure")
+
+
+@pytest.mark.integration
+async def test_a_service_token_cannot_act_on_another_services_complaint(
+    api: httpx.AsyncClient, settings: Settings
+) -> None:
+    """A complaint about a pool goes to the pools' service: the libraries' staff get 403 on
+    acknowledge and answer and do not see it; the pools' staff then acknowledge it."""
+    pool = cast().pool_a
+    filed = await api.post(
+        "/v1/complaints",
+        json={
+            "facility_id": pool.id,
+            "rule": "welcome",
+            "topic": "cleanliness",
+            "text": "Vestiaires sales samedi vers 18 h, aucun nettoyage malgré ma demande.",
+        },
+    )
+    assert filed.status_code == 201, filed.text
+    assert filed.json()["service"]["service_id"] == "djs-piscines"
+    reference = filed.json()["reference"]
+    libraries = bearer(
+        issue_token(settings, "l.bernard", Role.SERVICE, services=["dac-bibliotheques"])
+    )
+    pools = bearer(issue_token(settings, "c.petit", Role.SERVICE, services=["djs-piscines"]))
+    answer = {"answer": {"fr": "Le nettoyage du soir a été renforcé."}}
+    for url, body in [
+        (f"/v1/complaints/{reference}/acknowledge", None),
+        (f"/v1/complaints/{reference}/answer", answer),
+    ]:
+        denied = await api.post(url, json=body, headers=libraries)
+        assert denied.status_code == 403, (url, denied.text)
+        assert denied.json()["error"]["code"] == "forbidden"
+    inbox = await api.get("/v1/inbox/complaints", headers=libraries)
+    assert inbox.status_code == 200 and inbox.json()["items"] == []
+    assert (await api.get(f"/v1/complaints/{reference}")).json()["status"] == "received"
+    acked = await api.post(f"/v1/complaints/{reference}/acknowledge", headers=pools)
+    assert acked.status_code == 200 and acked.json()["status"] == "acknowledged"

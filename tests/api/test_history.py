@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -111,6 +112,31 @@ async def test_history_refuses_naive_and_reversed_ranges(http: httpx.AsyncClient
     assert reverse.status_code == 422 and reverse.json()["error"]["code"] == "invalid_range"
     missing = await http.get("/v1/facilities/xyz/history")
     assert missing.status_code == 404
+
+
+async def test_history_refuses_dates_outside_2000_to_2100(http: httpx.AsyncClient) -> None:
+    """``from``, ``to`` or a cursor in year 149 (Paris then at +00:09:21, no RFC 3339 offset) or
+    in 2101 answer 422 ``invalid_range``/``invalid_cursor`` in the error shape; the bounds
+    themselves are accepted."""
+    pool = facilities_of("pool", 1)[0]
+    url = f"/v1/facilities/{pool.id}/history"
+    for params in [
+        {"from": "0149-03-01T00:00:00+05:17", "to": "2025-01-01T00:00:00Z"},
+        {"to": "0149-03-02T00:00:00-03:00"},
+        {"from": "2025-01-01T00:00:00Z", "to": "2101-01-01T00:00:00Z"},
+    ]:
+        refused = await http.get(url, params=params)
+        assert refused.status_code == 422, (params, refused.text)
+        assert refused.json()["error"]["code"] == "invalid_range"
+        assert "2000" in refused.json()["error"]["message"]
+    old_cursor = base64.urlsafe_b64encode(b"0149-03-01T00:00:00+00:00").decode().rstrip("=")
+    cursor = await http.get(url, params={"cursor": old_cursor, "to": "2025-01-01T00:00:00Z"})
+    assert cursor.status_code == 422 and cursor.json()["error"]["code"] == "invalid_cursor"
+    edges = await http.get(
+        url, params={"from": "2000-01-01T00:00:00+01:00", "to": "2000-01-02T00:00:00+01:00"}
+    )
+    assert edges.status_code == 200, edges.text
+    assert edges.json()["from"] == "2000-01-01T00:00:00+01:00"
 
 
 async def test_typical_is_in_paris_time(http: httpx.AsyncClient, db: Settings) -> None:

@@ -23,8 +23,7 @@ PAGES = [
     ("screen-page-fr", "/screen/piscine-pontoise", "#crowd h2"),
     ("screen-page-en", "/screen/mairie-15?lang=en", "#crowd h2"),
     ("agent-signin", "/agent", "#token"),
-    ("ops-fr", "/ops", "#counters li"),
-    ("ops-en", "/ops?lang=en", "#counters li"),
+    ("ops-signin", "/ops", "#token"),
 ]
 
 
@@ -91,4 +90,22 @@ async def test_directory_filters_live_and_shows_the_best_time_to_come(
     assert "le moment le plus calme est vers" in sentence
     await screenshot(page, "directory-detail-best-time", full_page=False)
     serious = await run_axe(page, "directory-detail")
+    assert not serious, serious
+
+
+@pytest.mark.parametrize(("name", "query", "button"), [("ops-fr", "", "Se connecter"),
+                                                       ("ops-en", "?lang=en", "Sign in")])  # fmt: skip
+async def test_ops_dashboard_signed_in_is_accessible(
+    page: Any, city_api: InProcessServer, settings: Settings, name: str, query: str, button: str
+) -> None:
+    """The operations dashboard, signed in with an ops token and showing the summary, has no
+    serious or critical axe-core violation."""
+    await page.goto(f"{city_api.http}/ops{query}")
+    await page.locator("#token").fill(issue_token(settings, "ops-1", "ops"))
+    await page.get_by_role("button", name=button).click()
+    await page.locator("#counters li").first.wait_for()
+    await page.locator("#sparks .spark").first.wait_for()
+    await page.wait_for_load_state("networkidle")
+    await screenshot(page, name)
+    serious = await run_axe(page, name)
     assert not serious, serious

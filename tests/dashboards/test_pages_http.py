@@ -12,6 +12,7 @@ import orjson
 import pytest
 import redis.asyncio as aioredis
 
+from api.auth import issue_token
 from paris_live.settings import Settings
 from tests.api.conftest import InProcessServer, make_status, put_status
 from tests.streams.streams_testkit import passage, produce
@@ -96,8 +97,8 @@ async def test_directory_filters_work_without_javascript(city_api: InProcessServ
 async def test_ops_summary_counts_states_stale_sources_and_overdue_closures(
     settings: Settings, db: Settings, redis_client: aioredis.Redis, kafka_topics: Settings
 ) -> None:
-    """/v1/ops/summary counts facilities by state, lists stale sources and overdue closures
-    with alerts, and reads events/s and dead letters from Kafka itself."""
+    """/v1/ops/summary (with an ops token) counts facilities by state, lists stale sources and
+    overdue closures with alerts, and reads events/s and dead letters from Kafka itself."""
     from tests.dashboards.conftest import start_api
 
     pools = ["piscine-pontoise", "piscine-jean-taris", "piscine-suzanne-berlioux"]
@@ -114,7 +115,8 @@ async def test_ops_summary_counts_states_stale_sources_and_overdue_closures(
     try:
         app = server.server.config.app
         app.state.ops_sampler.every = 0.2
-        async with httpx.AsyncClient(base_url=server.http, timeout=10) as client:
+        ops = {"Authorization": f"Bearer {issue_token(settings, 'ops-1', 'ops')}"}
+        async with httpx.AsyncClient(base_url=server.http, timeout=10, headers=ops) as client:
             first = (await client.get("/v1/ops/summary")).json()
             await produce(settings, [passage(pools[0], "in") for _ in range(40)])
             await asyncio.sleep(0.5)
@@ -133,3 +135,39 @@ async def test_ops_summary_counts_states_stale_sources_and_overdue_closures(
     assert second["stream"]["dead_letters"] == 0
     assert second["stream"]["consumer_lag"] is None  # no stream worker ran on these topics
     assert len(second["series"]) >= 2
+
+
+async def test_ops_summary_is_for_operations_staff_and_supervisors_only(
+    city_api: InProcessServer, settings: Settings
+) -> None:
+    """Without a token the summary answers 401 (with WWW-Authenticate), with an agent, device or
+    service token 403, both in the error shape; ops and supervisor tokens read it."""
+    pool = "piscine-pontoise"
+    tokens = {
+        "agent": issue_token(settings, "agent-1", "agent", facilities=[pool]),
+        "device": issue_token(settings, "gate-7", "device", facilities=[pool]),
+        "service": issue_token(settings, "c.petit", "service", services=["djs-piscines"]),
+        "ops": issue_token(settings, "ops-1", "ops"),
+        "supervisor": issue_token(settings, "s.durand", "supervisor", facility_types=["pool"]),
+    }
+    async with httpx.AsyncClient(base_url=city_api.http, timeout=10) as client:
+        anonymous = await client.get("/v1/ops/summary")
+        assert anonymous.status_code == 401
+        assert anonymous.headers["www-authenticate"].startswith("Bearer")
+        assert anonymous.json()["error"]["code"] == "unauthenticated"
+        forged = await client.get("/v1/ops/summary", headers={"Authorization": "Bearer x.y.z"})
+        assert forged.status_code == 401
+        answers = {
+            role: await client.get("/v1/ops/summary", headers={"Authorization": f"Bearer {value}"})
+            for role, value in tokens.items()
+        }
+        page = await client.get("/ops")
+    for role in ("agent", "device", "service"):
+        assert answers[role].status_code == 403, role
+        assert answers[role].json()["error"]["code"] == "forbidden"
+    for role in ("ops", "supervisor"):
+        assert answers[role].status_code == 200, answers[role].text
+        assert answers[role].json()["facilities"]["total"] == 197
+        assert answers[role].headers["cache-control"] == "no-store"
+    assert page.status_code == 200 and 'data-local="true"' in page.text
+    assert "/static/pages/ops.js" in page.text

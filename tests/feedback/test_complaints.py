@@ -7,13 +7,11 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from fastapi import Request
 
-from api.auth import Role, Unauthenticated, authenticate, issue_token
+from api.auth import Role, issue_token
 from paris_live.db import connect
 from schemas import topics
 from schemas.catalogue import load_catalogue
@@ -26,7 +24,6 @@ POOL = load_catalogue().by_type("pool")[0]
 TOWN_HALL = load_catalogue().by_type("town_hall")[0]
 CONTACT = "claire.dupont.4821@example.org"
 TEXT = "Vestiaires sales le 3 juin vers 18 h, personne pour nettoyer malgré ma demande."
-HAS_SERVICE_ROLE = "service" in {r.value for r in Role}
 
 
 def complaint(**changes: Any) -> dict[str, Any]:
@@ -41,50 +38,18 @@ def complaint(**changes: Any) -> dict[str, Any]:
     return body
 
 
-@dataclass(frozen=True)
-class StaffPrincipal:
-    """What the inbox reads of a verified service-staff token (role, services, subject)."""
-
-    subject: str
-    role: str
-    services: frozenset[str]
-
-
 @pytest.fixture
 def staff(feedback_api: FeedbackApi) -> Callable[..., dict[str, str]]:
-    """Authorization headers of a service's staff.
+    """Authorization headers of a service's staff: a real ``role=service`` token naming the
+    competent services, checked by the API like any other."""
 
-    Real ``role=service`` tokens once ``api.auth`` issues them; until then (issue 7 has no
-    service role yet) the app's ``authenticate`` dependency is overridden for this test only, so
-    that the inbox's own rules — which service may act, transitions, events, statistics — are
-    still exercised on the real API, database and Kafka.
-    """
-    if HAS_SERVICE_ROLE:
+    def headers(*services: str) -> dict[str, str]:
+        token = issue_token(
+            feedback_api.settings, "agent-djs-1207", Role.SERVICE, services=services
+        )
+        return {"Authorization": f"Bearer {token}"}
 
-        def real(*services: str) -> dict[str, str]:
-            token = issue_token(
-                feedback_api.settings,
-                "agent-djs-1207",
-                "service",
-                services=services,  # type: ignore[call-arg]
-            )
-            return {"Authorization": f"Bearer {token}"}
-
-        return real
-    app = feedback_api.server.server.config.app
-
-    async def override(request: Request) -> StaffPrincipal:
-        header = request.headers.get("authorization", "")
-        if not header.startswith("Bearer staff:"):
-            raise Unauthenticated("missing")
-        return StaffPrincipal("agent-1207", "service", frozenset(header[13:].split(",")))
-
-    app.dependency_overrides[authenticate] = override
-
-    def fake(*services: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer staff:{','.join(services)}"}
-
-    return fake
+    return headers
 
 
 async def test_a_complaint_gets_a_reference_the_competent_service_and_its_delai(
