@@ -40,7 +40,19 @@ from typing import Any, Literal, Protocol, Self, TypeVar
 
 import structlog
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError, ProducerClosed
+from aiokafka.errors import (
+    CorruptRecordException,
+    InvalidProducerEpoch,
+    InvalidProducerIdMapping,
+    KafkaError,
+    MessageSizeTooLargeError,
+    OutOfOrderSequenceNumber,
+    ProducerClosed,
+    ProducerFenced,
+    RecordListTooLargeError,
+    RecordTooLargeError,
+    UnknownProducerId,
+)
 from aiokafka.partitioner import murmur2
 
 from paris_live.settings import Settings
@@ -50,6 +62,26 @@ from producers.spool import Record, Spool, SpooledRecord
 from schemas.codec import encode_event
 from schemas.events import CloudEvent
 from schemas.topics import topic_for_type
+
+RECORD_ERRORS: tuple[type[BaseException], ...] = (
+    MessageSizeTooLargeError,
+    RecordTooLargeError,
+    RecordListTooLargeError,
+    CorruptRecordException,
+)
+"""Errors about the records themselves: resending can never succeed, so they are set aside in the
+spool's ``rejected`` table (with the reason) instead of blocking it. Nothing else is rejected."""
+
+SESSION_ERRORS: tuple[type[BaseException], ...] = (
+    OutOfOrderSequenceNumber,
+    UnknownProducerId,
+    InvalidProducerEpoch,
+    InvalidProducerIdMapping,
+    ProducerFenced,
+)
+"""Errors about the idempotent producer's session: after batches expired while the broker was away,
+its sequence numbers have a gap and the broker refuses every later batch. The broker stored none of
+those batches, so the rows stay in the spool and a new producer (a new producer id) resends them."""
 
 log = structlog.get_logger("producers.publisher")
 
@@ -97,6 +129,7 @@ class _Stats:
     rejected: int = 0
     limbo_resolved: int = 0
     connects: int = 0
+    resets: int = 0
 
 
 class _HasRecord(Protocol):
@@ -297,12 +330,16 @@ class Publisher:
         failed: list[Record] = []
         limbo: list[tuple[list[_Direct], asyncio.Future[Any]]] = []
         enqueued = 0
+        session_lost = False
         for batch, future in sent:
             enqueued += len(batch)
             if not future.done():
                 limbo.append((batch, future))
-            elif future.cancelled() or future.exception() is not None:
+            elif future.cancelled():
                 failed.extend(item.record for item in batch)
+            elif (error := future.exception()) is not None:
+                failed.extend(item.record for item in batch)
+                session_lost = session_lost or isinstance(error, SESSION_ERRORS)
             else:
                 acked.extend(item.record for item in batch)
         not_enqueued: list[Record] = []
@@ -325,6 +362,8 @@ class Publisher:
         if acked:
             self.stats.sent += len(acked)
             metrics.EVENTS.labels(self.options.name, "sent").inc(len(acked))
+        if session_lost:
+            await self._reset_producer("producer_session_lost")
         return PublishResult(sent=len(acked), spooled=spooled)
 
     def _limbo_done(self, held: list[SpooledRecord], future: asyncio.Future[Any]) -> None:
@@ -512,23 +551,42 @@ class Publisher:
                 future.add_done_callback(functools.partial(self._limbo_done, batch))
             raise
         acked: list[SpooledRecord] = []
+        session_lost = False
         for batch, future in sent:
             error = future.exception() if not future.cancelled() else ProducerClosed()
             if error is None:
                 acked.extend(batch)
-            elif not getattr(error, "retriable", True) and not isinstance(error, ProducerClosed):
+            elif isinstance(error, RECORD_ERRORS):
                 reason = type(error).__name__
                 spool.reject(batch, reason)
                 self.stats.rejected += len(batch)
                 metrics.SPOOL_REJECTED.labels(self.options.name, reason).inc(len(batch))
                 self._log.error("spool_records_rejected", reason=reason, count=len(batch))
+            elif isinstance(error, SESSION_ERRORS):
+                session_lost = True
+            elif not isinstance(error, ProducerClosed):
+                self._log.warning("spool_drain_refused", error=repr(error), count=len(batch))
         if acked:
             spool.remove(acked)
             self.stats.drained += len(acked)
             metrics.DRAINED.labels(self.options.name).inc(len(acked))
             self._recover()
+        if session_lost:
+            await self._reset_producer("producer_session_lost")
         self._update_gauges()
         return len(acked)
+
+    async def _reset_producer(self, why: str) -> None:
+        """Drop the current producer (its idempotence session is unusable); the supervisor
+        connects a new one, with a new producer id, and drains the spool again."""
+        producer, self._producer = self._producer, None
+        if producer is None:
+            return
+        self._degrade(why)
+        self.stats.resets += 1
+        self._log.warning("producer_reset", reason=why)
+        await self._stop_producer(producer, 1.0)
+        self._wake.set()
 
     def _update_gauges(self) -> None:
         if self._spool is not None:

@@ -34,7 +34,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from api.auth import Authenticated, Forbidden, Principal
+from api.auth import Authenticated, Forbidden, Principal, Role
 from api.context import AppContext, Ctx
 from api.errors import ApiError, InvalidParameter, UnknownFacilityError
 from api.ratelimit import Rate, client_address
@@ -269,10 +269,9 @@ def staff_services(principal: Principal) -> frozenset[str] | None:
     Service staff carry ``role = service`` and a ``services`` claim; operations staff (``ops``)
     read every inbox but answer none.
     """
-    role = getattr(principal.role, "value", principal.role)
-    if role == "service":
-        return frozenset(getattr(principal, "services", frozenset()))
-    if role == "ops":
+    if principal.role is Role.SERVICE:
+        return frozenset(principal.services)
+    if principal.role is Role.OPS:
         return None
     raise Forbidden("Réservé aux services compétents / Reserved to the competent services' staff")
 
@@ -652,7 +651,7 @@ def _form_error(exc: ApiError, lang: str) -> Response:
         main,
         path="/complaints",
         status_code=exc.status,
-        headers=getattr(exc, "headers", None) or {},
+        headers=exc.headers or {},
     )
 
 
