@@ -396,6 +396,9 @@ def create_app(
         broker_max_poll_records=options.max_poll_records,
         consumer_max_fetch_size=options.max_fetch_bytes_per_partition,
         broker_commit_interval=1.0,
+        # A worker that dies (kill -9) gives its partitions up after 10 s, not faust's default 60 s.
+        broker_session_timeout=10.0,
+        broker_heartbeat_interval=3.0,
         web_enabled=options.metrics_port is not None,
         web_bind="127.0.0.1",
         web_port=options.metrics_port or 6066,
