@@ -40,8 +40,9 @@ from tests.faults.faultkit import (
     report,
     time_until,
 )
-from tests.producers.producer_testkit import TcpProxy as BrokerProxy
-from tests.streams.streams_testkit import TcpProxy, WorkerProcess, free_port, wait_until
+from tests.streams.streams_testkit import WorkerProcess, free_port, wait_until
+from tests.testkit import TcpProxy
+from tests.testkit import TcpProxy as BrokerProxy
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

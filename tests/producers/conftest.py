@@ -13,7 +13,8 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 
 from paris_live.settings import Settings
-from tests.producers.producer_testkit import Consumed, ReadBack, TcpProxy
+from tests.producers.producer_testkit import Consumed, ReadBack
+from tests.testkit import TcpProxy
 
 
 @pytest.fixture

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import socket
-import struct
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -24,87 +20,3 @@ class Consumed:
 
 ReadBack = Callable[..., Awaitable[list[Consumed]]]
 """``read_back(bases, count, wait_s, where=None)``: records of the topics, in arrival order."""
-
-
-class TcpProxy:
-    """A TCP forwarder on 127.0.0.1 in front of the broker; ``stop()`` closes the port and every
-    link (an outage), ``start()`` opens them again.
-
-    Kafka clients bootstrap, then connect to the address the broker *advertises*. With
-    ``advertise_proxy``, the broker's ``host + port`` in the answers (metadata) is rewritten to
-    the proxy's own port — same length, so no size field changes — and every connection of the
-    client goes through the proxy: stopping it cuts the producer off mid-run.
-    """
-
-    def __init__(
-        self, target_host: str, target_port: int, *, advertise_proxy: bool = False
-    ) -> None:
-        self.target = (target_host, target_port)
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self._rewrite: tuple[bytes, bytes] | None = None
-        if advertise_proxy:
-            host = target_host.encode()
-            self._rewrite = (
-                host + struct.pack(">i", target_port),
-                host + struct.pack(">i", self.port),
-            )
-        self._server: asyncio.Server | None = None
-        self._links: set[asyncio.StreamWriter] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
-
-    @property
-    def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
-
-    async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-            self._server = None
-        for writer in list(self._links):
-            writer.close()
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            with contextlib.suppress(asyncio.CancelledError, OSError):
-                await task
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            up_reader, up_writer = await asyncio.open_connection(*self.target)
-        except OSError:
-            writer.close()
-            return
-        self._links.update((writer, up_writer))
-        pumps = [
-            asyncio.create_task(self._pump(reader, up_writer, None)),
-            asyncio.create_task(self._pump(up_reader, writer, self._rewrite)),
-        ]
-        self._tasks.update(pumps)
-        try:
-            await asyncio.wait(pumps, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for pump in pumps:
-                pump.cancel()
-                self._tasks.discard(pump)
-            for w in (writer, up_writer):
-                self._links.discard(w)
-                w.close()
-
-    @staticmethod
-    async def _pump(
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
-        rewrite: tuple[bytes, bytes] | None,
-    ) -> None:
-        with contextlib.suppress(ConnectionError, OSError, asyncio.CancelledError):
-            while data := await reader.read(65536):
-                if rewrite is not None:
-                    data = data.replace(*rewrite)
-                writer.write(data)
-                await writer.drain()

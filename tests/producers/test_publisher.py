@@ -19,7 +19,8 @@ from producers.publisher import Publisher, PublisherOptions
 from producers.spool import Record, Spool
 from schemas import topics
 from schemas.events import CloudEvent, EventType, make_event
-from tests.producers.producer_testkit import Consumed, ReadBack, TcpProxy
+from tests.producers.producer_testkit import Consumed, ReadBack
+from tests.testkit import TcpProxy
 
 pytestmark = pytest.mark.integration
 

@@ -22,7 +22,6 @@ from schemas.events import EventType, make_event
 from streams.worker import partition_for
 from tests.streams.streams_testkit import (
     Record,
-    TcpProxy,
     WorkerProcess,
     end_offsets,
     free_port,
@@ -36,6 +35,7 @@ from tests.streams.streams_testkit import (
     seq,
     wait_until,
 )
+from tests.testkit import TcpProxy
 
 pytestmark = pytest.mark.integration
 
