@@ -41,6 +41,10 @@ class Reason(StrEnum):
     """A field of the wrong type or outside its allowed values."""
     UNKNOWN_FACILITY = "unknown_facility"
     """``subject`` is not a facility of the catalogue."""
+    TIME_OUT_OF_RANGE = "time_out_of_range"
+    """``time`` more than the allowed skew in the future, or older than the retention."""
+    PERMANENT_ERROR = "permanent_error"
+    """A valid-looking record a sink refused for good (e.g. a database ``DataError``)."""
 
 
 class ContractError(Exception):
