@@ -30,7 +30,7 @@ from typing import Any
 
 import httpx
 import orjson
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from paris_live.settings import Settings
 from schemas import topics as contract
@@ -108,14 +108,15 @@ class Stack:
 
     def launch(self) -> None:
         """Start ``up`` (returns at once)."""
-        self.up = subprocess.Popen(
-            [sys.executable, "-m", "paris_live.cli", "up", "--no-simulate"],
-            env=self.env,
-            stdout=(self.state_dir / "up.out").open("wb"),
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        with (self.state_dir / "up.out").open("wb") as out:
+            self.up = subprocess.Popen(
+                [sys.executable, "-m", "paris_live.cli", "up", "--no-simulate"],
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
 
     async def start(self) -> None:
         """Start ``up``, wait for its processes, connect the producer and a normal live client."""
@@ -123,7 +124,10 @@ class Stack:
         await wait_until(self._healthy, within=180, every=0.5, what="the API of up")
         await wait_until(self._all_children, within=60, every=0.5, what="worker and feedback job")
         self.producer = AIOKafkaProducer(
-            bootstrap_servers=self.settings.kafka, enable_idempotence=True, linger_ms=2
+            bootstrap_servers=self.settings.kafka,
+            enable_idempotence=True,
+            linger_ms=2,
+            max_request_size=2 << 20,
         )
         await self.producer.start()
         self.client = LiveClient([f"ws://127.0.0.1:{self.port}/v1/live"], [self.probe_facility])
@@ -223,18 +227,19 @@ class Stack:
         checks.append("healthz 200")
         assert self.client is not None
         self.probe_count += 1
-        want = 1000 + self.probe_count
+        want = 10 + 3 * self.probe_count
+        client = self.client
+        seq_before = int((client.view.get(self.probe_facility) or {}).get("seq", 0))
         await self.send(
             contract.HEADCOUNTS,
             self.probe_facility.encode(),
             self.headcount(self.probe_facility, want),
         )
-        client = self.client
 
         async def seen() -> bool:
-            status = client.view.get(self.probe_facility)
-            occupancy = (status or {}).get("occupancy") or {}
-            return occupancy.get("count") == want
+            status = client.view.get(self.probe_facility) or {}
+            occupancy = status.get("occupancy") or {}
+            return int(status.get("seq", 0)) > seq_before and occupancy.get("count") == want
 
         await wait_until(seen, within=30, every=0.05, what="the probe headcount on a live client")
         checks.append("a normal live client got its update")
@@ -258,21 +263,17 @@ async def dead_letters(
 ) -> list[dict[str, Any]]:
     """The dead letters of ``settings`` whose JSON satisfies ``match`` — at least ``want`` of them
     (waits up to ``within`` seconds for them to be written)."""
+    topic = settings.topic(contract.DEAD_LETTERS)
     consumer = AIOKafkaConsumer(
+        topic,
         bootstrap_servers=settings.kafka,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         group_id=None,
     )
     await consumer.start()
-    topic = settings.topic(contract.DEAD_LETTERS)
     found: list[dict[str, Any]] = []
     try:
-        await consumer.topics()  # fetches the cluster's metadata
-        parts = consumer.partitions_for_topic(topic) or set()
-        tps = [TopicPartition(topic, p) for p in sorted(parts)]
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
         deadline = time.monotonic() + within
         while len(found) < want and time.monotonic() < deadline:
             batch = await consumer.getmany(timeout_ms=500)
