@@ -132,7 +132,8 @@ async def test_slow_clients_do_not_slow_the_others(
     facility) or closed as too slow (1013, counted by the metrics; the close frame itself is lost
     when the server aborts a socket that never drains).
 
-    No latency threshold here: the latency a slow client adds is measured by ``bench/fanout.py``.
+    No latency threshold here (it failed on a loaded machine while the property held). No bench
+    measures that latency yet; ``bench/fanout.py`` measures fan-out rate and memory per socket.
     """
     server = process_server_factory(PARIS_LIVE_HUB_SLOW_TIMEOUT="2")
     await wait_ready(server.http)
