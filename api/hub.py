@@ -12,6 +12,9 @@ Pure-ish core, thin shells. This module does no network I/O: it keeps
   subscriber (its transport paused writing) keeps its outbox: a newer status of a facility replaces
   the older one, so the memory it holds is bounded by the facilities it follows (entries are
   references to the shared :class:`Update`), and it is closed if it stays stuck.
+  A snapshot asked for while paused is not written either: the subscription is recorded, the
+  facilities due in a snapshot are remembered (``snapshot_due``), and ONE snapshot of their then
+  current status goes out when the transport drains — however many subscribes came meanwhile.
 
 Each update is encoded once: the pub/sub message bytes are the FacilityStatus JSON; the ``update``
 message is built by byte concatenation and the WebSocket frame serialised once, then the same bytes
@@ -41,7 +44,7 @@ from schemas.ws import (
     update_frame,
 )
 
-__all__ = ["Hub", "HubLimits", "Subscriber", "Update", "ws_frame"]
+__all__ = ["Hub", "HubLimits", "MessageBudget", "Subscriber", "Update", "ws_frame"]
 
 # Close codes (RFC 6455 §7.4.1 and the IANA registry).
 GOING_AWAY = 1001
@@ -130,6 +133,27 @@ class HubLimits:
     """Seconds without any byte from a WebSocket peer (pongs included) before it is dropped."""
 
 
+class MessageBudget:
+    """A token bucket: ``burst`` messages at once, then ``rate`` per second (one per connection)."""
+
+    __slots__ = ("at", "burst", "rate", "tokens")
+
+    def __init__(self, rate: float, burst: int, now: float) -> None:
+        self.rate = rate
+        self.burst = float(burst)
+        self.tokens = float(burst)
+        self.at = now
+
+    def take(self, now: float) -> bool:
+        """Spend one message if the budget allows it."""
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens < 1.0:
+            return False
+        self.tokens -= 1.0
+        return True
+
+
 class Subscriber:
     """One live connection as the hub sees it. Shells override the four I/O methods."""
 
@@ -142,6 +166,7 @@ class Subscriber:
         "last_seen",
         "outbox",
         "paused_since",
+        "snapshot_due",
         "strikes",
     )
 
@@ -151,6 +176,8 @@ class Subscriber:
         self.filters: set[FilterKey] = set()
         self.outbox: dict[str, Update] = {}
         self.paused_since: float | None = None
+        self.snapshot_due: dict[str, int] | None = None
+        """While paused: facility id → ``since`` of the snapshot owed at the drain (None: none)."""
         self.strikes = 0
         self.closed = False
         self.last_seen = hub.clock()
@@ -180,10 +207,17 @@ class Subscriber:
             self.hub.paused.add(self)
 
     def resume(self) -> None:
-        """The transport drained: send what accumulated."""
+        """The transport drained: send the snapshot owed (one, collapsed), then what accumulated."""
         if self.paused_since is not None:
             self.paused_since = None
             self.hub.paused.discard(self)
+            if self.snapshot_due is not None and not self.closed:
+                due, self.snapshot_due = self.snapshot_due, None
+                latest = self.hub.latest
+                chosen = [
+                    u for f, s in due.items() if (u := latest.get(f)) is not None and s < u.seq
+                ]
+                self.hub._send_snapshot(self, chosen)
             self.flush()
 
     def flush(self) -> None:
@@ -237,6 +271,7 @@ class Hub:
         sub.ids.clear()
         sub.filters.clear()
         sub.outbox.clear()
+        sub.snapshot_due = None
 
     @staticmethod
     def _discard(index: dict[Any, set[Subscriber]], key: Any, sub: Subscriber) -> None:
@@ -274,7 +309,12 @@ class Hub:
         sub.send_message(orjson.dumps({"op": "error", "code": code, "message": message}), "error")
 
     def subscribe(self, sub: Subscriber, message: SubscribeMessage) -> None:
-        """Register a subscription and send its snapshot (only newer than ``since``)."""
+        """Register a subscription and send its snapshot (only newer than ``since``).
+
+        While the subscriber is paused the snapshot is owed, not written (see :meth:`_snapshot`).
+        """
+        if sub.closed:
+            return
         since = message.since or {}
         if message.filter is not None:
             key: FilterKey = (message.filter.type, message.filter.arrondissement)
@@ -313,8 +353,7 @@ class Hub:
                 sub.ids.add(facility_id)
                 self.by_id.setdefault(facility_id, set()).add(sub)
             chosen = [u for f in wanted if (u := self.latest.get(f)) is not None]
-        chosen = [u for u in chosen if since.get(u.facility_id, -1) < u.seq]
-        self._send_snapshot(sub, chosen)
+        self._snapshot(sub, [(u, since.get(u.facility_id, -1)) for u in chosen])
 
     def unsubscribe(self, sub: Subscriber, facilities: list[str] | None) -> None:
         """Stop following some facilities, or everything (``facilities`` None)."""
@@ -326,12 +365,31 @@ class Hub:
             sub.ids.clear()
             sub.filters.clear()
             sub.outbox.clear()
+            if sub.snapshot_due is not None:
+                sub.snapshot_due = {}
             return
         for facility_id in facilities:
             if facility_id in sub.ids:
                 sub.ids.discard(facility_id)
                 self._discard(self.by_id, facility_id, sub)
                 sub.outbox.pop(facility_id, None)
+                if sub.snapshot_due is not None:
+                    sub.snapshot_due.pop(facility_id, None)
+
+    def _snapshot(self, sub: Subscriber, chosen: list[tuple[Update, int]]) -> None:
+        """Send a snapshot of ``(update, since)`` pairs now, or owe it if the subscriber is paused.
+
+        Owed snapshots merge (the lowest ``since`` per facility wins), so a client that keeps
+        subscribing while it does not read holds at most one entry per facility it follows.
+        """
+        if sub.paused_since is None:
+            self._send_snapshot(sub, [u for u, since in chosen if since < u.seq])
+            return
+        due = sub.snapshot_due if sub.snapshot_due is not None else {}
+        for update, since in chosen:
+            kept = due.get(update.facility_id)
+            due[update.facility_id] = since if kept is None else min(kept, since)
+        sub.snapshot_due = due
 
     def _send_snapshot(self, sub: Subscriber, chosen: list[Update]) -> None:
         for update in chosen:  # the snapshot supersedes what was waiting for these facilities
@@ -424,7 +482,7 @@ class Hub:
             if sub.closed or not (sub.ids or sub.filters):
                 continue
             sub.outbox.clear()
-            self._send_snapshot(sub, self.snapshot_of(sub))
+            self._snapshot(sub, [(u, -1) for u in self.snapshot_of(sub)])
 
     # --- time -----------------------------------------------------------------------------------
     def tick(self) -> None:
@@ -434,6 +492,7 @@ class Hub:
         for sub in [s for s in self.paused if now - (s.paused_since or now) > limits.slow_timeout]:
             self.closed_slow += 1
             sub.outbox.clear()
+            sub.snapshot_due = None
             self.send_error(
                 sub,
                 "too_slow",

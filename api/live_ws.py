@@ -14,14 +14,31 @@ uvicorn still owns the port and HTTP: its HTTP protocol hands every ``Upgrade: w
 to this class (``uvicorn.Config(ws=LiveConnection)``, see :func:`api.server.uvicorn_config`), the
 lifespan state gives it the process's hub, and uvicorn's graceful shutdown calls
 :meth:`LiveConnection.shutdown`, which closes with 1001. permessage-deflate is not offered.
+
+Against hostile clients (:class:`LivePolicy`, settings ``PARIS_LIVE_HUB_WS_*``):
+
+* **Back-pressure both ways.** When the transport's buffer passes the high-water mark, the hub
+  stops writing updates and snapshots to it (they collapse, see :mod:`api.hub`) *and* the
+  connection stops reading from it: a client that does not read cannot make the server work or
+  buffer for it (pongs to a ping flood included). TCP pushes back on the client; if it stays stuck
+  it is closed with 1013 (``hub_slow_timeout``).
+* **A message budget per connection**: ``message_burst`` messages at once, then
+  ``message_rate`` per second. A message past it is answered ``{"op": "error", "code":
+  "rate_limited", ...}`` and counts as a strike; strikes close with 1008.
+* **Sockets per client address**, per API process: past ``max_per_address`` the handshake is
+  refused with HTTP 429 and ``Retry-After`` (no WebSocket is opened, nothing is attached). The
+  address is the TCP peer, or the ``X-Forwarded-For`` client when the peer is a proxy uvicorn
+  trusts (``--forwarded-allow-ips``), the same address uvicorn gives HTTP routes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 from websockets.frames import Opcode
@@ -29,9 +46,9 @@ from websockets.http11 import Request, Response
 from websockets.protocol import CONNECTING, OPEN
 from websockets.server import ServerProtocol
 
-from api.hub import GOING_AWAY, PING_FRAME, Hub, Subscriber, Update, ws_frame
+from api.hub import GOING_AWAY, PING_FRAME, Hub, MessageBudget, Subscriber, Update, ws_frame
 
-__all__ = ["LIVE_PATH", "LiveConnection", "LiveEndpoint"]
+__all__ = ["LIVE_PATH", "LiveConnection", "LiveEndpoint", "LiveGuard", "LivePolicy"]
 
 LIVE_PATH = "/v1/live"
 CLOSE_TIMEOUT = 2.0
@@ -52,13 +69,90 @@ class LiveEndpoint:
         return origin is None or "*" in self.allowed_origins or origin in self.allowed_origins
 
 
+@dataclass(frozen=True, slots=True)
+class LivePolicy:
+    """Limits against hostile clients (``PARIS_LIVE_HUB_WS_*``)."""
+
+    max_per_address: int = 256
+    """Open sockets per client address in one API process; past it the handshake answers 429."""
+    message_rate: float = 2.0
+    """Client messages per second one socket may send, sustained."""
+    message_burst: int = 20
+    """Client messages one socket may send at once."""
+    retry_after: int = 10
+    """Seconds announced in ``Retry-After`` when a handshake is refused."""
+
+
+@dataclass
+class LiveGuard:
+    """The policy, and the sockets open per client address in this process (one per server)."""
+
+    policy: LivePolicy = field(default_factory=LivePolicy)
+    open: dict[str, int] = field(default_factory=dict)
+
+    def admit(self, address: str) -> bool:
+        """Count one more socket for this address, unless it is at the cap."""
+        count = self.open.get(address, 0)
+        if count >= self.policy.max_per_address:
+            return False
+        self.open[address] = count + 1
+        return True
+
+    def release(self, address: str) -> None:
+        """One socket of this address closed."""
+        count = self.open.get(address, 0) - 1
+        if count > 0:
+            self.open[address] = count
+        else:
+            self.open.pop(address, None)
+
+    def protocol(self) -> Callable[..., LiveConnection]:
+        """What ``uvicorn.Config(ws=...)`` calls per upgrade (picklable for ``--workers``)."""
+        return functools.partial(LiveConnection, guard=self)
+
+
+@functools.lru_cache(maxsize=8)
+def _trusted_hosts(raw: str | tuple[str, ...]) -> Any:
+    from uvicorn.middleware.proxy_headers import _TrustedHosts
+
+    return _TrustedHosts(list(raw) if isinstance(raw, tuple) else raw)
+
+
+def client_address(config: Any, peer: str, forwarded_for: str | None) -> str:
+    """The client address uvicorn would give an HTTP route on this connection.
+
+    Shim over uvicorn's internal ``uvicorn.middleware.proxy_headers._TrustedHosts`` (the class its
+    ``ProxyHeadersMiddleware`` uses), so ``--forwarded-allow-ips`` means the same for ``/v1/live``
+    as for HTTP; ``tests/api/test_live_ws.py`` names it. Without ``proxy_headers``, the peer.
+    """
+    if not forwarded_for or not getattr(config, "proxy_headers", False):
+        return peer
+    raw = config.forwarded_allow_ips
+    trusted = _trusted_hosts(raw if isinstance(raw, str) else tuple(raw))
+    if peer not in trusted:
+        return peer
+    host: str = trusted.get_trusted_client_address(forwarded_for[:2048])[0]
+    return host or peer
+
+
 _heartbeat_cache: tuple[bytes, bytes] = (b"", b"")
 
 
 class LiveConnection(Subscriber, asyncio.Protocol):
     """One ``/v1/live`` connection: handshake, frames in, the hub's frames out."""
 
-    __slots__ = ("close_timer", "conn", "connections", "endpoint", "fragments", "transport")
+    __slots__ = (
+        "address",
+        "budget",
+        "close_timer",
+        "config",
+        "conn",
+        "connections",
+        "endpoint",
+        "fragments",
+        "guard",
+        "transport",
+    )
 
     def __init__(
         self,
@@ -66,9 +160,14 @@ class LiveConnection(Subscriber, asyncio.Protocol):
         server_state: Any,
         app_state: dict[str, Any],
         _loop: asyncio.AbstractEventLoop | None = None,
+        *,
+        guard: LiveGuard | None = None,
     ) -> None:
         endpoint: LiveEndpoint | None = app_state.get("live")
         self.endpoint = endpoint
+        self.config = config
+        self.guard = guard if guard is not None else LiveGuard()
+        self.address: str | None = None  # set once admitted (counted in the guard)
         self.connections: set[Any] = server_state.connections
         self.conn = ServerProtocol(
             max_size=endpoint.max_message_bytes if endpoint else 4096, logger=logger
@@ -80,6 +179,8 @@ class LiveConnection(Subscriber, asyncio.Protocol):
             Subscriber.__init__(self, endpoint.hub)
         else:  # lifespan did not run: answer 503 at the handshake
             Subscriber.__init__(self, Hub())
+        policy = self.guard.policy
+        self.budget = MessageBudget(policy.message_rate, policy.message_burst, self.hub.clock())
 
     # --- asyncio.Protocol ------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -99,16 +200,28 @@ class LiveConnection(Subscriber, asyncio.Protocol):
             self._write_protocol_data()
             return
         for event in events:
+            if self.closed:  # frames pipelined after a close: nothing more to do for this peer
+                break
             self._on_frame(event)
         self._write_protocol_data()
 
     def pause_writing(self) -> None:
+        """Above the high-water mark: hold updates and snapshots, and stop reading this peer."""
         self.pause()
+        transport = self.transport
+        if transport is not None and not transport.is_closing() and transport.is_reading():
+            transport.pause_reading()
 
     def resume_writing(self) -> None:
+        transport = self.transport
+        if transport is not None and not transport.is_closing() and not transport.is_reading():
+            transport.resume_reading()
         self.resume()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self.address is not None:
+            self.guard.release(self.address)
+            self.address = None
         self.hub.detach(self)
         self.connections.discard(self)
         if self.close_timer is not None:
@@ -173,6 +286,12 @@ class LiveConnection(Subscriber, asyncio.Protocol):
             response = conn.reject(404, "Introuvable / Not found\n")
         elif not endpoint.origin_allowed(request.headers.get("Origin")):
             response = conn.reject(403, "Origine non autorisée / Origin not allowed\n")
+        elif not self._admit(request):
+            response = conn.reject(
+                429,
+                "Trop de connexions depuis cette adresse / Too many connections from this address\n",
+            )
+            response.headers["Retry-After"] = str(self.guard.policy.retry_after)
         else:
             response = conn.accept(request)
         if response.status_code == 101:
@@ -181,8 +300,33 @@ class LiveConnection(Subscriber, asyncio.Protocol):
         if response.status_code == 101:
             self.hub.attach(self)
 
+    def _admit(self, request: Request) -> bool:
+        peer = self.transport.get_extra_info("peername") if self.transport is not None else None
+        host = str(peer[0]) if isinstance(peer, tuple) and peer else "unknown"
+        address = client_address(self.config, host, request.headers.get("X-Forwarded-For"))
+        if not self.guard.admit(address):
+            logger.warning("live: refused a socket from %s (at the per-address cap)", address)
+            return False
+        self.address = address
+        return True
+
+    def _within_budget(self) -> bool:
+        """Spend one client message; past the budget, an error frame (a strike)."""
+        if self.budget.take(self.hub.clock()):
+            return True
+        self.hub.refuse(
+            self,
+            "rate_limited",
+            "trop de messages, ralentissez / too many messages, slow down",
+        )
+        return False
+
     def _on_frame(self, frame: Any) -> None:
         opcode = frame.opcode
+        starts = opcode is Opcode.TEXT or opcode is Opcode.BINARY  # a message: it costs one
+        if starts and not self._within_budget():
+            self.fragments = None
+            return
         if opcode is Opcode.TEXT:
             if frame.fin:
                 self.hub.handle_text(self, frame.data)

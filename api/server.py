@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from typing import Any, cast
 
 import uvicorn
 
-from api.live_ws import LiveConnection
+from api.live_ws import LiveGuard, LivePolicy
 from paris_live.settings import Settings
 
-__all__ = ["APP_FACTORY", "uvicorn_config"]
+__all__ = ["APP_FACTORY", "live_guard", "uvicorn_config"]
 
 APP_FACTORY = "api.app:create_app_from_env"
+
+
+def live_guard(settings: Settings) -> LiveGuard:
+    """The per-process admission state of ``/v1/live``, from ``PARIS_LIVE_HUB_WS_*``."""
+    return LiveGuard(
+        LivePolicy(
+            max_per_address=settings.hub_ws_max_per_address,
+            message_rate=settings.hub_ws_message_rate,
+            message_burst=settings.hub_ws_message_burst,
+        )
+    )
 
 
 def uvicorn_config(
@@ -23,8 +35,9 @@ def uvicorn_config(
     app: Any = APP_FACTORY,
     **extra: Any,
 ) -> uvicorn.Config:
-    """uvicorn configured for Paris Live: httptools + uvloop, our WebSocket implementation,
-    a short graceful-shutdown deadline (sockets close with 1001)."""
+    """uvicorn configured for Paris Live: httptools + uvloop, our WebSocket implementation
+    (with this server's :class:`~api.live_ws.LiveGuard`), a short graceful-shutdown deadline
+    (sockets close with 1001)."""
     options: dict[str, Any] = {"log_level": settings.log_level, **extra}
     return uvicorn.Config(
         app,
@@ -34,7 +47,7 @@ def uvicorn_config(
         workers=workers,
         loop="uvloop",
         http="httptools",
-        ws=LiveConnection,
+        ws=cast(type[asyncio.Protocol], live_guard(settings).protocol()),
         lifespan="on",
         timeout_graceful_shutdown=5,
         access_log=False,

@@ -8,12 +8,9 @@ own subcommands.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import subprocess
 import sys
 import time
-from pathlib import Path
 
 import typer
 from pydantic import ValidationError
@@ -135,33 +132,6 @@ def init() -> None:
     migrate()
 
 
-def _child(name: str, args: list[str], logs: Path) -> tuple[str, subprocess.Popen[bytes], Path]:
-    log_path = logs / f"{name}.log"
-    log = log_path.open("ab")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "paris_live.cli", *args],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    log.close()
-    return name, process, log_path
-
-
-def _stop_children(children: list[tuple[str, subprocess.Popen[bytes], Path]], grace: float) -> None:
-    for _, process, _ in children:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    for _, process, _ in children:
-        try:
-            process.wait(max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
 @app.command()
 def up(
     workers: int = typer.Option(1, min=0, help="stream worker processes"),
@@ -170,10 +140,15 @@ def up(
     speed: float = typer.Option(60.0, help="simulator speed factor (60: one hour a minute)"),
     keep_services: bool = typer.Option(False, help="leave Kafka/Redis/PostgreSQL running on exit"),
 ) -> None:
-    """Run the whole platform locally: services, topics, migrations, workers, API, simulator."""
+    """Run the whole platform locally: services, topics, migrations, workers, API, simulator.
+
+    A process that exits is restarted with backoff (1 s doubling to 30 s), never a reason to stop
+    the others; Ctrl-C or SIGTERM stops everything.
+    """
     from paris_live.db import migrate as run_migrations
     from paris_live.kafka_admin import ensure_topics
     from paris_live.services import ServiceError, ServiceManager
+    from paris_live.supervisor import Supervisor
 
     settings = load_settings()
     manager = ServiceManager(settings)
@@ -181,21 +156,22 @@ def up(
         started = manager.start()
     except ServiceError as exc:
         raise _fail(str(exc)) from exc
-    children: list[tuple[str, subprocess.Popen[bytes], Path]] = []
+    logs = settings.state_dir.resolve() / "logs"
+    supervisor = Supervisor(logs, report=lambda line: console.print(f"[yellow]{line}[/yellow]"))
     code = 0
     try:
         asyncio.run(ensure_topics(settings))
         mode, _ = asyncio.run(run_migrations(settings))
-        logs = settings.state_dir.resolve() / "logs"
         logs.mkdir(parents=True, exist_ok=True)
+        command = [sys.executable, "-m", "paris_live.cli"]
         for i in range(workers):
-            children.append(_child(f"worker-{i + 1}", ["worker"], logs))
+            supervisor.add(f"worker-{i + 1}", [*command, "worker"])
         if workers:
-            children.append(_child("feedback", ["feedback", "aggregate"], logs))
+            supervisor.add("feedback", [*command, "feedback", "aggregate"])
         if api_workers:
-            children.append(_child("api", ["api", "serve", "--workers", str(api_workers)], logs))
+            supervisor.add("api", [*command, "api", "serve", "--workers", str(api_workers)])
         if simulate:
-            children.append(_child("simulator", ["simulate", "--speed", str(speed)], logs))
+            supervisor.add("simulator", [*command, "simulate", "--speed", str(speed)])
         base = settings.public_base_url
         console.print(f"[green]Paris Live is running[/green] (database: {mode})")
         for label, path in (
@@ -213,20 +189,12 @@ def up(
 
         signal.signal(signal.SIGINT, _on_signal)
         signal.signal(signal.SIGTERM, _on_signal)
-        while not stop["now"]:
-            for name, process, log_path in children:
-                if process.poll() is not None:
-                    console.print(
-                        f"[red]{name} exited with code {process.returncode}; see {log_path}[/red]"
-                    )
-                    stop["now"] = True
-                    code = 1
-            time.sleep(0.5)
+        supervisor.run(lambda: stop["now"])
     except Exception as exc:  # report, then clean up everything this command started
         console.print(f"[red]up failed: {exc}[/red]")
         code = 1
     finally:
-        _stop_children(children, grace=20)
+        supervisor.stop(grace=20)
         if not keep_services:
             for service in reversed(manager.services):
                 if service.name in started:

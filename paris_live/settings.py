@@ -64,6 +64,17 @@ class Settings(BaseSettings):
     hub_max_message_bytes: int = Field(default=64 * 1024, ge=1024, description="close 1009 above")
     hub_write_buffer_high: int = Field(default=64 * 1024, ge=1024, description="bytes")
 
+    # --- Hostile clients on /v1/live (issue 13): per address and per connection ---------------
+    hub_ws_max_per_address: int = Field(
+        default=256, ge=1, description="live sockets per client address per API process (429)"
+    )
+    hub_ws_message_rate: float = Field(
+        default=2.0, gt=0, description="client messages per second per socket, sustained"
+    )
+    hub_ws_message_burst: int = Field(
+        default=20, ge=1, description="client messages per socket at once; past the budget: error"
+    )
+
     @field_validator("db_schema", "redis_prefix", "topic_prefix")
     @classmethod
     def _safe_identifier(cls, value: str) -> str:

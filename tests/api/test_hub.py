@@ -6,7 +6,7 @@ from typing import Any
 
 import orjson
 
-from api.hub import Hub, HubLimits, Subscriber, Update
+from api.hub import Hub, HubLimits, MessageBudget, Subscriber, Update
 from schemas.ws import SubscribeMessage
 from tests.api.conftest import make_status
 
@@ -114,6 +114,61 @@ def test_paused_subscriber_collapses_to_latest_per_facility() -> None:
         ("pool-a", 50),
         ("pool-b", 50),
     ]
+
+
+def test_paused_subscriber_owes_one_snapshot_per_drain() -> None:
+    """Subscribes while paused write nothing; the drain sends ONE snapshot of the then-current
+    statuses (honouring the lowest since), then the updates newer than it."""
+    hub, _ = setup()
+    hub.load([make_status("pool-a", 3), make_status("pool-b", 7), make_status("pool-c", 1)])
+    sub = FakeSub(hub)
+    hub.attach(sub)
+    sub.pause()
+    for _ in range(4000):
+        hub.subscribe(sub, sub_msg(facilities=["pool-a", "pool-b"], since={"pool-b": 7}))
+    hub.subscribe(sub, sub_msg(facilities=["pool-c"]))
+    assert sub.sent == []
+    assert sub.snapshot_due == {"pool-a": -1, "pool-b": 7, "pool-c": -1}
+    hub.dispatch([make_status("pool-a", 4), make_status("pool-c", 2)])
+    hub.dispatch([make_status("pool-c", 3)])
+    sub.resume()
+    assert sub.ops() == ["snapshot"]
+    assert [(f["facility_id"], f["seq"]) for f in sub.sent[0]["facilities"]] == [
+        ("pool-a", 4),
+        ("pool-c", 3),
+    ]
+    assert sub.snapshot_due is None and not sub.outbox
+    hub.dispatch([make_status("pool-b", 8)])
+    assert sub.sent[-1]["facility"]["seq"] == 8
+
+
+def test_paused_subscriber_with_nothing_to_show_still_gets_a_snapshot() -> None:
+    """A subscribe answered while paused is answered at the drain, even by an empty snapshot."""
+    hub, _ = setup()
+    sub = FakeSub(hub)
+    sub.pause()
+    hub.subscribe(sub, sub_msg(filter={"type": "pool"}))
+    sub.resume()
+    assert sub.sent == [{"op": "snapshot", "facilities": []}]
+
+
+def test_closed_subscriber_cannot_subscribe() -> None:
+    """A subscribe handled after the connection was closed registers nothing."""
+    hub, _ = setup()
+    sub = FakeSub(hub)
+    hub.attach(sub)
+    sub.terminate(1008, "bye")
+    hub.subscribe(sub, sub_msg(facilities=["pool-a"]))
+    assert not hub.by_id and not sub.ids and sub.sent == []
+
+
+def test_message_budget_bursts_then_refills() -> None:
+    """The budget allows a burst, then rate messages per second."""
+    budget = MessageBudget(rate=2.0, burst=3, now=0.0)
+    assert [budget.take(0.0) for _ in range(4)] == [True, True, True, False]
+    assert budget.take(0.25) is False
+    assert budget.take(0.5) is True
+    assert [budget.take(100.0) for _ in range(4)] == [True, True, True, False]
 
 
 def test_stuck_subscriber_is_closed_with_1013() -> None:

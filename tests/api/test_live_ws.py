@@ -222,3 +222,21 @@ async def test_dead_peer_is_reaped(api_server: InProcessServer) -> None:
         data += chunk
     assert b"\x88" in data  # a close frame came before EOF
     writer.close()
+
+
+def test_client_address_shim_uses_uvicorn_trusted_hosts() -> None:
+    """The per-address cap counts the address uvicorn gives HTTP routes: the shim over uvicorn's
+    internal ``uvicorn.middleware.proxy_headers._TrustedHosts`` trusts X-Forwarded-For only from
+    --forwarded-allow-ips, taking the rightmost untrusted hop."""
+    from uvicorn import Config
+    from uvicorn.middleware.proxy_headers import _TrustedHosts
+
+    from api.live_ws import client_address
+
+    assert hasattr(_TrustedHosts, "get_trusted_client_address")
+    config = Config(app=None, forwarded_allow_ips="127.0.0.1,10.0.0.0/8")
+    assert client_address(config, "127.0.0.1", None) == "127.0.0.1"
+    assert client_address(config, "127.0.0.1", "198.51.100.4, 10.1.2.3") == "198.51.100.4"
+    assert client_address(config, "203.0.113.9", "198.51.100.4") == "203.0.113.9"
+    untrusting = Config(app=None, proxy_headers=False)
+    assert client_address(untrusting, "127.0.0.1", "198.51.100.4") == "127.0.0.1"

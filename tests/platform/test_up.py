@@ -8,7 +8,9 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -21,12 +23,8 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_up_serves_the_api_and_stops_everything_on_ctrl_c(
-    settings: Settings, tmp_path: Path
-) -> None:
-    """Up prints the URLs, the API answers, and Ctrl-C stops every process it started."""
-    port = _free_port()
-    env = {
+def _env(settings: Settings, tmp_path: Path, port: int) -> dict[str, str]:
+    return {
         **os.environ,
         "PARIS_LIVE_KAFKA_BOOTSTRAP": settings.kafka,
         "PARIS_LIVE_REDIS_URL": settings.redis,
@@ -39,6 +37,14 @@ def test_up_serves_the_api_and_stops_everything_on_ctrl_c(
         "PARIS_LIVE_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
         "COLUMNS": "200",
     }
+
+
+def test_up_serves_the_api_and_stops_everything_on_ctrl_c(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Up prints the URLs, the API answers, and Ctrl-C stops every process it started."""
+    port = _free_port()
+    env = _env(settings, tmp_path, port)
     up = subprocess.Popen(
         [sys.executable, "-m", "paris_live.cli", "up", "--speed", "600"],
         env=env,
@@ -76,3 +82,82 @@ def test_up_serves_the_api_and_stops_everything_on_ctrl_c(
     }
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", port)) != 0, "the API still listens after Ctrl-C"
+
+
+def _children(pid: int) -> dict[str, int]:
+    """The processes ``up`` started, by their subcommand (``api``, ``worker``, ...)."""
+    found: dict[str, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid and b"paris_live.cli" in argv:
+            found[argv[argv.index(b"paris_live.cli") + 1].decode()] = int(entry.name)
+    return found
+
+
+def _until(condition: Callable[[], object], up: subprocess.Popen[str], within: float) -> Any:
+    """Poll an observable condition until it is truthy, failing if ``up`` exits or time runs out."""
+    deadline = time.monotonic() + within
+    while True:
+        value = condition()
+        if value:
+            return value
+        assert up.poll() is None, "up exited"
+        assert time.monotonic() < deadline, "condition never held"
+        time.sleep(0.2)
+
+
+def _healthy(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/v1/healthz", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def test_up_restarts_a_killed_child_with_growing_delays_and_keeps_the_others(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """The API killed with -9 comes back (healthz 200 again) after 1 s, killed again at once after
+    2 s; up keeps running and the worker keeps its pid; each restart is on the console and logged."""
+    port = _free_port()
+    up = subprocess.Popen(
+        [sys.executable, "-m", "paris_live.cli", "up", "--no-simulate"],
+        env=_env(settings, tmp_path, port),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    up_log = tmp_path / "logs" / "up.log"
+
+    def log() -> str:
+        return up_log.read_text() if up_log.exists() else ""
+
+    try:
+        _until(lambda: _healthy(port), up, 120)
+        first = _until(lambda: (c := _children(up.pid)).keys() >= {"api", "worker"} and c, up, 10)
+        os.kill(first["api"], signal.SIGKILL)
+        _until(lambda: "api exited with code -9; restarting in 1 s" in log(), up, 30)
+        _until(lambda: _children(up.pid).get("api", first["api"]) != first["api"], up, 30)
+        second = _children(up.pid)["api"]
+        os.kill(second, signal.SIGKILL)
+        _until(lambda: "api exited with code -9; restarting in 2 s" in log(), up, 30)
+        _until(lambda: _healthy(port), up, 60)
+        after = _children(up.pid)
+        assert after["api"] not in {first["api"], second}
+        assert after["worker"] == first["worker"]
+        assert "worker-1 exited" not in log() and "feedback exited" not in log()
+        up.send_signal(signal.SIGINT)
+        output, _ = up.communicate(timeout=60)
+    finally:
+        if up.poll() is None:
+            os.killpg(up.pid, signal.SIGKILL)
+            up.wait()
+    assert up.returncode == 0, output
+    assert "api exited with code -9; restarting in 2 s" in output and "stopped" in output
+    assert "supervisor: api restarted (restart 2)" in (tmp_path / "logs" / "api.log").read_text()
