@@ -9,12 +9,48 @@ instead of reaching PostgreSQL (which cannot hold a NUL) or a log line.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from starlette.requests import HTTPConnection
 
 from api.errors import InvalidParameter
-from schemas.text import find_control_character
+from schemas.text import find_control_character, line, text
 
-__all__ = ["refuse_control_characters"]
+__all__ = [
+    "AnswerText",
+    "ClosureMessage",
+    "ComplaintText",
+    "Contact",
+    "Honeypot",
+    "ShortText",
+    "Topic",
+    "refuse_control_characters",
+]
+
+# The bounds of the bodies' fields, as schemas.text types (mypy sees ``str``: the types are made
+# by a function, which a static checker cannot read as an alias).
+if TYPE_CHECKING:
+    ShortText = str
+    ComplaintText = str
+    Contact = str
+    Topic = str
+    Honeypot = str
+    AnswerText = str
+    ClosureMessage = str
+else:
+    ShortText = text(1000)
+    """Survey free text (liked, to improve, went wrong)."""
+    ComplaintText = text(4000, min_length=10)
+    """What happened, in a complaint."""
+    Contact = text(320, min_length=5)
+    """An e-mail address, a phone number or a postal address (line breaks allowed)."""
+    Topic = line(40)
+    Honeypot = line(200)
+    """The anti-spam field a person never sees."""
+    AnswerText = text(2000)
+    """A service's answer to a complaint, per language."""
+    ClosureMessage = text(500)
+    """A closure message, per language."""
 
 
 def _refused(where: str, code: int) -> InvalidParameter:
