@@ -16,7 +16,9 @@ Each route has a body limit from :data:`ROUTE_LIMITS` (the setting it reads in b
 ``http.request`` messages received so far pass it (``Transfer-Encoding: chunked``, or a body
 longer than declared). A body within the limit — a few kilobytes by construction — is received
 here and handed to the application whole, so no handler, dependency or authentication ever runs
-for a request that is refused. A query string longer than ``query_limit`` bytes answers **414**.
+for a request that is refused. A query string longer than ``query_limit`` bytes answers **414**,
+headers longer than ``header_limit`` bytes **431** (uvicorn's httptools parser has no bound of its
+own: the headers are in memory by then, so a proxy in front should bound them too).
 """
 
 from __future__ import annotations
@@ -84,6 +86,16 @@ class RequestLimits:
                 "uri_too_long",
                 f"Paramètres d'adresse trop longs (au plus {most} octets) / "
                 f"Query string too long (at most {most} bytes)",
+            )
+            await response(scope, receive, send)
+            return
+        if sum(len(n) + len(v) + 4 for n, v in scope["headers"]) > self.settings.header_limit:
+            most = self.settings.header_limit // 1024
+            response = error_response(
+                431,
+                "headers_too_large",
+                f"En-têtes trop volumineux (au plus {most} ko) / "
+                f"Request headers too large (at most {most} kB)",
             )
             await response(scope, receive, send)
             return

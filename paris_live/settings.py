@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     query_limit: int = Field(
         default=4096, ge=256, description="bytes of a query string (414 above)"
     )
+    header_limit: int = Field(
+        default=32 * 1024, ge=4096, description="bytes of all request headers (431 above)"
+    )
     max_active_closures: int = Field(
         default=20, ge=1, description="closures in force per facility (409 for one more)"
     )
