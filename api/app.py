@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import redis.asyncio as aioredis
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import CollectorRegistry
 from psycopg import AsyncConnection, sql
@@ -24,7 +24,10 @@ from api.config import hub_limits
 from api.context import AppContext
 from api.errors import install_error_handlers
 from api.feed import RedisFeed
+from api.headers import SecurityHeaders
 from api.hub import Hub
+from api.inputs import refuse_control_characters
+from api.limits import RequestLimits
 from api.live_ws import LiveEndpoint
 from api.metrics import HttpMetrics, HubCollector, MetricsMiddleware
 from api.routes import (
@@ -116,6 +119,7 @@ def create_app(
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        dependencies=[Depends(refuse_control_characters)],
         openapi_tags=[
             {"name": "facilities", "description": "Catalogue et statut / catalogue and status"},
             {"name": "history", "description": "Historique / history"},
@@ -138,6 +142,9 @@ def create_app(
         transparency,
     ):
         app.include_router(module.router)
+    # Outermost last: metrics → security headers → CORS → request limits → routes. The limits
+    # answer before any route, dependency or authentication reads a byte of the body.
+    app.add_middleware(RequestLimits, settings=settings)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=list(settings.allowed_origins),
@@ -154,6 +161,7 @@ def create_app(
         expose_headers=["ETag", "Cache-Control", "Retry-After", "X-Request-ID"],
         max_age=600,
     )
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(MetricsMiddleware, metrics=http_metrics)
     return app
 

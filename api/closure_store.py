@@ -41,12 +41,17 @@ from api.ratelimit import client_address
 from api.routes.history import pg
 from api.templates import PARIS, declared_label
 from paris_live.settings import Settings
+from producers.errors import ProducerError, SpoolFull, SpoolLocked
+from producers.spool import Record
+from schemas import topics
 from schemas.codec import decode_event
+from schemas.errors import InvalidEvent, Reason
 from schemas.events import (
     ClosureData,
     ClosureReason,
     ClosureScope,
     CloudEvent,
+    DeadLetter,
     EventType,
     LocalizedText,
     make_event,
@@ -286,27 +291,76 @@ class ClosureBus:
             )
 
     async def relay_once(self) -> int:
-        """Re-publish events older than ``RELAY_AGE_S`` that were never acknowledged."""
+        """Re-publish events older than ``RELAY_AGE_S`` that were never acknowledged.
+
+        Rows go one by one, oldest first. A row that can never be published — its event no
+        longer decodes, or the producer refuses it for good (too large) — is set aside: a
+        dead letter (``reason``, ``topic: closure_outbox``, the stored event as payload) goes to
+        ``dead-letters`` and, once Kafka acknowledged it, the row is marked done, so it never
+        blocks the rows behind it. A transient failure (Kafka unreachable, spool full) ends the
+        round; the row and those after it are retried in the next one, in order."""
         if not self.publisher.kafka_up:
             return 0
+        sent = 0
         async with pg(self.ctx) as conn, conn.transaction():
             cur = await conn.execute(
-                "SELECT event_id, event FROM closure_outbox WHERE published_at IS NULL "
-                "AND created_at < now() - make_interval(secs => %s) ORDER BY created_at "
-                "LIMIT 100 FOR UPDATE SKIP LOCKED",
+                "SELECT event_id, facility_id, event FROM closure_outbox "
+                "WHERE published_at IS NULL AND created_at < now() - make_interval(secs => %s) "
+                "ORDER BY created_at LIMIT 100 FOR UPDATE SKIP LOCKED",
                 (self.RELAY_AGE_S,),
             )
-            rows = await cur.fetchall()
-            if not rows:
-                return 0
-            events = [decode_event(orjson.dumps(event)) for _, event in rows]
-            result = await self.publisher.publish_many(events)
-            if result.sent == len(events):
+            done: list[str] = []
+            for event_id, facility_id, stored in await cur.fetchall():
+                raw = orjson.dumps(stored)
+                try:
+                    result = await self.publisher.publish(decode_event(raw))
+                except InvalidEvent as exc:
+                    parked = await self._dead_letter(event_id, facility_id, raw, exc)
+                except (SpoolFull, SpoolLocked) as exc:
+                    logger.warning("closure outbox relay paused: %r", exc)
+                    break
+                except ProducerError as exc:  # refused for good (e.g. larger than a batch)
+                    why = InvalidEvent(str(Reason.PERMANENT_ERROR), None, str(exc))
+                    parked = await self._dead_letter(event_id, facility_id, raw, why)
+                else:
+                    if not result.sent:
+                        break
+                    sent += 1
+                    done.append(event_id)
+                    continue
+                if not parked:
+                    break
+                done.append(event_id)
+            if done:
                 await conn.execute(
                     "UPDATE closure_outbox SET published_at = now() WHERE event_id = ANY(%s)",
-                    ([event_id for event_id, _ in rows],),
+                    (done,),
                 )
-            return result.sent
+        return sent
+
+    async def _dead_letter(
+        self, event_id: str, facility_id: str, raw: bytes, error: InvalidEvent
+    ) -> bool:
+        """Send the dead letter of an outbox row; whether Kafka acknowledged it."""
+        letter = DeadLetter.from_error(
+            error,
+            topic="closure_outbox",
+            partition=0,
+            offset=0,
+            key=facility_id.encode(),
+            payload=raw,
+        )
+        record = Record(
+            self.publisher.settings.topic(topics.DEAD_LETTERS),
+            facility_id,
+            f"dead-letter-{event_id}",
+            letter.to_json(),
+        )
+        result = await self.publisher.publish_records([record])
+        logger.error(
+            "closure outbox row %s set aside (%s): %s", event_id, error.reason, error.message
+        )
+        return result.sent == 1
 
     async def _relay_loop(self) -> None:
         while True:

@@ -75,6 +75,23 @@ class Settings(BaseSettings):
         default=20, ge=1, description="client messages per socket at once; past the budget: error"
     )
 
+    # ── Hostile input (issue 13): request sizes and closure caps, enforced by the API ──────────
+    body_limit_public: int = Field(
+        default=16 * 1024, ge=1024, description="bytes of a public form body (413 above)"
+    )
+    body_limit_staff: int = Field(
+        default=64 * 1024, ge=1024, description="bytes of an agent or service body (413 above)"
+    )
+    query_limit: int = Field(
+        default=4096, ge=256, description="bytes of a query string (414 above)"
+    )
+    header_limit: int = Field(
+        default=32 * 1024, ge=4096, description="bytes of all request headers (431 above)"
+    )
+    max_active_closures: int = Field(
+        default=20, ge=1, description="closures in force per facility (409 for one more)"
+    )
+
     @field_validator("db_schema", "redis_prefix", "topic_prefix")
     @classmethod
     def _safe_identifier(cls, value: str) -> str:

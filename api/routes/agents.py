@@ -40,8 +40,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    StringConstraints,
-    field_validator,
 )
 
 from api.auth import Authenticated, Forbidden, Principal, Role
@@ -66,6 +64,7 @@ from api.errors import (
     InvalidParameter,
     UnknownFacilityError,
 )
+from api.inputs import ClosureMessage
 from api.ratelimit import RATE_LIMITED, Rate, RateLimit
 from api.routes.facilities import FacilityIdParam
 from api.routes.history import pg
@@ -83,6 +82,7 @@ from schemas.events import (
     ServiceScope,
     make_event,
 )
+from schemas.text import LINE_PATTERN
 
 __all__ = ["ClosureBus", "router"]
 
@@ -142,6 +142,18 @@ class ClosureAlreadyEnded(ApiError):
         )
 
 
+class TooManyClosures(ApiError):
+    status = 409
+    code = "too_many_closures"
+
+    def __init__(self, facility_id: str, most: int) -> None:
+        super().__init__(
+            f"Trop de fermetures en cours pour {facility_id} (au plus {most}) : "
+            f"terminez-en une d'abord / Too many closures in force for {facility_id} "
+            f"(at most {most}): end one first"
+        )
+
+
 def _invalid(fr: str, en: str) -> InvalidParameter:
     return InvalidParameter(f"{fr} / {en}", code="invalid_closure")
 
@@ -166,13 +178,17 @@ AUTH_ERRORS: dict[int | str, Any] = {
 AUTH_ERRORS[401]["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}}}
 CLOSURE_ERRORS: dict[int | str, Any] = {
     **_doc(404, "Fermeture ou équipement inconnu / Unknown", "unknown_closure", "…"),
-    **_doc(409, "Fermeture déjà terminée / Already ended", "closure_ended", "…"),
+    **_doc(
+        409,
+        "Fermeture déjà terminée, ou trop de fermetures en cours / "
+        "Already ended, or too many closures in force",
+        "closure_ended",
+        "…",
+    ),
 }
 
 
 # ── request and response bodies ───────────────────────────────────────────────────────────────
-
-_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
 
 
 def _reasonable(value: dt.datetime) -> dt.datetime:
@@ -186,25 +202,16 @@ def _reasonable(value: dt.datetime) -> dt.datetime:
 
 
 When = Annotated[AwareDatetime, AfterValidator(_reasonable)]
-Text = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_MESSAGE)
-]
 
 
 class MessageIn(BaseModel):
-    """What the public reads: French (required) and English, at most 500 characters each."""
+    """What the public reads: French (required) and English, at most 500 characters each
+    (line breaks allowed, other control characters refused: :mod:`schemas.text`)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    fr: Text
-    en: Text | None = None
-
-    @field_validator("fr", "en")
-    @classmethod
-    def _printable(cls, value: str | None) -> str | None:
-        if value is not None and _CONTROL.search(value):
-            raise ValueError("control characters are not allowed (line breaks are)")
-        return value
+    fr: ClosureMessage
+    en: ClosureMessage | None = None
 
 
 class DeclareClosure(BaseModel):
@@ -320,7 +327,12 @@ RequestIdHeader = Annotated[
 ]
 ClosureIdPath = Annotated[
     str,
-    Path(min_length=1, max_length=200, description="Identifiant de la fermeture / closure id"),
+    Path(
+        min_length=1,
+        max_length=200,
+        pattern=LINE_PATTERN,
+        description="Identifiant de la fermeture / closure id",
+    ),
 ]
 
 
@@ -472,6 +484,21 @@ def _message(given: MessageIn | None) -> LocalizedText | None:
     return LocalizedText(fr=given.fr, en=given.en) if given is not None else None
 
 
+async def _check_room(conn: AsyncConnection[Any], facility_id: str, most: int) -> None:
+    """409 when the facility already has ``most`` closures in force (``max_active_closures``).
+
+    Declarations for one facility are serialised by a transaction-scoped advisory lock, so two
+    concurrent ones cannot both take the last place."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('closures:' || %s))", (facility_id,))
+    cur = await conn.execute(
+        "SELECT count(*) FROM closures WHERE facility_id = %s AND ended_at IS NULL",
+        (facility_id,),
+    )
+    row = await cur.fetchone()
+    if row is not None and row[0] >= most:
+        raise TooManyClosures(facility_id, most)
+
+
 def _respond(closure: Closure, status: int, request_id: str) -> JSONResponse:
     return JSONResponse(
         closure.model_dump(mode="json"),
@@ -544,6 +571,7 @@ async def declare_closure(
             if replay is not None:
                 return replay
         closure, event, templated = _new_closure(principal, facility, body, now)
+        await _check_room(conn, facility.id, ctx.settings.max_active_closures)
         await conn.execute(
             f"INSERT INTO closures ({COLUMNS}) "
             "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",

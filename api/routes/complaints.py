@@ -37,6 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from api.auth import Authenticated, Forbidden, Principal, Role
 from api.context import AppContext, Ctx
 from api.errors import ApiError, InvalidParameter, UnknownFacilityError
+from api.inputs import AnswerText, ComplaintText, Contact, Honeypot, Topic
 from api.ratelimit import Rate, client_address
 from api.routes.feedback import (
     RULE_LABELS,
@@ -113,17 +114,15 @@ class ComplaintIn(BaseModel):
 
     facility_id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,99}$", description="équipement")
     rule: GoldenRule = Field(description="la règle de la charte non respectée")
-    topic: str | None = Field(default=None, max_length=40, description="nature (voir /routing)")
-    text: str = Field(min_length=10, max_length=4000, description="ce qui s'est passé")
-    contact: str | None = Field(
+    topic: Topic | None = Field(default=None, description="nature (voir /routing)")
+    text: ComplaintText = Field(description="ce qui s'est passé")
+    contact: Contact | None = Field(
         default=None,
-        min_length=5,
-        max_length=320,
         description="facultatif : courriel, téléphone ou adresse postale pour la réponse",
     )
     channel: Literal["web", "screen", "on_site", "phone", "mail"] = "web"
     language: Literal["fr", "en"] = "fr"
-    website: str | None = Field(default=None, max_length=200, description="laisser vide")
+    website: Honeypot | None = Field(default=None, description="laisser vide")
 
     @field_validator("contact", "topic", "website", mode="before")
     @classmethod
@@ -195,10 +194,22 @@ class CasePage(BaseModel):
     next: str | None
 
 
+class AnswerTextIn(BaseModel):
+    """A service's answer: French, and English when it has one (:mod:`schemas.text` rule)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    fr: AnswerText
+    en: AnswerText | None = None
+
+    def localized(self) -> LocalizedText:
+        return LocalizedText(fr=self.fr, en=self.en)
+
+
 class AnswerIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    answer: LocalizedText
+    answer: AnswerTextIn
 
 
 # ── Helpers ───────────────────────────────────────────────────────────────────────────────────
@@ -628,7 +639,9 @@ async def answer_complaint(
         body = parse(AnswerIn, await read_body(request))
     except InvalidInput as exc:
         return api_error_response(exc)
-    case = await _transition(request, ctx, principal, check_reference(reference), body.answer)
+    case = await _transition(
+        request, ctx, principal, check_reference(reference), body.answer.localized()
+    )
     return JSONResponse(case.model_dump(mode="json"), headers={"Cache-Control": "no-store"})
 
 

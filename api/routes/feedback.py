@@ -42,6 +42,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from api.caching import etag_of
 from api.context import AppContext, Ctx
 from api.errors import ApiError, ErrorResponse, UnknownFacilityError
+from api.inputs import Honeypot, ShortText
 from api.ratelimit import RATE_LIMITED, Check, Rate, RateLimited, RateLimiter, client_address
 from api.routes.facilities import FacilityIdParam
 from paris_live.settings import Settings
@@ -398,7 +399,9 @@ async def feedback_asset(request: Request, name: str) -> Response:
     """The feedback pages' stylesheet and scripts (served here, never from a CDN)."""
     media = _ASSETS.get(name)
     if media is None:
-        return Response("Not found", status_code=404, media_type="text/plain")
+        return api_error_response(
+            ApiError("Ressource introuvable / Not found", code="not_found", status=404)
+        )
     body = (DASHBOARD / name).read_bytes()
     etag = etag_of(body)
     headers = {
@@ -412,8 +415,6 @@ async def feedback_asset(request: Request, name: str) -> Response:
 
 
 # ── The survey ────────────────────────────────────────────────────────────────────────────────
-
-ShortText = Annotated[str, Field(min_length=1, max_length=1000)]
 
 
 class RuleRatingsIn(BaseModel):
@@ -443,8 +444,8 @@ class SurveyIn(BaseModel):
     ) = None
     channel: Literal["screen", "web", "on_site"] = "web"
     language: Literal["fr", "en"] = "fr"
-    website: str | None = Field(
-        default=None, max_length=200, description="Laisser vide (anti-spam) / leave empty"
+    website: Honeypot | None = Field(
+        default=None, description="Laisser vide (anti-spam) / leave empty"
     )
 
     @field_validator("liked", "to_improve", "went_wrong", "website", mode="before")

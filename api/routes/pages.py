@@ -25,6 +25,7 @@ import hashlib
 import html
 import logging
 import mimetypes
+import posixpath
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Iterable
@@ -42,7 +43,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from api.auth import Authenticated, Forbidden, Role
 from api.context import Ctx
-from api.errors import ERROR_RESPONSES, ErrorResponse
+from api.errors import ERROR_RESPONSES, ErrorResponse, error_response
 from api.jsonld import facility_jsonld
 from api.views import OPEN_STATES, render_item
 from paris_live.settings import Settings
@@ -180,12 +181,38 @@ _assets: dict[Path, Asset] = {}
 _templates: dict[str, tuple[float, Template]] = {}
 
 
+ASSET_FOLDERS = ("pages", "embed")
+"""The folders of ``dashboards/`` whose files are served under ``/static/`` (never templates)."""
+ASSET_SUFFIXES = frozenset(
+    {".js", ".mjs", ".css", ".svg", ".png", ".jpg", ".webp", ".ico", ".woff2"}
+)
+
+
+def asset_allow_list(root: Path = DASHBOARDS) -> dict[str, Path]:
+    """``relative path → file`` of every servable asset, built once from what is on disk."""
+    found: dict[str, Path] = {}
+    for folder in ASSET_FOLDERS:
+        for path in sorted((root / folder).rglob("*")):
+            if path.is_file() and not path.is_symlink() and path.suffix in ASSET_SUFFIXES:
+                found[path.relative_to(root).as_posix()] = path
+    return found
+
+
+ASSETS = asset_allow_list()
+
+
 def asset(relative: str) -> Asset | None:
-    """A file of ``dashboards/`` (None outside it or missing), re-read when it changes."""
-    path = (DASHBOARDS / relative).resolve()
-    if DASHBOARDS.resolve() not in path.parents or not path.is_file():
+    """An allow-listed asset (None for anything else), re-read when it changes.
+
+    The requested path is normalised (``a/../b`` → ``b``) and then only looked up in
+    :data:`ASSETS`: nothing a client sends is ever joined to a filesystem path."""
+    path = ASSETS.get(posixpath.normpath(relative)) if relative else None
+    if path is None:
         return None
-    mtime = path.stat().st_mtime
+    try:
+        mtime = path.stat().st_mtime
+    except FileNotFoundError:  # removed since the start: gone
+        return None
     cached = _assets.get(path)
     if cached is not None and cached.mtime == mtime:
         return cached
@@ -640,9 +667,9 @@ router = APIRouter(lifespan=_lifespan)
 
 @router.get("/static/{path:path}", include_in_schema=False)
 async def static_file(request: Request, path: str) -> Response:
-    found = asset(path) if not path.startswith("templates/") else None
+    found = asset(path)
     if found is None:
-        return Response("Not found", status_code=404, media_type="text/plain")
+        return error_response(404, "not_found", "Ressource introuvable / Not found")
     return serve_asset(request, found)
 
 

@@ -356,17 +356,21 @@ async def test_an_event_on_the_wrong_partition_is_forwarded_not_dropped(stack: S
 
 
 @pytest.mark.parametrize(
-    "path", ["/static/pages/pages.css%00.js", "/static/pages/..%2ftemplates%2flayout.html"]
+    ("path", "status"),
+    [("/static/pages/pages.css%00.js", 422), ("/static/pages/..%2ftemplates%2flayout.html", 404)],
 )
-async def test_static_paths_outside_the_assets_are_not_found(stack: Stack, path: str) -> None:
-    """A NUL or an encoded ``..`` in a static path: 404 in the error shape, no template served."""
+async def test_static_paths_outside_the_assets_are_refused(
+    stack: Stack, path: str, status: int
+) -> None:
+    """A NUL (422, the path rule) or an encoded ``..`` (404, not an asset) in a static path: the
+    error shape, never a 500 nor a raw template."""
     outcome = Outcome(f"GET {path}", "")
     async with httpx.AsyncClient(base_url=stack.base, timeout=10) as http:
         answer = await http.get(path)
-    assert answer.status_code == 404, answer.text[:200]
+    assert answer.status_code == status, answer.text[:200]
     assert answer.json()["error"]["code"], answer.text[:200]
     assert "{%" not in answer.text
-    outcome.answer = f"404 {answer.json()['error']['code']}"
+    outcome.answer = f"{status} {answer.json()['error']['code']}"
     await stack.assert_serving(outcome.checks)
     report(outcome)
 
