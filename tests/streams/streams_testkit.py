@@ -225,3 +225,40 @@ async def processed_up_to(settings: Settings, ends: dict[tuple[str, int], int]) 
         cur = await conn.execute("SELECT partition, effects FROM stream_checkpoints")
         done = {(t, p): int(o) for p, effects in await cur.fetchall() for t, o in effects.items()}
     return all(done.get(tp, -1) >= end - 1 for tp, end in ends.items())
+
+
+async def read_dead_letters(
+    settings: Settings, *, want: int, within: float = 60.0
+) -> list[dict[str, Any]]:
+    """The dead letters of this test's topic (JSON, with ``_headers``), once ``want`` arrived or
+    ``within`` seconds passed — then a little longer, so that one too many would be seen."""
+    from aiokafka import AIOKafkaConsumer
+
+    consumer = AIOKafkaConsumer(
+        settings.topic(contract.DEAD_LETTERS),
+        bootstrap_servers=settings.kafka,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
+        fetch_max_bytes=16 * 1024 * 1024,
+        max_partition_fetch_bytes=8 * 1024 * 1024,
+    )
+    await consumer.start()
+    letters: list[dict[str, Any]] = []
+    try:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        settle: float | None = None
+        while loop.time() < deadline and (settle is None or loop.time() < settle):
+            batches = await consumer.getmany(timeout_ms=300)
+            for records in batches.values():
+                for rec in records:
+                    letter = orjson.loads(rec.value)
+                    letter["_headers"] = dict(rec.headers)
+                    letter["_size"] = len(rec.value) + sum(len(v) for _, v in rec.headers)
+                    letters.append(letter)
+            if settle is None and len(letters) >= want:
+                settle = loop.time() + 0.5
+    finally:
+        await consumer.stop()
+    return letters
