@@ -262,3 +262,48 @@ async def read_dead_letters(
     finally:
         await consumer.stop()
     return letters
+
+
+async def produce_at(
+    settings: Settings,
+    base: str,
+    key: bytes | None,
+    value: bytes,
+    *,
+    partition: int | None = None,
+    max_request_size: int = 2 * 1024 * 1024,
+) -> tuple[int, int]:
+    """One record (to ``partition`` when given, as a non-murmur2 client would); its
+    (partition, offset) once acknowledged."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.kafka, max_request_size=max_request_size, acks="all"
+    )
+    await producer.start()
+    try:
+        meta = await producer.send_and_wait(
+            settings.topic(base), value, key=key, partition=partition
+        )
+    finally:
+        await producer.stop()
+    return meta.partition, meta.offset
+
+
+async def committed_offsets(settings: Settings, group_id: str) -> dict[tuple[str, int], int]:
+    """The offsets a consumer group committed (next offset to read), per topic-partition."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka)
+    await admin.start()
+    try:
+        offsets = await admin.list_consumer_group_offsets(group_id)
+    finally:
+        await admin.close()
+    return {(tp.topic, tp.partition): meta.offset for tp, meta in offsets.items()}
+
+
+async def committed_past(
+    settings: Settings, group_id: str, topic: str, partition: int, offset: int
+) -> bool:
+    """Whether ``group_id`` committed past ``offset`` of a partition of a (base) topic."""
+    done = await committed_offsets(settings, group_id)
+    return done.get((settings.topic(topic), partition), -1) > offset

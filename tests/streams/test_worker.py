@@ -19,7 +19,6 @@ from paris_live.live import changes_channel
 from paris_live.settings import Settings
 from schemas import topics as contract
 from schemas.events import EventType, make_event
-from streams.worker import partition_for
 from tests.streams.streams_testkit import (
     Record,
     WorkerProcess,
