@@ -63,6 +63,18 @@ class Settings(BaseSettings):
     hub_dead_after: float = Field(default=45.0, gt=0, description="s without a pong")
     hub_max_message_bytes: int = Field(default=64 * 1024, ge=1024, description="close 1009 above")
     hub_write_buffer_high: int = Field(default=64 * 1024, ge=1024, description="bytes")
+    # Stream consumers: the event time window and the size of dead letters.
+    event_max_future_s: float = Field(
+        default=3600.0, gt=0, description="an event time further ahead goes to dead-letters (s)"
+    )
+    event_max_age_s: float | None = Field(
+        default=None,
+        gt=0,
+        description="an older event time goes to dead-letters (s); unset: the topic's retention",
+    )
+    dead_letter_max_raw_bytes: int = Field(
+        default=64 * 1024, ge=1024, description="raw bytes kept in a dead letter (the rest cut)"
+    )
 
     # --- Hostile clients on /v1/live (issue 13): per address and per connection ---------------
     hub_ws_max_per_address: int = Field(

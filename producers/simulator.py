@@ -46,9 +46,16 @@ from producers.patterns import (
     queue_arrivals_per_hour,
     target_ratio,
 )
+from schemas import topics as contract
 from schemas.catalogue import Facility
 from schemas.events import CloudEvent, EventType, make_event
 from schemas.hours import OpeningHours, day_schedule
+
+CASE_BACKLOG_MAX_AGE = dt.timedelta(
+    milliseconds=(contract.TOPICS[contract.CASES].retention_ms or 0)
+) - dt.timedelta(days=10)
+"""The oldest opening of a backlog case: within the cases topic's retention (with a margin for a
+simulated start before now), since the worker refuses older events (``time_out_of_range``)."""
 
 PARIS = ZoneInfo("Europe/Paris")
 MINUTE = dt.timedelta(minutes=1)
@@ -274,7 +281,7 @@ class Simulation:
         for procedure_id, mean_days in state.procedures:
             for _ in range(self.config.case_backlog):
                 duration = self._processing(mean_days)
-                opened = now - duration * self.rng.random()
+                opened = max(now - duration * self.rng.random(), now - CASE_BACKLOG_MAX_AGE)
                 self._open_case(state, procedure_id, opened, opened + duration, out)
 
     # -- one facility, one minute ------------------------------------------------------------

@@ -21,6 +21,7 @@ replaces the closure, it is not a patch, so replaying it is harmless); ``.ended`
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import uuid
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal, TypeAlias
@@ -37,12 +38,15 @@ from pydantic import (
 )
 
 from schemas.errors import InvalidEvent
+from schemas.text import Line, line, text
 
 FACILITY_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,99}$"
 """Facility ids are stable lowercase slugs (``piscine-pontoise``)."""
 
 FacilityId: TypeAlias = Annotated[str, StringConstraints(pattern=FACILITY_ID_PATTERN)]
-Identifier: TypeAlias = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Identifier: TypeAlias = Line
+"""Ids of devices, services, tickets, agents, events: one line of at most 200 characters, no
+control character (:mod:`schemas.text`) — a NUL never reaches a sink."""
 RFC3339_PATTERN = (
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"
     r"([Zz]|[+-][0-9]{2}:[0-9]{2})$"
@@ -126,7 +130,7 @@ class AreaScope(EventData):
     """Part of the facility is closed (``Bassin 50 m``, ``Salle de lecture jeunesse``)."""
 
     kind: Literal["area"] = "area"
-    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    name: Line
 
 
 class ServiceScope(EventData):
@@ -161,8 +165,8 @@ class LocalizedText(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
-    fr: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
-    en: Annotated[str, StringConstraints(min_length=1, max_length=2000)] | None = None
+    fr: text(2000)  # type: ignore[valid-type]
+    en: text(2000) | None = None  # type: ignore[valid-type]
 
 
 class ClosureData(EventData):
@@ -208,7 +212,8 @@ class GoldenRule(StrEnum):
 Channel: TypeAlias = Literal["on_site", "web", "phone", "mail", "screen"]
 """Where a survey answer or complaint was collected."""
 
-FreeText: TypeAlias = Annotated[str, StringConstraints(min_length=1, max_length=5000)]
+FreeText: TypeAlias = text(5000)  # type: ignore[valid-type]
+"""What a person typed: line breaks kept, other control characters refused (:mod:`schemas.text`)."""
 
 
 Rating: TypeAlias = Annotated[int, Field(ge=1, le=5)]
@@ -259,7 +264,7 @@ class ComplaintFiledData(EventData):
     rule: Annotated[GoldenRule, Field(strict=False)] | None = None
     channel: Channel
     text: FreeText
-    contact: Annotated[str, StringConstraints(min_length=3, max_length=320)] | None = None
+    contact: line(320, min_length=3) | None = None  # type: ignore[valid-type]
     language: Literal["fr", "en"] = "fr"
     topic: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")] | None = None
     """Nature of the complaint within its rule (``queue``, ``staff_behaviour`` …, see
@@ -306,7 +311,7 @@ class CloudEvent(BaseModel):
 
     specversion: Literal["1.0"]
     id: Identifier
-    source: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    source: line(500)  # type: ignore[valid-type]
     type: EventType = Field(strict=False)
     subject: FacilityId
     time: Timestamp
@@ -500,8 +505,11 @@ class DeadLetter(BaseModel):
     """A record of an input topic that could not be decoded or validated (``dead-letters``).
 
     ``payload`` is the raw value decoded as UTF-8 (invalid bytes replaced), truncated to
-    :data:`DEAD_LETTER_MAX_PAYLOAD` characters; ``key`` likewise. The dead-letter record is keyed
-    by the source record's key.
+    :data:`DEAD_LETTER_MAX_PAYLOAD` characters; ``key`` likewise. ``raw_size`` and ``raw_sha256``
+    are the length and SHA-256 (hex) of the *whole* raw value, so a truncated payload can still be
+    matched to the record it came from; ``raw_truncated`` says whether the raw bytes the
+    dead-letter record carries (its ``raw`` header) are cut. The dead-letter record is keyed by
+    the source record's key.
     """
 
     model_config = ConfigDict(extra="ignore", frozen=True)
@@ -515,6 +523,9 @@ class DeadLetter(BaseModel):
     key: str | None
     payload: str
     received_at: Timestamp
+    raw_size: int | None = Field(default=None, ge=0)
+    raw_sha256: str | None = None
+    raw_truncated: bool = False
 
     @classmethod
     def from_error(
@@ -527,8 +538,9 @@ class DeadLetter(BaseModel):
         key: bytes | None,
         payload: bytes,
         received_at: dt.datetime | None = None,
+        raw_truncated: bool = False,
     ) -> DeadLetter:
-        """The dead letter of a refused record."""
+        """The dead letter of a refused record (``payload``: its whole raw value)."""
         return cls(
             reason=str(error.reason),
             field=error.field,
@@ -539,6 +551,9 @@ class DeadLetter(BaseModel):
             key=None if key is None else key.decode("utf-8", "replace")[:DEAD_LETTER_MAX_PAYLOAD],
             payload=payload.decode("utf-8", "replace")[:DEAD_LETTER_MAX_PAYLOAD],
             received_at=received_at if received_at is not None else dt.datetime.now(dt.UTC),
+            raw_size=len(payload),
+            raw_sha256=hashlib.sha256(payload).hexdigest(),
+            raw_truncated=raw_truncated,
         )
 
     def to_json(self) -> bytes:

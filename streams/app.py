@@ -40,6 +40,7 @@ from paris_live.settings import Settings
 from schemas import topics as contract
 from schemas.catalogue import Catalogue, load_catalogue
 from streams import metrics, recovery
+from streams.core.policy import TimeWindow
 from streams.deadletters import DeadLetters
 from streams.sinks.kafka import KafkaSink
 from streams.sinks.postgres import HistoryWriter
@@ -78,6 +79,7 @@ class _Record(NamedTuple):
     key: bytes | None
     value: bytes | None
     timestamp: int
+    headers: Any = ()
 
 
 class BatchConsumer(AIOKafkaConsumer):
@@ -276,6 +278,11 @@ class StreamsRuntime(Service):
             memory_bytes=options.worker.spool_memory_bytes,
             disk_bytes=options.worker.spool_disk_bytes,
         )
+        dead_letters = DeadLetters(
+            self.kafka,
+            settings.topic(contract.DEAD_LETTERS),
+            max_raw_bytes=settings.dead_letter_max_raw_bytes,
+        )
         self.writer = HistoryWriter(
             settings,
             self.spool,
@@ -283,6 +290,8 @@ class StreamsRuntime(Service):
             self._on_history_stored,
             database_url=url,
             max_rows=options.worker.history_max_rows,
+            effects=self.kafka,
+            dead_letters=dead_letters,
         )
         self._processor = Processor(
             catalogue=self.catalogue,
@@ -290,13 +299,14 @@ class StreamsRuntime(Service):
             machines=self.machines,
             redis=self.redis,
             kafka=self.kafka,
-            dead_letters=DeadLetters(self.kafka, settings.topic(contract.DEAD_LETTERS)),
+            dead_letters=dead_letters,
             status_topic=settings.topic(contract.STATUS),
             spool=self.spool,
             load_checkpoint=self._load_checkpoint,
             commit=self._commit,
             history=self.writer,
             config=options.worker,
+            windows=time_windows(settings),
         )
         self._runtime_ready.set()
 
@@ -371,6 +381,19 @@ class StreamsRuntime(Service):
             self.spool.close()
 
 
+def time_windows(settings: Settings) -> dict[str, TimeWindow]:
+    """The event time window of each input topic: ``event_max_future_s`` ahead, and back to
+    ``event_max_age_s`` or, when that is unset, the topic's retention."""
+    windows = {}
+    for base in contract.INPUT_TOPICS:
+        retention_ms = contract.TOPICS[base].retention_ms
+        max_age = settings.event_max_age_s
+        if max_age is None and retention_ms is not None:
+            max_age = retention_ms / 1000.0
+        windows[settings.topic(base)] = TimeWindow(settings.event_max_future_s, max_age)
+    return windows
+
+
 def create_app(
     settings: Settings,
     options: AppOptions | None = None,
@@ -442,7 +465,9 @@ def create_app(
                 continue
             ts = int((message.timestamp or 0) * 1000)
             processor.handle_records(
-                state, message.topic, [_Record(message.offset, message.key, message.value, ts)]
+                state,
+                message.topic,
+                [_Record(message.offset, message.key, message.value, ts, message.headers or ())],
             )
 
     @app.timer(options.worker.tick_interval)  # type: ignore[untyped-decorator]

@@ -15,16 +15,22 @@ group ``paris-live-feedback``) and, per fetched batch, in one PostgreSQL transac
   value), then recomputes ``complaint_stats_monthly`` and ``response_delay_monthly`` for the
   months the batch touched, from the facts — idempotent and indifferent to arrival order;
 
-then commits the Kafka offsets (at-least-once in, exactly-once in effect). Undecodable records go
-to ``dead-letters``. Run it with ``paris-live feedback aggregate`` (:mod:`api.feedback_cli`) or
+then commits the Kafka offsets (at-least-once in, exactly-once in effect). No record stops the
+job: undecodable or invalid records, events dated more than ``event_max_future_s`` ahead, and
+events PostgreSQL refuses for good (:data:`PERMANENT_ERRORS`: the batch is then applied event by
+event, each in a savepoint, and the refused ones left out) go to ``dead-letters`` with the reason
+— offsets are committed once those dead letters are acknowledged. A lost database connection
+(:data:`TRANSIENT_ERRORS`) is retried with backoff, the batch kept. Run it with ``paris-live feedback aggregate`` (:mod:`api.feedback_cli`) or
 ``await FeedbackJob(settings).run(stop)`` inside the stream worker.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import math
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -32,21 +38,24 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import orjson
+import psycopg
 import structlog
 
 from schemas.catalogue import Catalogue, load_catalogue
 from schemas.codec import decode_event
-from schemas.errors import InvalidEvent
+from schemas.errors import InvalidEvent, Reason
 from schemas.events import (
     CloudEvent,
     ComplaintAcknowledged,
     ComplaintAnswered,
     ComplaintFiled,
-    DeadLetter,
     GoldenRule,
     SurveySubmitted,
 )
 from schemas.routing import RoutingTable, load_routing
+from streams.core.policy import TimeWindow, reference_instant
+from streams.deadletters import DeadLetters
+from streams.sinks.kafka import KafkaSink
 
 __all__ = [
     "ALL_RULES",
@@ -73,6 +82,15 @@ ASPECTS: tuple[str, ...] = (OVERALL, *(rule.value for rule in GoldenRule))
 ALL_RULES = "*"
 """The ``rule`` of the per-service line of ``response_delay_monthly`` (every rule together)."""
 DAY_S = 86_400.0
+PERMANENT_ERRORS: tuple[type[Exception], ...] = (psycopg.DataError, psycopg.IntegrityError)
+"""Database errors an event causes by itself (a NUL byte, a constraint): dead-lettered. Expected
+conflicts never raise (``ON CONFLICT``)."""
+TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    OSError,
+)
+"""Database errors that go away (connection lost, server restarting): retried, batch kept."""
 
 log = structlog.get_logger(__name__)
 
@@ -388,73 +406,86 @@ async def apply_events(
     new_answers = 0
     months: set[dt.date] = set()
     for event in events:
-        facility_type = catalogue.get(event.subject).type if event.subject in catalogue else None
-        if isinstance(event, SurveySubmitted):
-            row = survey_row(event, facility_type or "unknown")
-            cur = await conn.execute(
-                _INSERT_SURVEY,
-                (
-                    row.response_id,
-                    row.event_id,
-                    row.facility_id,
-                    row.facility_type,
-                    row.service_id,
-                    row.channel,
-                    row.language,
-                    row.submitted_at,
-                    row.month,
-                    row.rating,
-                    orjson.dumps(row.rule_ratings).decode(),
-                    row.rules_not_kept,
-                    row.liked,
-                    row.to_improve,
-                    row.went_wrong,
-                ),
-            )
-            if await cur.fetchone() is None:
-                continue  # already counted
-            new_answers += 1
-            for delta in satisfaction_deltas(row):
-                ratings = [0] * 5
-                if delta.rating is not None:
-                    ratings[delta.rating - 1] = 1
-                await conn.execute(
-                    _ADD_SATISFACTION,
-                    (
-                        row.month,
-                        row.facility_id,
-                        row.facility_type,
-                        delta.aspect,
-                        int(delta.rating is not None),
-                        delta.rating or 0,
-                        ratings,
-                        int(delta.not_kept),
-                    ),
-                )
-        elif isinstance(event, ComplaintFiled | ComplaintAcknowledged | ComplaintAnswered):
-            fact = complaint_fact(event, facility_type)
-            cur = await conn.execute(
-                _MERGE_FACT,
-                (
-                    fact.complaint_id,
-                    fact.facility_id,
-                    fact.facility_type,
-                    fact.service_id,
-                    fact.rule,
-                    fact.topic,
-                    fact.filed_at,
-                    fact.month,
-                    fact.answer_due_at,
-                    fact.acknowledged_at,
-                    fact.answered_at,
-                ),
-            )
-            stored = await cur.fetchone()
-            if stored is not None and stored[0] is not None:
-                months.add(stored[0])
+        new, month = await apply_event(conn, event, catalogue=catalogue)
+        new_answers += new
+        if month is not None:
+            months.add(month)
     for month in sorted(months):
         await refresh_month(conn, month, routing)
     return new_answers, months
+
+
+async def apply_event(
+    conn: Any, event: CloudEvent, *, catalogue: Catalogue
+) -> tuple[bool, dt.date | None]:
+    """Store one event (not the monthly complaint figures: see :func:`refresh_month`); returns
+    whether it was a new survey answer and the filing month a complaint event touched."""
+    facility_type = catalogue.get(event.subject).type if event.subject in catalogue else None
+    if isinstance(event, SurveySubmitted):
+        row = survey_row(event, facility_type or "unknown")
+        cur = await conn.execute(
+            _INSERT_SURVEY,
+            (
+                row.response_id,
+                row.event_id,
+                row.facility_id,
+                row.facility_type,
+                row.service_id,
+                row.channel,
+                row.language,
+                row.submitted_at,
+                row.month,
+                row.rating,
+                orjson.dumps(row.rule_ratings).decode(),
+                row.rules_not_kept,
+                row.liked,
+                row.to_improve,
+                row.went_wrong,
+            ),
+        )
+        if await cur.fetchone() is None:
+            return False, None  # already counted
+        for delta in satisfaction_deltas(row):
+            ratings = [0] * 5
+            if delta.rating is not None:
+                ratings[delta.rating - 1] = 1
+            await conn.execute(
+                _ADD_SATISFACTION,
+                (
+                    row.month,
+                    row.facility_id,
+                    row.facility_type,
+                    delta.aspect,
+                    int(delta.rating is not None),
+                    delta.rating or 0,
+                    ratings,
+                    int(delta.not_kept),
+                ),
+            )
+        return True, None
+    if isinstance(event, ComplaintFiled | ComplaintAcknowledged | ComplaintAnswered):
+        fact = complaint_fact(event, facility_type)
+        cur = await conn.execute(
+            _MERGE_FACT,
+            (
+                fact.complaint_id,
+                fact.facility_id,
+                fact.facility_type,
+                fact.service_id,
+                fact.rule,
+                fact.topic,
+                fact.filed_at,
+                fact.month,
+                fact.answer_due_at,
+                fact.acknowledged_at,
+                fact.answered_at,
+            ),
+        )
+        stored = await cur.fetchone()
+        if stored is not None and stored[0] is not None:
+            month: dt.date = stored[0]
+            return False, month
+    return False, None
 
 
 async def refresh_month(conn: Any, month: dt.date, routing: RoutingTable) -> None:
@@ -571,10 +602,14 @@ class FeedbackJob:
         return [self.settings.topic(SURVEYS), self.settings.topic(COMPLAINTS)]
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
-        """Consume until ``stop`` is set; each batch is applied, then its offsets committed."""
-        from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+        """Consume until ``stop`` is set; each batch is applied, then its offsets committed.
 
-        from paris_live.db import connect
+        No record stops the job (see the module docstring): an undecodable, invalid or
+        future-dated record, or one PostgreSQL refuses for good, goes to ``dead-letters``; a
+        lost database connection is retried with backoff, the batch kept.
+        """
+        from aiokafka import AIOKafkaConsumer
+
         from schemas.topics import DEAD_LETTERS
 
         stop = stop or asyncio.Event()
@@ -586,56 +621,165 @@ class FeedbackJob:
             auto_offset_reset="earliest",
             isolation_level="read_committed",
         )
-        producer = AIOKafkaProducer(bootstrap_servers=self.settings.kafka, acks="all")
-        dead_topic = self.settings.topic(DEAD_LETTERS)
+        sink = KafkaSink(self.settings.kafka, client_id=f"{self.group_id}-dead-letters")
+        dead = DeadLetters(
+            sink,
+            self.settings.topic(DEAD_LETTERS),
+            max_raw_bytes=getattr(self.settings, "dead_letter_max_raw_bytes", 64 * 1024),
+        )
+        window = TimeWindow(getattr(self.settings, "event_max_future_s", 3600.0), None)
         await consumer.start()
-        await producer.start()
-        conn = await connect(self.settings)
+        await sink.start()
+        conn: Any = None
         log.info("feedback_job_started", topics=self.topics, group=self.group_id)
         try:
             while not stop.is_set():
                 batches = await consumer.getmany(timeout_ms=300, max_records=self.max_records)
                 if not batches:
                     continue
-                events: list[CloudEvent] = []
+                now_s = time.time()
+                items: list[_Item] = []
                 for tp, records in batches.items():
                     for record in records:
                         self.stats.records += 1
                         try:
-                            events.append(decode_event(record.value or b""))
+                            event = decode_event(record.value or b"")
+                            refusal = window.refusal(
+                                event.time.timestamp(), reference_instant(now_s, record.timestamp)
+                            )
+                            if refusal is not None:
+                                raise InvalidEvent(Reason.TIME_OUT_OF_RANGE, "time", refusal)
                         except InvalidEvent as error:
-                            letter = DeadLetter.from_error(
-                                error,
-                                topic=tp.topic,
-                                partition=tp.partition,
-                                offset=record.offset,
-                                key=record.key,
-                                payload=record.value or b"",
-                            )
-                            await producer.send_and_wait(
-                                dead_topic, letter.to_json(), key=record.key
-                            )
-                            self.stats.dead_letters += 1
-                            log.warning(
-                                "feedback_dead_letter",
-                                reason=letter.reason,
-                                topic=tp.topic,
-                                partition=tp.partition,
-                                offset=record.offset,
-                            )
-                async with conn.transaction():
-                    _, months = await apply_events(
-                        conn, events, catalogue=self.catalogue, routing=self.routing
-                    )
+                            self._refuse(dead, error, tp.topic, tp.partition, record)
+                            continue
+                        items.append(_Item(tp.topic, tp.partition, record, event))
+                conn, months = await self._store(conn, items, dead, stop)
+                if months is None:
+                    break  # stopped while the database was away: nothing committed
+                if not await self._settle(sink, stop):
+                    break  # stopped while Kafka was away: the batch will be read again
                 await consumer.commit()
                 self.stats.batches += 1
                 self.stats.months |= months
+                events = [item.event for item in items]
                 self.stats.surveys += sum(isinstance(e, SurveySubmitted) for e in events)
                 self.stats.complaint_events += sum(
                     not isinstance(e, SurveySubmitted) for e in events
                 )
         finally:
-            await conn.close()
-            await producer.stop()
+            if conn is not None:
+                await conn.close()
+            try:
+                await sink.stop()
+            except Exception as exc:
+                log.warning("feedback_dead_letters_stop_failed", error=str(exc))
             await consumer.stop()
             log.info("feedback_job_stopped", records=self.stats.records)
+
+    def _refuse(
+        self, dead: DeadLetters, error: InvalidEvent, topic: str, partition: int, record: Any
+    ) -> None:
+        dead.refuse(
+            error,
+            topic=topic,
+            partition=partition,
+            offset=record.offset,
+            key=record.key,
+            raw=record.value or b"",
+        )
+        self.stats.dead_letters += 1
+        log.warning(
+            "feedback_dead_letter",
+            reason=str(error.reason),
+            field=error.field,
+            topic=topic,
+            partition=partition,
+            offset=record.offset,
+        )
+
+    async def _store(
+        self, conn: Any, items: list[_Item], dead: DeadLetters, stop: asyncio.Event
+    ) -> tuple[Any, set[dt.date] | None]:
+        """Apply a batch in one transaction, retrying while the database is unreachable; a
+        batch PostgreSQL refuses is applied event by event, the refused ones dead-lettered.
+        Returns the connection and the months touched (None: stopped before it was stored)."""
+        from paris_live.db import connect
+
+        backoff = 0.2
+        while True:
+            try:
+                if conn is None or conn.closed:
+                    conn = await connect(self.settings)
+                try:
+                    async with conn.transaction():
+                        _, months = await apply_events(
+                            conn,
+                            [item.event for item in items],
+                            catalogue=self.catalogue,
+                            routing=self.routing,
+                        )
+                    return conn, months
+                except PERMANENT_ERRORS as exc:
+                    log.error("feedback_batch_refused", error=str(exc), events=len(items))
+                    return conn, await self._store_isolating(conn, items, dead)
+            except TRANSIENT_ERRORS as exc:
+                log.warning("feedback_database_unavailable", error=str(exc), retry_in=backoff)
+                if conn is not None:
+                    with contextlib.suppress(Exception):
+                        await conn.close()
+                conn = None
+                if stop.is_set():
+                    return None, None
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    async def _store_isolating(
+        self, conn: Any, items: list[_Item], dead: DeadLetters
+    ) -> set[dt.date]:
+        """The events of a refused batch one by one (a savepoint each), in one transaction."""
+        months: set[dt.date] = set()
+        refused: list[tuple[_Item, Exception]] = []
+        async with conn.transaction():
+            for item in items:
+                try:
+                    async with conn.transaction():
+                        _, month = await apply_event(conn, item.event, catalogue=self.catalogue)
+                except PERMANENT_ERRORS as exc:
+                    refused.append((item, exc))
+                    continue
+                if month is not None:
+                    months.add(month)
+            for month in sorted(months):
+                await refresh_month(conn, month, self.routing)
+        for item, error in refused:
+            sqlstate = getattr(error, "sqlstate", None)
+            self._refuse(
+                dead,
+                InvalidEvent(
+                    Reason.PERMANENT_ERROR,
+                    None,
+                    f"PostgreSQL refused the event ({sqlstate}): {str(error).strip()}",
+                ),
+                item.topic,
+                item.partition,
+                item.record,
+            )
+        return months
+
+    async def _settle(self, sink: KafkaSink, stop: asyncio.Event) -> bool:
+        """Wait until every dead letter sent so far is acknowledged (False: stopped first)."""
+        while not await sink.wait_settled(sink.last_seq, 10.0):
+            log.warning("feedback_dead_letters_unacknowledged", pending=sink.pending)
+            if stop.is_set():
+                return False
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    """A decoded record of a batch and where it came from."""
+
+    topic: str
+    partition: int
+    record: Any
+    event: CloudEvent

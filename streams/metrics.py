@@ -8,7 +8,10 @@ Exposed by the worker's faust web server on ``/metrics``. Names are prefixed ``p
 - ``processing_lag_seconds`` — now minus the Kafka timestamp of the last record applied;
 - ``sink_flush_seconds{sink}`` / ``sink_batch_size{sink}`` — latency and size of each sink flush;
 - ``history_backlog_rows`` / ``history_spilled_bytes`` — history waiting for PostgreSQL;
-- ``committed_offset{topic,partition}`` — the last offset committed to Kafka.
+- ``committed_offset{topic,partition}`` — the last offset committed to Kafka;
+- ``forwarded_total{topic}`` — events forwarded to the partition that owns their facility;
+- ``sink_dropped_total{sink}`` — records a sink gave up on after a permanent error (logged);
+- ``history_rows_refused_total{table}`` — history rows PostgreSQL refused for good (dead-lettered).
 """
 
 from __future__ import annotations
@@ -50,6 +53,21 @@ SINK_ERRORS = Counter(
     "paris_live_streams_sink_errors",
     "Failed sink flushes (retried).",
     ["sink"],
+)
+FORWARDED = Counter(
+    "paris_live_streams_forwarded",
+    "Valid events read on a partition that does not own their facility, forwarded to the owner.",
+    ["topic"],
+)
+SINK_DROPPED = Counter(
+    "paris_live_streams_sink_dropped",
+    "Records a sink gave up on after a permanent error, with no fallback left (logged).",
+    ["sink"],
+)
+HISTORY_REFUSED = Counter(
+    "paris_live_streams_history_rows_refused",
+    "History rows PostgreSQL refused for good (isolated from their batch, dead-lettered).",
+    ["table"],
 )
 HISTORY_BACKLOG = Gauge(
     "paris_live_streams_history_backlog_rows",

@@ -13,6 +13,15 @@ the event rate; dead letters are delivered; then the history accumulated up to t
 into a :class:`~streams.sinks.spool.HistoryBatch` carrying the offsets it covers, and handed to the
 PostgreSQL writer. Kafka offsets are committed once PostgreSQL holds the checkpoint (see
 :mod:`streams.recovery` for why that is exactly-once in effect).
+
+Records the machine must not see never stop the flow: undecodable or invalid ones, and events
+whose ``time`` is outside the topic's window (:class:`~streams.core.policy.TimeWindow`), go to
+``dead-letters``. A valid event on a partition that does not own its facility (a producer that
+hashes keys with CRC32 — librdkafka's default — instead of Java's murmur2) is *forwarded* to the
+owning partition of the same topic, bytes and headers kept, as Kafka Streams repartitions. Dead
+letters and forwards are reliable records of the Kafka sink; a history batch carries the sink's
+sequence number at its cut (``effects_seq``) and the writer stores its checkpoint — after which
+the offsets are committed — only once they are all acknowledged.
 """
 
 from __future__ import annotations
@@ -34,8 +43,9 @@ from schemas.errors import InvalidEvent, Reason
 from schemas.events import CloudEvent
 from schemas.status import FacilityStatus
 from streams import metrics, recovery
-from streams.deadletters import MISROUTED, DeadLetters
-from streams.sinks.kafka import KafkaSink
+from streams.core.policy import TimeWindow, reference_instant
+from streams.deadletters import DeadLetters
+from streams.sinks.kafka import KafkaSink, Outgoing
 from streams.sinks.postgres import event_row, status_change_row, utc_iso
 from streams.sinks.redis import LiveStatus, RedisSink
 from streams.sinks.spool import HistoryBatch, Rollup, Spool
@@ -43,6 +53,8 @@ from streams.sinks.spool import HistoryBatch, Rollup, Spool
 PARIS = ZoneInfo("Europe/Paris")
 PROCESSING_ERROR = "processing_error"
 """Dead-letter reason when the state machine raised on a valid event (a bug, never a crash)."""
+FORWARDED_FROM = "forwarded-from"
+"""Header added to a forwarded record: ``<topic>/<partition>/<offset>`` it was first read at."""
 
 log = structlog.get_logger(__name__)
 
@@ -159,6 +171,7 @@ class Processor:
         history: HistorySink,
         config: WorkerConfig | None = None,
         clock: Callable[[], dt.datetime] | None = None,
+        windows: dict[str, TimeWindow] | None = None,
     ) -> None:
         self.config = config or WorkerConfig()
         self._catalogue = catalogue
@@ -175,6 +188,8 @@ class Processor:
         self._commit = commit
         self._history = history
         self._clock = clock or (lambda: dt.datetime.now(PARIS))
+        self._windows = windows or {}
+        """Event time window per input topic (the default window for a topic not listed)."""
         self.partitions: dict[int, PartitionState] = {}
         self._recoveries: dict[int, asyncio.Task[None]] = {}
         self._flush_lock = asyncio.Lock()
@@ -288,6 +303,8 @@ class Processor:
         batch = state.current_batch()
         rows = batch.events
         now = self._clock()
+        now_s = now.timestamp()
+        window = self._windows.get(topic) or _DEFAULT_WINDOW
         n = 0
         last_ts = None
         for rec in records:
@@ -303,13 +320,15 @@ class Processor:
                     raise InvalidEvent(Reason.BAD_JSON, None, "empty record (tombstone)")
                 event = decode_event(raw, facilities=ids)
                 fid = event.subject
+                refusal = window.refusal(
+                    event.time.timestamp(), reference_instant(now_s, rec.timestamp)
+                )
+                if refusal is not None:
+                    raise InvalidEvent(Reason.TIME_OUT_OF_RANGE, "time", refusal)
                 if owner[fid] != partition:
-                    raise InvalidEvent(
-                        MISROUTED,
-                        "subject",
-                        f"subject: {fid!r} belongs to partition {owner[fid]}, record was in "
-                        f"{partition} (key the record by the facility id)",
-                    )
+                    if not silent:  # (silent: forwarded before the restart)
+                        self._forward(topic, partition, rec, fid, owner[fid], now)
+                    continue
             except InvalidEvent as exc:
                 if not silent:
                     self._dead.refuse(
@@ -359,6 +378,47 @@ class Processor:
             if last_ts is not None:
                 metrics.PROCESSING_LAG.set(max(0.0, time.time() - last_ts / 1000.0))
         return n
+
+    def _forward(
+        self, topic: str, partition: int, rec: Any, fid: str, target: int, now: dt.datetime
+    ) -> None:
+        """Send a valid event read on the wrong partition to its facility's partition."""
+        offset = rec.offset
+        headers = [
+            *_headers_of(rec),
+            (FORWARDED_FROM, f"{topic}/{partition}/{offset}".encode()),
+        ]
+        dead = self._dead
+
+        def refused(error: BaseException) -> Outgoing:
+            """The forward cannot be delivered: park the record in dead-letters instead."""
+            _, letter = dead.build(
+                InvalidEvent(
+                    Reason.PERMANENT_ERROR,
+                    "subject",
+                    f"could not forward to partition {target} of {topic}: {error!r}",
+                ),
+                topic=topic,
+                partition=partition,
+                offset=offset,
+                key=rec.key,
+                raw=rec.value,
+                received_at=now,
+            )
+            return letter
+
+        self._kafka.send_reliable(
+            Outgoing(topic, fid.encode(), rec.value, headers, partition=target, fallback=refused)
+        )
+        metrics.FORWARDED.labels(topic=topic).inc()
+        log.info(
+            "record_forwarded",
+            facility_id=fid,
+            topic=topic,
+            partition=partition,
+            offset=offset,
+            to_partition=target,
+        )
 
     def tick(self) -> int:
         """Advance every machine whose wakeup time passed (open → closing soon → closed …)."""
@@ -458,6 +518,7 @@ class Processor:
         state.batch = None
         state.last_cut = mono
         batch.marks = dict(state.applied)
+        batch.effects_seq = self._kafka.last_seq  # dead letters and forwards of these records
         for fid, machine in state.machines.items():
             for fig in machine.drain_rollups():
                 batch.rollups.append(rollup_from(fid, fig))
@@ -485,6 +546,17 @@ class Processor:
             if partition in self.partitions
             for topic, offset in marks.items()
         }
+
+
+_DEFAULT_WINDOW = TimeWindow()
+
+
+def _headers_of(rec: Any) -> list[tuple[str, bytes]]:
+    """A consumed record's headers as a list of (name, bytes) (aiokafka, faust or test record)."""
+    headers = getattr(rec, "headers", None) or ()
+    if isinstance(headers, dict):
+        headers = headers.items()
+    return [(str(name), bytes(value)) for name, value in headers]
 
 
 def rollup_from(facility_id: str, fig: Any) -> Rollup:

@@ -230,6 +230,8 @@ class OccupancyTracker:
         baseline = self.baseline_at
         if baseline is not None and at <= baseline:
             return False  # the headcount or reset already accounts for it
+        if at > now:
+            at = now  # a passage from the future is remembered as seen now (policy)
         old_count = self.count
         old_source = self.source
         was_known = self.known
@@ -254,8 +256,6 @@ class OccupancyTracker:
             self._cut_of, self._cutoff = now, now - self._lateness
         while recent and recent[0][0] < self._cutoff:
             recent.popleft()
-        if at > now:
-            at = now
         if self.measured_at is None or at > self.measured_at:
             self.measured_at = at
         return raw != old_count or not was_known or self.source != old_source
@@ -264,6 +264,8 @@ class OccupancyTracker:
         """Make a headcount measured at ``at`` the new baseline; True when visible state changed."""
         if at < now - self._lateness:
             return False
+        if at > now:
+            at = now  # the baseline never moves to a future instant (policy)
         if self.baseline_at is not None and at <= self.baseline_at:
             return False
         old = (self.count, self.source, self.known)
@@ -282,9 +284,8 @@ class OccupancyTracker:
         self.count = raw
         self._touched(raw)
         self.known = True
-        measured = min(at, now)
-        if self.measured_at is None or measured > self.measured_at:
-            self.measured_at = measured
+        if self.measured_at is None or at > self.measured_at:
+            self.measured_at = at
         return (self.count, self.source, self.known) != old
 
     def reset(self, at: datetime, now: datetime) -> bool:

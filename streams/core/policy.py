@@ -5,6 +5,17 @@ worker passes to :meth:`~streams.core.machine.FacilityMachine.apply` (when it is
 Kafka keeps order per partition, but producers batch, retry and lag, so every rule below is
 stated for arrival order ≠ event order, and every rule is tested in ``tests/streams/core``.
 
+Event time window (judged by the worker before the machine sees the event)
+    An event whose ``time`` is more than ``max_future`` (1 h) after the *reference instant*, or
+    more than ``max_age`` (the topic's retention) before it, goes to ``dead-letters`` with
+    ``reason: time_out_of_range`` and never reaches the machine (:class:`TimeWindow`). The
+    reference is the worker's clock, bounded by the record's Kafka timestamp when that is earlier
+    (:func:`reference_instant`): a record replayed days later (a restart, a new consumer group) is
+    judged as it was when it arrived, so replaying old-but-retained history rebuilds the same
+    state, and a record timestamp set in the future by a producer cannot widen the window.
+    The machine itself never lets an event move a baseline past ``now`` (see Headcounts), so a
+    future-dated event that would still get through cannot freeze occupancy.
+
 Duplicates
     An event id already seen among the last ``MachineConfig.dedup_capacity`` ids of the facility
     changes nothing (:mod:`streams.core.dedup`). Beyond that window, the per-concept rules below
@@ -26,7 +37,10 @@ Headcounts (``headcount.measured``)
     A headcount not newer than the current one (or than the last daily reset) is ignored. A
     headcount more than ``headcount_max_lateness`` old on arrival is ignored (it describes a
     past the passages have moved on from). Otherwise it becomes the baseline: the count is the
-    headcount plus the passages already applied whose ``time`` is after the headcount's.
+    headcount plus the passages already applied whose ``time`` is after the headcount's. The
+    baseline instant is never later than ``now`` (a headcount from the future is taken as
+    measured now), and a passage from the future is remembered as seen now — so neither can
+    hide later headcounts nor be added to every one of them.
 
 Daily reset
     At the end of the last opening period of each Paris day (midnight for a day without
@@ -75,6 +89,7 @@ Staleness
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final
 from zoneinfo import ZoneInfo
@@ -93,3 +108,46 @@ def newer(time_a: datetime, id_a: str, time_b: datetime, id_b: str) -> bool:
     if time_a != time_b:
         return time_a > time_b
     return id_a > id_b
+
+
+MAX_FUTURE_S: Final = 3600.0
+"""Default tolerance for an event ``time`` ahead of the reference instant (clock skew): 1 h."""
+
+
+@dataclass(frozen=True, slots=True)
+class TimeWindow:
+    """The event times a topic accepts around a reference instant (seconds since the epoch)."""
+
+    max_future: float = MAX_FUTURE_S
+    """How far after the reference an event ``time`` may be (s)."""
+    max_age: float | None = None
+    """How far before the reference an event ``time`` may be (s); None: no bound."""
+
+    def refusal(self, at: float, reference: float) -> str | None:
+        """Why an event at ``at`` is outside the window, or None when it is inside."""
+        if at > reference + self.max_future:
+            return (
+                f"time: {_iso(at)} is more than {self.max_future:g} s after "
+                f"{_iso(reference)} (the allowed clock skew)"
+            )
+        if self.max_age is not None and at < reference - self.max_age:
+            return (
+                f"time: {_iso(at)} is more than {self.max_age:g} s before "
+                f"{_iso(reference)} (older than the topic's retention)"
+            )
+        return None
+
+
+def reference_instant(now: float, record_timestamp_ms: int | None) -> float:
+    """The instant an event is judged against: the worker's clock ``now`` (s), or the record's
+    Kafka timestamp when it is known and earlier (a replayed record is judged as it arrived)."""
+    if record_timestamp_ms is None or record_timestamp_ms <= 0:
+        return now
+    return min(now, record_timestamp_ms / 1000.0)
+
+
+def _iso(moment: float) -> str:
+    try:
+        return datetime.fromtimestamp(moment, UTC).isoformat()
+    except (OverflowError, OSError, ValueError):
+        return f"{moment:.0f} s since 1970"

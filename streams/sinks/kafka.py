@@ -1,23 +1,68 @@
-"""Kafka output: ``facility-status`` (latest status per facility, compacted) and ``dead-letters``.
+"""Kafka output: ``facility-status`` (latest status per facility, compacted), ``dead-letters`` and
+records forwarded to their facility's partition.
 
-One idempotent aiokafka producer (``acks=all``); :meth:`KafkaSink.send` only enqueues and
-:meth:`KafkaSink.flush` waits until every record sent since the last flush is acknowledged by the
-brokers — the worker commits input offsets only after that.
+One idempotent aiokafka producer (``acks=all``) and two kinds of records:
+
+* **live** records (:meth:`KafkaSink.send`: ``facility-status``) — enqueued, sent by the next
+  :meth:`KafkaSink.flush`, which raises if any of them failed (the caller publishes again later);
+* **reliable** records (:meth:`KafkaSink.send_reliable`: dead letters, forwarded events) — each
+  gets a sequence number and its own delivery future, and stays queued until the brokers
+  acknowledge it: one failing record never drops another. A transient failure (broker down,
+  timeout) is retried by the next flush; a permanent one (the record is too large, the partition
+  does not exist) is replaced by the record's ``fallback`` (a smaller dead letter, the dead letter
+  of a forward) and retried, or — with no fallback left — logged as an error, counted and given
+  up. :attr:`KafkaSink.settled_through` is the sequence number up to which every reliable record
+  is settled; the worker commits input offsets only past records whose effects are settled
+  (see :class:`~streams.sinks.spool.HistoryBatch` ``effects_seq``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
+import structlog
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError
 
 from streams import metrics
 
+log = structlog.get_logger(__name__)
+
+Headers = list[tuple[str, bytes]]
+
+
+class KafkaSinkError(Exception):
+    """Some records of a flush were not acknowledged; the reliable ones stay queued."""
+
+
+@dataclass(slots=True)
+class Outgoing:
+    """One reliable record and what to send instead if it can never be delivered as it is."""
+
+    topic: str
+    key: bytes | None
+    value: bytes
+    headers: Headers = field(default_factory=list)
+    partition: int | None = None
+    fallback: Callable[[BaseException], Outgoing | None] | None = None
+    """Called with the permanent error: the record to send instead (None: give up)."""
+    seq: int = 0
+    in_flight: bool = False
+    attempts: int = 0
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether a send error may go away by itself (retry the same record later)."""
+    if isinstance(error, KafkaTimeoutError | KafkaConnectionError):
+        return True
+    return isinstance(error, KafkaError) and bool(error.retriable)
+
 
 class KafkaSink:
-    """Fire-and-collect producer; ``flush`` raises if any record since the last flush failed."""
+    """Fire-and-collect producer (see the module docstring for live vs reliable records)."""
 
     def __init__(self, bootstrap: str, *, client_id: str = "paris-live-streams") -> None:
         self._producer = AIOKafkaProducer(
@@ -29,7 +74,10 @@ class KafkaSink:
             max_batch_size=256 * 1024,
             compression_type=None,
         )
-        self._pending: list[tuple[str, bytes | None, bytes, list[tuple[str, bytes]]]] = []
+        self._pending: list[tuple[str, bytes | None, bytes, Headers]] = []
+        self._unsettled: dict[int, Outgoing] = {}
+        self._last_seq = 0
+        self._progress = asyncio.Event()
         self._started = False
 
     async def start(self) -> None:
@@ -52,27 +100,149 @@ class KafkaSink:
         *,
         headers: Sequence[tuple[str, bytes]] | None = None,
     ) -> None:
-        """Enqueue one record; it is sent and its delivery awaited by the next :meth:`flush`."""
+        """Enqueue one live record; it is sent and its delivery awaited by the next :meth:`flush`."""
         self._pending.append((topic, key, value, list(headers or ())))
+
+    def send_reliable(self, record: Outgoing) -> int:
+        """Queue a record that must be delivered (or replaced by its fallback); its seq number."""
+        self._last_seq += 1
+        record.seq = self._last_seq
+        self._unsettled[record.seq] = record
+        return record.seq
 
     @property
     def pending(self) -> int:
-        return len(self._pending)
+        return len(self._pending) + len(self._unsettled)
+
+    @property
+    def last_seq(self) -> int:
+        """The sequence number of the last reliable record queued (0: none yet)."""
+        return self._last_seq
+
+    @property
+    def settled_through(self) -> int:
+        """Every reliable record with a sequence number up to this one is settled."""
+        if not self._unsettled:
+            return self._last_seq
+        return min(self._unsettled) - 1
 
     async def flush(self) -> int:
-        """Wait for every enqueued record to be acknowledged; returns how many there were."""
-        if not self._pending:
+        """Send what is queued and wait for the acknowledgements; returns how many were sent.
+
+        Raises :class:`KafkaSinkError` when a live record failed or a reliable one must be retried
+        (it stays queued; the next flush sends it again).
+        """
+        live, self._pending = self._pending, []
+        reliable = [r for r in sorted(self._unsettled.values(), key=_seq) if not r.in_flight]
+        if not live and not reliable:
             return 0
-        pending, self._pending = self._pending, []
         started = time.perf_counter()
         send = self._producer.send
+        live_failed = 0
         # send() returns a delivery future once the record is in the accumulator (batched by
-        # partition, linger_ms); awaiting them all is one round trip per broker batch.
-        deliveries = [
-            await send(topic, value=value, key=key, headers=headers)
-            for topic, key, value, headers in pending
-        ]
-        await asyncio.gather(*deliveries)
+        # partition, linger_ms); awaiting them all is one round trip per broker batch. Each
+        # record has its own future: a refusal (too large, …) concerns that record only.
+        live_futures: list[asyncio.Future[object]] = []
+        for topic, key, value, headers in live:
+            try:
+                live_futures.append(await send(topic, value=value, key=key, headers=headers))
+            except Exception as exc:
+                live_failed += 1
+                log.warning("kafka_send_failed", topic=topic, error=repr(exc))
+        deliveries: list[tuple[Outgoing, asyncio.Future[object]]] = []
+        for record in reliable:
+            record.in_flight = True
+            record.attempts += 1
+            try:
+                future = await send(
+                    record.topic,
+                    value=record.value,
+                    key=record.key,
+                    partition=record.partition,
+                    headers=record.headers,
+                )
+            except Exception as exc:
+                record.in_flight = False
+                self._failed(record, exc)
+                continue
+            deliveries.append((record, future))
+        results = await asyncio.gather(
+            *live_futures, *(f for _, f in deliveries), return_exceptions=True
+        )
+        live_failed += sum(isinstance(r, BaseException) for r in results[: len(live_futures)])
+        for (record, _), result in zip(deliveries, results[len(live_futures) :], strict=True):
+            record.in_flight = False
+            if isinstance(result, BaseException):
+                self._failed(record, result)
+            else:
+                self._settle(record)
+        self._progress.set()
+        self._progress = asyncio.Event()
         metrics.SINK_FLUSH.labels(sink="kafka").observe(time.perf_counter() - started)
-        metrics.SINK_BATCH.labels(sink="kafka").observe(len(pending))
-        return len(pending)
+        metrics.SINK_BATCH.labels(sink="kafka").observe(len(live) + len(reliable))
+        retry = sum(1 for r in self._unsettled.values() if not r.in_flight)
+        if live_failed or retry:
+            raise KafkaSinkError(
+                f"{live_failed} live record(s) failed, {retry} reliable record(s) to retry"
+            )
+        return len(live) + len(reliable)
+
+    async def wait_settled(self, seq: int, within: float) -> bool:
+        """Flush until every reliable record up to ``seq`` is settled; False after ``within`` s."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        backoff = 0.05
+        while self.settled_through < seq:
+            if loop.time() >= deadline:
+                return False
+            progress = self._progress
+            try:
+                await self.flush()
+            except KafkaSinkError:
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 1.0)
+            if self.settled_through < seq and any(r.in_flight for r in self._unsettled.values()):
+                # another flush has them in flight: wait for it to finish
+                try:
+                    await asyncio.wait_for(progress.wait(), max(0.0, deadline - loop.time()))
+                except TimeoutError:
+                    return self.settled_through >= seq
+        return True
+
+    def _settle(self, record: Outgoing) -> None:
+        self._unsettled.pop(record.seq, None)
+
+    def _failed(self, record: Outgoing, error: BaseException) -> None:
+        if is_transient(error):
+            metrics.SINK_ERRORS.labels(sink="kafka").inc()
+            log.warning(
+                "kafka_record_retry",
+                topic=record.topic,
+                attempts=record.attempts,
+                error=repr(error),
+            )
+            return  # stays queued: the next flush sends it again
+        replacement = record.fallback(error) if record.fallback is not None else None
+        if replacement is not None:
+            log.warning(
+                "kafka_record_replaced",
+                topic=record.topic,
+                size=len(record.value),
+                error=repr(error),
+            )
+            replacement.seq = record.seq
+            self._unsettled[record.seq] = replacement
+            return
+        metrics.SINK_DROPPED.labels(sink="kafka").inc()
+        log.error(
+            "kafka_record_given_up",
+            topic=record.topic,
+            partition=record.partition,
+            size=len(record.value),
+            error=repr(error),
+        )
+        self._settle(record)
+
+
+def _seq(record: Outgoing) -> int:
+    return record.seq

@@ -8,6 +8,20 @@ transaction, so "these offsets are done" and "their history is stored" can never
 
 When PostgreSQL is unreachable the writer keeps the batches in the :class:`~streams.sinks.spool.Spool`
 and retries with backoff; the live status keeps flowing to Redis meanwhile.
+
+When PostgreSQL refuses a batch *for good* — a :data:`PERMANENT_ERRORS` error (``DataError``:
+a value it cannot hold; ``IntegrityError``: a constraint — expected conflicts are
+``ON CONFLICT DO NOTHING`` and never raise) — retrying it would freeze every partition's
+checkpoint. The writer then isolates the rows at fault by bisection inside one transaction (each
+half in a savepoint; ``k`` bad rows among ``n`` cost ``O(k log n)`` statements), writes the
+others, sends each refused event to ``dead-letters`` (``reason: permanent_error``, the database
+message, the source topic, partition and offset), waits until Kafka acknowledged them, and only
+then commits the batch and its checkpoint: the offsets keep moving and nothing acknowledged is
+lost. Other errors (connection lost, ``OperationalError``, a missing table) are retried as before.
+
+Before writing a batch the writer also waits until the dead letters and forwards of its records
+are acknowledged (``effects_seq``, :class:`~streams.sinks.kafka.KafkaSink`): the checkpoint says
+"the effects of these offsets are stored", and after it the offsets are committed.
 """
 
 from __future__ import annotations
@@ -17,17 +31,23 @@ import contextlib
 import datetime as dt
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
+import orjson
 import psycopg
 import structlog
 from psycopg import sql
 
 from paris_live.settings import Settings
+from schemas.errors import InvalidEvent, Reason
 from schemas.events import CloudEvent
 from schemas.status import FacilityStatus
 from streams import metrics, recovery
 from streams.sinks.spool import MergedBatch, Spool
+
+if TYPE_CHECKING:
+    from streams.deadletters import DeadLetters
 
 log = structlog.get_logger(__name__)
 
@@ -57,6 +77,22 @@ ON CONFLICT (facility_id, bucket) DO UPDATE SET
 
 
 _needs_escape = re.compile(r"[\\\t\n\r]").search
+
+PERMANENT_ERRORS: tuple[type[psycopg.Error], ...] = (psycopg.DataError, psycopg.IntegrityError)
+"""Errors a row causes by itself (SQLSTATE classes 22 and 23): retrying the same row fails again.
+Everything else (connection lost, server shutting down, a missing table) is worth a retry."""
+EFFECTS_WAIT_S = 10.0
+"""How long one write attempt waits for the dead letters and forwards of its batch."""
+
+
+class EffectsPending(Exception):
+    """The dead letters / forwards of a batch are not acknowledged yet (Kafka away): retry."""
+
+
+class EffectsGate(Protocol):
+    """What the writer needs of :class:`streams.sinks.kafka.KafkaSink`."""
+
+    async def wait_settled(self, seq: int, within: float) -> bool: ...
 
 
 def copy_text(value: str) -> bytes:
@@ -134,6 +170,8 @@ class HistoryWriter:
         database_url: str | None = None,
         max_rows: int = 50_000,
         refresh_every: float = 60.0,
+        effects: EffectsGate | None = None,
+        dead_letters: DeadLetters | None = None,
     ) -> None:
         self._settings = settings
         self._url = database_url or settings.database
@@ -148,7 +186,13 @@ class HistoryWriter:
         self._idle.set()
         self._bucket_range: tuple[str, str] | None = None
         self._last_refresh = time.monotonic()
+        self._effects = effects
+        self._dead = dead_letters
+        self._parked: dict[tuple[str, int, int], int] = {}
+        """Refused events already dead-lettered (source topic, partition, offset → sink seq): a
+        retried batch does not send them twice."""
         self.available = True
+        self.refused_rows = 0
 
     def wake(self) -> None:
         self._wake.set()
@@ -186,6 +230,10 @@ class HistoryWriter:
             try:
                 await self.write_once()
                 backoff = 0.2
+            except EffectsPending as exc:
+                log.warning("history_waits_for_kafka", error=str(exc), backlog=self._spool.rows)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
             except (psycopg.Error, OSError) as exc:
                 # Unreachable server (the expected case) or a refused statement (a bug: logged as
                 # an error). Either way the batch stays in the spool and is retried — never dropped.
@@ -206,9 +254,21 @@ class HistoryWriter:
         """Write the oldest merged batch and drop it from the spool."""
         merged = self._spool.merge(self._max_rows)
         started = time.perf_counter()
+        await self._wait_effects(merged.effects_seq)
         conn = await self._connection()
-        async with conn.transaction():
-            await self._write(conn, merged)
+        try:
+            async with conn.transaction():
+                await self._write(conn, merged)
+        except PERMANENT_ERRORS as exc:
+            log.error(
+                "history_batch_refused",
+                error=str(exc),
+                sqlstate=exc.sqlstate,
+                rows=merged.rows,
+                partitions=sorted(merged.marks),
+            )
+            async with conn.transaction():
+                await self._write_isolating(conn, merged)
         metrics.SINK_FLUSH.labels(sink="postgres").observe(time.perf_counter() - started)
         metrics.SINK_BATCH.labels(sink="postgres").observe(merged.rows)
         if not self.available:
@@ -230,22 +290,78 @@ class HistoryWriter:
             await asyncio.sleep(0.02)  # polled: the writer may be mid-transaction
         return True
 
+    async def _wait_effects(self, seq: int) -> None:
+        if (
+            self._effects is not None
+            and seq
+            and not await self._effects.wait_settled(seq, EFFECTS_WAIT_S)
+        ):
+            raise EffectsPending(f"dead letters / forwards up to #{seq} not acknowledged")
+
     async def _write(self, conn: psycopg.AsyncConnection, merged: MergedBatch) -> None:
-        cur = conn.cursor()
         if merged.n_events:
-            async with cur.copy(f"COPY _events_in ({_EVENT_COLS}) FROM STDIN") as copy:
-                await copy.write(bytes(merged.events))
-            await cur.execute(
-                f"INSERT INTO events ({_EVENT_COLS}) SELECT {_EVENT_COLS} FROM _events_in "
-                "ON CONFLICT DO NOTHING"
-            )
+            await _copy_events(conn, bytes(merged.events))
         if merged.n_status_changes:
-            async with cur.copy(f"COPY _status_in ({_STATUS_COLS}) FROM STDIN") as copy:
-                await copy.write(bytes(merged.status_changes))
-            await cur.execute(
-                f"INSERT INTO status_changes ({_STATUS_COLS}) SELECT {_STATUS_COLS} "
-                "FROM _status_in ON CONFLICT DO NOTHING"
+            await _copy_status(conn, bytes(merged.status_changes))
+        await self._write_rest(conn, merged)
+
+    async def _write_isolating(self, conn: psycopg.AsyncConnection, merged: MergedBatch) -> None:
+        """Write a refused batch without the rows PostgreSQL refuses (inside a transaction)."""
+        bad_events: list[tuple[bytes, psycopg.Error]] = []
+        bad_status: list[tuple[bytes, psycopg.Error]] = []
+        if merged.n_events:
+            await _isolate(conn, _rows_of(merged.events), _copy_events, bad_events)
+        if merged.n_status_changes:
+            await _isolate(conn, _rows_of(merged.status_changes), _copy_status, bad_status)
+        await self._write_rest(conn, merged)
+        for row, error in bad_status:  # derived from a status: nothing to dead-letter
+            metrics.HISTORY_REFUSED.labels(table="status_changes").inc()
+            log.error(
+                "status_change_row_refused",
+                facility_id=row.split(b"\t", 1)[0].decode("utf-8", "replace"),
+                error=str(error),
             )
+        last = 0
+        for row, error in bad_events:
+            last = max(last, self._park(row, error))
+        self.refused_rows += len(bad_events) + len(bad_status)
+        # the dead letters must be acknowledged before the checkpoint says these offsets are done
+        await self._wait_effects(last)
+
+    def _park(self, row: bytes, error: psycopg.Error) -> int:
+        """Send a refused ``events`` row to ``dead-letters``; the sink sequence number (0: none)."""
+        fields = _event_fields(row)
+        where = (fields["topic"], int(fields["kafka_partition"]), int(fields["kafka_offset"]))
+        metrics.HISTORY_REFUSED.labels(table="events").inc()
+        log.error(
+            "history_row_refused",
+            event_id=fields["event_id"],
+            facility_id=fields["facility_id"],
+            topic=where[0],
+            partition=where[1],
+            offset=where[2],
+            error=str(error),
+        )
+        if self._dead is None:
+            return 0
+        if where in self._parked:
+            return self._parked[where]
+        message = f"history: PostgreSQL refused the event ({error.sqlstate}): {error}"
+        seq = self._dead.refuse(
+            InvalidEvent(Reason.PERMANENT_ERROR, None, message.strip()),
+            topic=where[0],
+            partition=where[1],
+            offset=where[2],
+            key=fields["facility_id"].encode(),
+            raw=_event_document(fields),
+        )
+        if len(self._parked) >= 10_000:
+            self._parked.clear()
+        self._parked[where] = seq
+        return seq
+
+    async def _write_rest(self, conn: psycopg.AsyncConnection, merged: MergedBatch) -> None:
+        cur = conn.cursor()
         if merged.rollups:
             await cur.executemany(
                 _UPSERT_ROLLUP,
@@ -300,6 +416,91 @@ class HistoryWriter:
         if conn is not None:
             with contextlib.suppress(TimeoutError, psycopg.Error, OSError):
                 await asyncio.wait_for(conn.close(), timeout=1.0)
+
+
+async def _copy_events(conn: psycopg.AsyncConnection, rows: bytes, clear: bool = False) -> None:
+    cur = conn.cursor()
+    if clear:
+        await cur.execute("DELETE FROM _events_in")
+    async with cur.copy(f"COPY _events_in ({_EVENT_COLS}) FROM STDIN") as copy:
+        await copy.write(rows)
+    await cur.execute(
+        f"INSERT INTO events ({_EVENT_COLS}) SELECT {_EVENT_COLS} FROM _events_in "
+        "ON CONFLICT DO NOTHING"
+    )
+
+
+async def _copy_status(conn: psycopg.AsyncConnection, rows: bytes, clear: bool = False) -> None:
+    cur = conn.cursor()
+    if clear:
+        await cur.execute("DELETE FROM _status_in")
+    async with cur.copy(f"COPY _status_in ({_STATUS_COLS}) FROM STDIN") as copy:
+        await copy.write(rows)
+    await cur.execute(
+        f"INSERT INTO status_changes ({_STATUS_COLS}) SELECT {_STATUS_COLS} "
+        "FROM _status_in ON CONFLICT DO NOTHING"
+    )
+
+
+async def _isolate(
+    conn: psycopg.AsyncConnection,
+    rows: Sequence[bytes],
+    write: Callable[[psycopg.AsyncConnection, bytes, bool], Awaitable[None]],
+    refused: list[tuple[bytes, psycopg.Error]],
+) -> None:
+    """Write ``rows``, leaving out (into ``refused``) each one PostgreSQL refuses by itself:
+    all at once in a savepoint, else each half the same way."""
+    try:
+        async with conn.transaction():  # a savepoint: a refusal undoes this part only
+            await write(conn, b"".join(rows), True)
+        return
+    except PERMANENT_ERRORS as exc:
+        if len(rows) == 1:
+            refused.append((rows[0], exc))
+            return
+    middle = len(rows) // 2
+    await _isolate(conn, rows[:middle], write, refused)
+    await _isolate(conn, rows[middle:], write, refused)
+
+
+def _rows_of(buffer: bytes | bytearray) -> list[bytes]:
+    """The newline-terminated COPY rows of a buffer (a raw newline only ends a row)."""
+    return [line + b"\n" for line in bytes(buffer).split(b"\n") if line]
+
+
+_EVENT_FIELDS = [name.strip() for name in _EVENT_COLS.split(",")]
+_UNESCAPE = {b"\\\\": b"\\", b"\\t": b"\t", b"\\n": b"\n", b"\\r": b"\r"}
+_escaped = re.compile(rb"\\[\\tnr]")
+
+
+def _copy_unescape(value: bytes) -> str:
+    return _escaped.sub(lambda m: _UNESCAPE[m.group()], value).decode("utf-8", "replace")
+
+
+def _event_fields(row: bytes) -> dict[str, str]:
+    """The columns of an ``events`` COPY row (text; ``data`` as JSON text)."""
+    parts = row.rstrip(b"\n").split(b"\t", len(_EVENT_FIELDS) - 1)
+    return {name: _copy_unescape(value) for name, value in zip(_EVENT_FIELDS, parts, strict=False)}
+
+
+def _event_document(fields: dict[str, str]) -> bytes:
+    """The stored event as CloudEvents JSON (what a dead letter's payload shows)."""
+    try:
+        data: Any = orjson.loads(fields.get("data", "null"))
+    except orjson.JSONDecodeError:
+        data = fields.get("data")
+    return orjson.dumps(
+        {
+            "specversion": "1.0",
+            "id": fields.get("event_id"),
+            "source": fields.get("source"),
+            "type": fields.get("type"),
+            "subject": fields.get("facility_id"),
+            "time": fields.get("time"),
+            "datacontenttype": "application/json",
+            "data": data,
+        }
+    )
 
 
 def utc_iso(moment: dt.datetime) -> str:

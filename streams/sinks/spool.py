@@ -53,6 +53,9 @@ class HistoryBatch:
     n_status_changes: int = 0
     rollups: list[Rollup] = field(default_factory=list)
     snapshots: dict[str, bytes] | None = None
+    effects_seq: int = 0
+    """The Kafka sink's reliable sequence number at the cut: the dead letters and forwards of
+    these records are settled once ``KafkaSink.settled_through`` reaches it."""
 
     @property
     def rows(self) -> int:
@@ -77,9 +80,11 @@ class MergedBatch:
     snapshots: dict[int, dict[str, bytes]] = field(default_factory=dict)
     marks: dict[int, dict[str, int]] = field(default_factory=dict)
     snapshot_marks: dict[int, dict[str, int]] = field(default_factory=dict)
+    effects_seq: int = 0
 
     def add(self, batch: HistoryBatch) -> None:
         self.count += 1
+        self.effects_seq = max(self.effects_seq, batch.effects_seq)
         self.events += batch.events
         self.n_events += batch.n_events
         self.status_changes += batch.status_changes

@@ -226,6 +226,23 @@ def test_decoded_time_keeps_its_offset() -> None:
     assert event.time == dt.datetime(2025, 6, 14, 8, 42, tzinfo=dt.UTC)
 
 
+def test_control_characters_in_event_text_are_refused_naming_the_field() -> None:
+    """A NUL in an id or in free text is refused (invalid_value, dotted field); a line break in
+    free text is kept."""
+    passage = orjson.loads(encode_event(sample_event(EventType.PASSAGE_COUNTED)))
+    passage["data"]["gate_id"] = "tri\u0000pode"
+    with pytest.raises(InvalidEvent) as refused:
+        decode_event(orjson.dumps(passage))
+    assert (refused.value.reason, refused.value.field) == ("invalid_value", "data.gate_id")
+    survey = orjson.loads(encode_event(sample_event(EventType.SURVEY_SUBMITTED)))
+    survey["data"]["liked"] = "a\u0000b"
+    with pytest.raises(InvalidEvent) as refused:
+        decode_event(orjson.dumps(survey))
+    assert (refused.value.reason, refused.value.field) == ("invalid_value", "data.liked")
+    survey["data"]["liked"] = "Bassin propre\naccueil souriant"
+    assert decode_event(orjson.dumps(survey)).data.liked == "Bassin propre\naccueil souriant"  # type: ignore[attr-defined]
+
+
 def test_decoded_data_has_the_type_specific_model() -> None:
     """Stream code can match on the data model of the decoded event."""
     event = decode_event(encode_event(sample_event(EventType.CLOSURE_DECLARED)))
@@ -240,7 +257,9 @@ facility_ids = st.from_regex(r"\A[a-z0-9][a-z0-9-]{0,30}\Z")
 @settings(max_examples=200, deadline=None)
 @given(
     subject=facility_ids,
-    gate=st.text(min_size=1, max_size=40),
+    gate=st.text(
+        st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=40
+    ),  # a valid gate id is one line without control characters (schemas.text)
     direction=st.sampled_from(["in", "out"]),
     count=st.integers(min_value=1, max_value=10_000),
     when=st.datetimes(

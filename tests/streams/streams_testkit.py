@@ -225,3 +225,85 @@ async def processed_up_to(settings: Settings, ends: dict[tuple[str, int], int]) 
         cur = await conn.execute("SELECT partition, effects FROM stream_checkpoints")
         done = {(t, p): int(o) for p, effects in await cur.fetchall() for t, o in effects.items()}
     return all(done.get(tp, -1) >= end - 1 for tp, end in ends.items())
+
+
+async def read_dead_letters(
+    settings: Settings, *, want: int, within: float = 60.0
+) -> list[dict[str, Any]]:
+    """The dead letters of this test's topic (JSON, with ``_headers``), once ``want`` arrived or
+    ``within`` seconds passed — then a little longer, so that one too many would be seen."""
+    from aiokafka import AIOKafkaConsumer
+
+    consumer = AIOKafkaConsumer(
+        settings.topic(contract.DEAD_LETTERS),
+        bootstrap_servers=settings.kafka,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
+        fetch_max_bytes=16 * 1024 * 1024,
+        max_partition_fetch_bytes=8 * 1024 * 1024,
+    )
+    await consumer.start()
+    letters: list[dict[str, Any]] = []
+    try:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        settle: float | None = None
+        while loop.time() < deadline and (settle is None or loop.time() < settle):
+            batches = await consumer.getmany(timeout_ms=300)
+            for records in batches.values():
+                for rec in records:
+                    letter = orjson.loads(rec.value)
+                    letter["_headers"] = dict(rec.headers)
+                    letter["_size"] = len(rec.value) + sum(len(v) for _, v in rec.headers)
+                    letters.append(letter)
+            if settle is None and len(letters) >= want:
+                settle = loop.time() + 0.5
+    finally:
+        await consumer.stop()
+    return letters
+
+
+async def produce_at(
+    settings: Settings,
+    base: str,
+    key: bytes | None,
+    value: bytes,
+    *,
+    partition: int | None = None,
+    max_request_size: int = 2 * 1024 * 1024,
+) -> tuple[int, int]:
+    """One record (to ``partition`` when given, as a non-murmur2 client would); its
+    (partition, offset) once acknowledged."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.kafka, max_request_size=max_request_size, acks="all"
+    )
+    await producer.start()
+    try:
+        meta = await producer.send_and_wait(
+            settings.topic(base), value, key=key, partition=partition
+        )
+    finally:
+        await producer.stop()
+    return meta.partition, meta.offset
+
+
+async def committed_offsets(settings: Settings, group_id: str) -> dict[tuple[str, int], int]:
+    """The offsets a consumer group committed (next offset to read), per topic-partition."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka)
+    await admin.start()
+    try:
+        offsets = await admin.list_consumer_group_offsets(group_id)
+    finally:
+        await admin.close()
+    return {(tp.topic, tp.partition): meta.offset for tp, meta in offsets.items()}
+
+
+async def committed_past(
+    settings: Settings, group_id: str, topic: str, partition: int, offset: int
+) -> bool:
+    """Whether ``group_id`` committed past ``offset`` of a partition of a (base) topic."""
+    done = await committed_offsets(settings, group_id)
+    return done.get((settings.topic(topic), partition), -1) > offset

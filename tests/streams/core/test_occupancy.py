@@ -278,3 +278,29 @@ def test_open_minute_asks_for_a_tick_at_its_end(
     """A minute with passages is closed by a tick even if no other event comes."""
     machine.apply(ev.passage("in", 1), clock.now.replace(second=20))
     assert machine.next_wakeup() == clock.now.replace(second=0) + timedelta(minutes=1)
+
+
+def test_a_headcount_from_the_future_never_hides_later_headcounts(
+    machine: FacilityMachine, ev: Events, clock: Clock
+) -> None:
+    """A headcount dated 2999 is taken as measured now: the next headcount replaces it."""
+    machine.apply(ev.headcount(50, at=datetime(2999, 1, 1, 12, tzinfo=UTC)), clock.now)
+    assert count(machine) == 50
+    occupancy = machine.status().occupancy
+    assert occupancy is not None and occupancy.measured_at <= clock.now
+    clock.advance(seconds=30)
+    machine.apply(ev.headcount(7), clock.now)
+    assert count(machine) == 7
+
+
+def test_a_passage_from_the_future_is_not_added_to_every_later_headcount(
+    machine: FacilityMachine, ev: Events, clock: Clock
+) -> None:
+    """A passage dated 2999 counts once, as seen now; headcounts after it are shown as measured."""
+    machine.apply(ev.passage("in", 5, at=datetime(2999, 1, 1, 12, tzinfo=UTC)), clock.now)
+    clock.advance(seconds=30)
+    machine.apply(ev.headcount(7), clock.now)
+    assert count(machine) == 7
+    clock.advance(seconds=30)
+    machine.apply(ev.headcount(9), clock.now)
+    assert count(machine) == 9

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -117,3 +117,30 @@ def test_passage_order_does_not_change_the_sum(ev: Events, clock: Clock) -> None
         assert occupancy is not None
         counts.append(occupancy.count)
     assert counts == [11, 11]
+
+
+def test_the_time_window_refuses_the_far_future_and_what_is_older_than_the_retention() -> None:
+    """An event more than 1 h ahead or older than the retention is outside; the edges are inside."""
+    from streams.core.policy import TimeWindow
+
+    window = TimeWindow(max_future=3600.0, max_age=7 * 86_400.0)
+    now = datetime(2026, 6, 1, 12, tzinfo=UTC).timestamp()
+    assert window.refusal(now, now) is None
+    assert window.refusal(now + 3600.0, now) is None
+    assert window.refusal(now - 7 * 86_400.0, now) is None
+    assert "skew" in (window.refusal(now + 3601.0, now) or "")
+    assert "retention" in (window.refusal(now - 7 * 86_400.0 - 1, now) or "")
+    far = datetime(2999, 1, 1, tzinfo=UTC).timestamp()
+    assert window.refusal(far, now) is not None
+    assert TimeWindow(max_age=None).refusal(0.0, now) is None
+
+
+def test_a_replayed_record_is_judged_at_its_kafka_timestamp() -> None:
+    """The reference is the worker's clock, or the record's timestamp when that is earlier."""
+    from streams.core.policy import reference_instant
+
+    now = 1_800_000_000.0
+    assert reference_instant(now, None) == now
+    assert reference_instant(now, 0) == now
+    assert reference_instant(now, int((now - 86_400) * 1000)) == now - 86_400
+    assert reference_instant(now, int((now + 86_400) * 1000)) == now  # a lying producer clock
