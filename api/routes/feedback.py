@@ -178,9 +178,18 @@ class InvalidInput(ApiError):
     code = "invalid_input"
 
     def __init__(self, fields: dict[str, str]) -> None:
-        summary = "; ".join(f"{name}: {text}" for name, text in fields.items())
-        super().__init__(f"Saisie invalide — {summary} / Invalid input — {summary}")
+        halves = {name: _fr_en(text) for name, text in fields.items()}
+        fr = "; ".join(f"{name} : {pair[0]}" for name, pair in halves.items())
+        en = "; ".join(f"{name}: {pair[1]}" for name, pair in halves.items())
+        super().__init__(f"Saisie invalide — {fr} / Invalid input — {en}")
         self.fields = fields
+
+
+def _fr_en(text: str) -> tuple[str, str]:
+    """The French and English halves of a « fr / en » field message (the same text twice when it
+    has no English half)."""
+    fr, sep, en = text.partition(" / ")
+    return (fr, en) if sep else (text, text)
 
 
 FIELD_MESSAGES: dict[str, str] = {
