@@ -436,6 +436,8 @@ class Sweep:
             PARIS_LIVE_STATE_DIR=str(state_dir),
             PARIS_LIVE_LOG_JSON="false",
             PARIS_LIVE_LOG_LEVEL="warning",
+            # the load generator stands for thousands of citizens behind one address
+            PARIS_LIVE_HUB_WS_MAX_PER_ADDRESS="1000000",
             PYTHONPATH=str(ROOT),
         )
         self.procs: dict[str, subprocess.Popen[bytes]] = {}

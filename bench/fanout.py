@@ -357,6 +357,8 @@ async def orchestrate(n: int, burst: int) -> None:
         PARIS_LIVE_ENV="test",
         PARIS_LIVE_REDIS_PREFIX=settings.redis_prefix,
         PARIS_LIVE_LOG_LEVEL="warning",
+        # the load generator stands for thousands of citizens behind one address
+        PARIS_LIVE_HUB_WS_MAX_PER_ADDRESS="1000000",
         PYTHONPATH=str(ROOT),
     )
     gen = Channel(
