@@ -17,7 +17,7 @@ import redis.asyncio as aioredis
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import CollectorRegistry
-from psycopg import AsyncConnection, sql
+from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from api.config import hub_limits
@@ -42,6 +42,7 @@ from api.routes import (
     pages,
     transparency,
 )
+from paris_live.db import search_path
 from paris_live.settings import Settings, get_settings
 from schemas.catalogue import Catalogue, load_catalogue
 
@@ -61,7 +62,7 @@ Real-time status of the City of Paris facilities.
 
 def _configure(schema: str) -> Any:
     async def configure(conn: AsyncConnection[Any]) -> None:
-        await conn.execute(sql.SQL("SET search_path TO {}, public").format(sql.Identifier(schema)))
+        await conn.execute(search_path(schema))
 
     return configure
 

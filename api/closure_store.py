@@ -39,11 +39,12 @@ from api.context import AppContext
 from api.errors import ApiError
 from api.ratelimit import client_address
 from api.routes.history import pg
-from api.templates import PARIS, declared_label
+from api.templates import declared_label
 from paris_live.settings import Settings
 from producers.errors import ProducerError, SpoolFull, SpoolLocked
 from producers.spool import Record
 from schemas import topics
+from schemas.clock import PARIS
 from schemas.codec import decode_event
 from schemas.errors import InvalidEvent, Reason
 from schemas.events import (

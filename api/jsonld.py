@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from schemas.catalogue import Facility
+from schemas.clock import PARIS
 from schemas.hours import WEEKDAYS, WeeklyHours
 
 __all__ = ["SCHEMA_TYPES", "facility_jsonld"]
 
-PARIS = ZoneInfo("Europe/Paris")
 SCHEMA_TYPES = {
     "pool": "PublicSwimmingPool",
     "town_hall": "CityHall",

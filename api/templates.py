@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from schemas.catalogue import Facility
+from schemas.clock import PARIS
 from schemas.events import AreaScope, ClosureReason, LocalizedText, ServiceScope
 
 __all__ = [
@@ -28,8 +28,6 @@ __all__ = [
     "reopening_text",
     "scope_label",
 ]
-
-PARIS = ZoneInfo("Europe/Paris")
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,18 +14,17 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.catalogue import Address, Facility, Location
+from schemas.clock import PARIS
 from schemas.hours import periods_on
 from schemas.status import FacilityStatus, OpenState
 
 __all__ = ["CatalogueSummary", "FacilityDetail", "FacilityItem", "FacilityPage", "render_item"]
 
-PARIS = ZoneInfo("Europe/Paris")
 OPEN_STATES = frozenset({OpenState.OPEN, OpenState.CLOSING_SOON, OpenState.PARTIALLY_CLOSED})
 
 

@@ -29,7 +29,6 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import orjson
 import redis.asyncio as aioredis
@@ -39,8 +38,8 @@ from bench.common import write_result
 from paris_live.live import PUT_STATUS_LUA, changes_channel, facility_key, index_key
 from paris_live.settings import Settings
 from schemas.catalogue import Facility, load_catalogue
+from schemas.clock import PARIS
 
-PARIS = ZoneInfo("Europe/Paris")
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",

@@ -34,8 +34,9 @@ from bench.common import write_result
 from paris_live.kafka_admin import delete_topics, ensure_topics
 from paris_live.settings import Settings
 from producers.publisher import Publisher, PublisherOptions
-from producers.simulator import PARIS, SimulatorConfig, simulate
+from producers.simulator import SimulatorConfig, simulate
 from schemas.catalogue import load_catalogue
+from schemas.clock import PARIS
 from schemas.events import CloudEvent
 from schemas.topics import INPUT_TOPICS, topic_for_type
 

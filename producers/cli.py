@@ -27,8 +27,9 @@ from paris_live.settings import Settings, get_settings
 from producers.errors import ProducerError
 from producers.patterns import Scenario
 from producers.publisher import Publisher, PublisherOptions
-from producers.simulator import PARIS, Simulation, SimulatorConfig
+from producers.simulator import Simulation, SimulatorConfig
 from schemas.catalogue import Catalogue, load_catalogue
+from schemas.clock import PARIS
 from schemas.codec import decode_event
 from schemas.errors import InvalidEvent
 

@@ -27,7 +27,8 @@ from rich.live import Live
 from rich.table import Table
 
 from producers.publisher import Publisher
-from producers.simulator import PARIS, Simulation
+from producers.simulator import Simulation
+from schemas.clock import PARIS
 from schemas.events import CloudEvent
 
 CHUNK = 5000

@@ -36,7 +36,6 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from producers.patterns import (
     DEFAULT_CAPACITY,
@@ -48,6 +47,7 @@ from producers.patterns import (
 )
 from schemas import topics as contract
 from schemas.catalogue import Facility
+from schemas.clock import PARIS
 from schemas.events import CloudEvent, EventType, make_event
 from schemas.hours import OpeningHours, day_schedule
 
@@ -57,7 +57,6 @@ CASE_BACKLOG_MAX_AGE = dt.timedelta(
 """The oldest opening of a backlog case: within the cases topic's retention (with a margin for a
 simulated start before now), since the worker refuses older events (``time_out_of_range``)."""
 
-PARIS = ZoneInfo("Europe/Paris")
 MINUTE = dt.timedelta(minutes=1)
 LAST_SECOND = dt.timedelta(seconds=59)
 

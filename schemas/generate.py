@@ -20,13 +20,13 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from schemas import topics
+from schemas.clock import PARIS
 from schemas.events import (
     EVENT_CLASS,
     AnyEvent,
@@ -53,7 +53,6 @@ SAMPLES_DIR = SCHEMAS_DIR / "samples"
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_ID_BASE = "https://schemas.paris-live.paris.fr/v1/"
 CONTRACT_VERSION = "1.0.0"
-PARIS = ZoneInfo("Europe/Paris")
 
 KAFKA_BINDING = "0.5.0"
 

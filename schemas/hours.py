@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Annotated, Final, Literal, get_args
-from zoneinfo import ZoneInfo
 
 from pydantic import (
     BaseModel,
@@ -33,6 +32,7 @@ from pydantic import (
     model_validator,
 )
 
+from schemas.clock import PARIS
 from schemas.holidays import HOLIDAY_NAMES_EN, holiday_name
 
 __all__ = [
@@ -265,7 +265,6 @@ def _first_common_day(first: Season, second: Season) -> str | None:
 # This mapping never goes backwards, so the periods of a day stay sorted once placed in time.
 # ---------------------------------------------------------------------------------------------
 
-PARIS: Final = ZoneInfo("Europe/Paris")
 NEXT_CHANGE_HORIZON: Final = timedelta(days=14)
 """How far ahead :func:`schedule_state` looks for the next change of the regular schedule."""
 

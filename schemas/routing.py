@@ -29,11 +29,11 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from schemas.catalogue import FACILITY_TYPES, LocalizedText
+from schemas.clock import PARIS
 from schemas.errors import ContractError
 from schemas.events import GoldenRule
 
@@ -47,7 +47,6 @@ __all__ = [
     "load_routing",
 ]
 
-PARIS = ZoneInfo("Europe/Paris")
 ANY = "*"
 OTHER = "other"
 """Every rule has this topic: what a complaint without a topic is filed under."""

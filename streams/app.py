@@ -35,7 +35,7 @@ from faust.types import TP
 from mode import Service
 from structlog.contextvars import bound_contextvars
 
-from paris_live.db import migrate
+from paris_live.db import migrate, search_path
 from paris_live.settings import Settings
 from schemas import topics as contract
 from schemas.catalogue import Catalogue, load_catalogue
@@ -313,7 +313,7 @@ class StreamsRuntime(Service):
     async def _load_checkpoint(self, partition: int) -> recovery.PartitionCheckpoint:
         url = self.options.database_url or self.settings.database
         async with await psycopg.AsyncConnection.connect(url, connect_timeout=5) as conn:
-            await conn.execute(f'SET search_path TO "{self.settings.db_schema}", public')
+            await conn.execute(search_path(self.settings.db_schema))
             return await recovery.load_partition(conn, self.group_id, partition)
 
     async def _on_history_stored(self, merged: MergedBatch) -> None:

@@ -35,13 +35,13 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import orjson
 import psycopg
 import structlog
 
 from schemas.catalogue import Catalogue, load_catalogue
+from schemas.clock import PARIS
 from schemas.codec import decode_event
 from schemas.errors import InvalidEvent, Reason
 from schemas.events import (
@@ -75,7 +75,6 @@ __all__ = [
     "survey_row",
 ]
 
-PARIS = ZoneInfo("Europe/Paris")
 OVERALL = "overall"
 ASPECTS: tuple[str, ...] = (OVERALL, *(rule.value for rule in GoldenRule))
 """What a survey rates: overall satisfaction, then each golden rule."""

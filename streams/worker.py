@@ -32,12 +32,12 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo
 
 import structlog
 from aiokafka.partitioner import murmur2
 
 from schemas.catalogue import Catalogue, Facility
+from schemas.clock import PARIS
 from schemas.codec import decode_event
 from schemas.errors import InvalidEvent, Reason
 from schemas.events import CloudEvent
@@ -50,7 +50,6 @@ from streams.sinks.postgres import event_row, status_change_row, utc_iso
 from streams.sinks.redis import LiveStatus, RedisSink
 from streams.sinks.spool import HistoryBatch, Rollup, Spool
 
-PARIS = ZoneInfo("Europe/Paris")
 PROCESSING_ERROR = "processing_error"
 """Dead-letter reason when the state machine raised on a valid event (a bug, never a crash)."""
 FORWARDED_FROM = "forwarded-from"

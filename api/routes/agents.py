@@ -68,8 +68,9 @@ from api.inputs import ClosureMessage
 from api.ratelimit import RATE_LIMITED, Rate, RateLimit
 from api.routes.facilities import FacilityIdParam
 from api.routes.history import pg
-from api.templates import PARIS, REASONS, declared_label, render_message
+from api.templates import REASONS, declared_label, render_message
 from schemas.catalogue import Facility
+from schemas.clock import PARIS
 from schemas.events import (
     AreaScope,
     ClosureEndData,

@@ -779,7 +779,7 @@ def _date(value: dt.datetime | None, lang: str) -> str:
 
 
 def load_routing_tz() -> dt.tzinfo:
-    from schemas.routing import PARIS
+    from schemas.clock import PARIS
 
     return PARIS
 

@@ -31,7 +31,6 @@ from pathlib import Path
 from string import Template
 from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import parse_qsl
-from zoneinfo import ZoneInfo
 
 import orjson
 import structlog
@@ -50,6 +49,7 @@ from producers.errors import ProducerError
 from producers.publisher import Publisher, PublisherOptions
 from producers.spool import Record
 from schemas.catalogue import TYPE_LABELS, Facility
+from schemas.clock import PARIS
 from schemas.codec import encode_event
 from schemas.events import CloudEvent, EventType, GoldenRule, make_event
 
@@ -67,7 +67,6 @@ __all__ = [
 
 log = structlog.get_logger("api.feedback")
 M = TypeVar("M", bound=BaseModel)
-PARIS = ZoneInfo("Europe/Paris")
 DASHBOARD = Path(__file__).resolve().parents[2] / "dashboards" / "feedback"
 MAX_BODY = 16 * 1024
 """Bytes a feedback or complaint body may have (413 above)."""

@@ -13,7 +13,6 @@ import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo
 
 import orjson
 import psycopg
@@ -28,11 +27,11 @@ from api.context import AppContext, Ctx
 from api.errors import ERROR_RESPONSES, NOT_FOUND, InvalidParameter, ServiceUnavailable
 from api.routes.facilities import FacilityIdParam, require_facility
 from schemas.catalogue import LEVEL_THRESHOLDS, WEEKDAYS, occupancy_level
+from schemas.clock import PARIS
 
 __all__ = ["pg", "router"]
 
 router = APIRouter(prefix="/v1", tags=["history"])
-PARIS = ZoneInfo("Europe/Paris")
 Step = Literal["1m", "15m", "1h", "1d"]
 STEPS: dict[str, timedelta] = {
     "1m": timedelta(minutes=1),

@@ -34,7 +34,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from string import Template
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 import orjson
 import segno
@@ -49,11 +48,11 @@ from api.views import OPEN_STATES, render_item
 from paris_live.settings import Settings
 from schemas import topics as contract
 from schemas.catalogue import FACILITY_TYPES, TYPE_LABELS, Facility, normalize_text
+from schemas.clock import PARIS
 
 __all__ = ["OpsSampler", "router"]
 
 logger = logging.getLogger("paris_live.api.pages")
-PARIS = ZoneInfo("Europe/Paris")
 DASHBOARDS = Path(__file__).resolve().parents[2] / "dashboards"
 ASSET_MAX_AGE = 300
 STREAMS_GROUP = "paris-live-streams"

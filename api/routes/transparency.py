@@ -32,8 +32,9 @@ from api.errors import InvalidParameter
 from api.routes.feedback import RULE_LABELS, Lang, errors_doc, esc, language, page
 from api.routes.history import pg
 from schemas.catalogue import TYPE_LABELS
+from schemas.clock import PARIS
 from schemas.events import GoldenRule
-from schemas.routing import PARIS, load_routing
+from schemas.routing import load_routing
 
 __all__ = ["DATASETS", "router"]
 

@@ -52,12 +52,16 @@ def load_migrations() -> list[Migration]:
     ]
 
 
+def search_path(schema: str) -> sql.Composed:
+    """``SET search_path TO <schema>, public`` with the schema quoted as an identifier — the one
+    place the platform sets it (never by string formatting)."""
+    return sql.SQL("SET search_path TO {}, public").format(sql.Identifier(schema))
+
+
 async def connect(settings: Settings, *, autocommit: bool = False) -> psycopg.AsyncConnection:
     """An async connection whose search_path is the settings' schema (then public)."""
     conn = await psycopg.AsyncConnection.connect(settings.database, autocommit=autocommit)
-    await conn.execute(
-        sql.SQL("SET search_path TO {}, public").format(sql.Identifier(settings.db_schema))
-    )
+    await conn.execute(search_path(settings.db_schema))
     if not autocommit:
         await conn.commit()
     return conn
@@ -65,9 +69,7 @@ async def connect(settings: Settings, *, autocommit: bool = False) -> psycopg.As
 
 def connect_sync(settings: Settings, *, autocommit: bool = True) -> psycopg.Connection:
     conn = psycopg.connect(settings.database, autocommit=autocommit)
-    conn.execute(
-        sql.SQL("SET search_path TO {}, public").format(sql.Identifier(settings.db_schema))
-    )
+    conn.execute(search_path(settings.db_schema))
     return conn
 
 

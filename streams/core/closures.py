@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from schemas.clock import PARIS
 from schemas.events import ClosureData
 from schemas.hours import ClosureWindow
 from schemas.status import ClosureStatus
-from streams.core.policy import PARIS
 from streams.core.snapshot import req_time
 
 

@@ -32,6 +32,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from schemas.catalogue import LEVEL_THRESHOLDS, Facility
+from schemas.clock import PARIS
 from schemas.events import (
     CaseEvent,
     ClosureDeclared,
@@ -48,7 +49,7 @@ from streams.core.closures import ClosureBook
 from streams.core.dedup import RecentIds
 from streams.core.errors import BadSnapshot, WrongFacility
 from streams.core.occupancy import OccupancyMinute, OccupancyTracker
-from streams.core.policy import EPOCH, PARIS
+from streams.core.policy import EPOCH
 from streams.core.processing import ProcessingStats
 from streams.core.queues import QueueBook
 from streams.core.schedule import ScheduleTracker, last_reset_at_or_before, next_reset_after

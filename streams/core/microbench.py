@@ -16,13 +16,12 @@ from __future__ import annotations
 import argparse
 import time
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from schemas.catalogue import Facility
+from schemas.clock import PARIS
 from schemas.events import CloudEvent, EventType, make_event
 from streams.core.machine import FacilityMachine
 
-PARIS = ZoneInfo("Europe/Paris")
 START = datetime(2025, 6, 10, 10, 0, tzinfo=PARIS)
 
 

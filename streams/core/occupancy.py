@@ -25,8 +25,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
+from schemas.clock import PARIS
 from schemas.status import Occupancy, OccupancyLevel, Trend
-from streams.core.policy import EPOCH, PARIS
+from streams.core.policy import EPOCH
 from streams.core.snapshot import req_time, time_in, time_out
 
 SENSOR: Final = "sensor"

@@ -92,9 +92,7 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final
-from zoneinfo import ZoneInfo
 
-PARIS: Final = ZoneInfo("Europe/Paris")
 EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 
 

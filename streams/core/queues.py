@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from schemas.clock import PARIS
 from schemas.events import EventType
 from schemas.status import QueueStatus
-from streams.core.policy import PARIS, round1
+from streams.core.policy import round1
 from streams.core.snapshot import req_time, time_in, time_out
 
 

@@ -16,9 +16,9 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Final
 
+from schemas.clock import PARIS
 from schemas.hours import ClosureWindow, OpeningHours, ScheduleState, day_schedule, schedule_state
 from schemas.status import OpenState, TimeRange
-from streams.core.policy import PARIS
 from streams.core.snapshot import time_in, time_out
 
 OPEN_STATES: Final = frozenset({OpenState.OPEN, OpenState.CLOSING_SOON, OpenState.PARTIALLY_CLOSED})

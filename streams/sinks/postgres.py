@@ -37,8 +37,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 import orjson
 import psycopg
 import structlog
-from psycopg import sql
 
+from paris_live.db import search_path
 from paris_live.settings import Settings
 from schemas.errors import InvalidEvent, Reason
 from schemas.events import CloudEvent
@@ -205,11 +205,7 @@ class HistoryWriter:
     async def _connection(self) -> psycopg.AsyncConnection:
         if self._conn is None or self._conn.closed:
             conn = await psycopg.AsyncConnection.connect(self._url, connect_timeout=5)
-            await conn.execute(
-                sql.SQL("SET search_path TO {}, public").format(
-                    sql.Identifier(self._settings.db_schema)
-                )
-            )
+            await conn.execute(search_path(self._settings.db_schema))
             await conn.execute(_TEMP_DDL)
             await conn.commit()
             self._conn = conn

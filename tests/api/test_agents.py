@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -14,6 +13,7 @@ from psycopg.types.json import Jsonb
 
 from paris_live.db import connect
 from paris_live.settings import Settings
+from schemas.clock import PARIS
 from tests.api.agents_testkit import (
     bearer,
     cast,
@@ -26,7 +26,6 @@ from tests.api.agents_testkit import (
 from tests.api.conftest import InProcessServer
 
 pytestmark = pytest.mark.integration
-PARIS = ZoneInfo("Europe/Paris")
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 import icalendar
@@ -14,10 +13,10 @@ import pytest
 
 from paris_live.db import connect
 from paris_live.settings import Settings
+from schemas.clock import PARIS
 from tests.api.conftest import facilities_of
 
 pytestmark = pytest.mark.integration
-PARIS = ZoneInfo("Europe/Paris")
 
 
 async def _insert_minutes(

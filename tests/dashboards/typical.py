@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from paris_live.db import search_path
 from paris_live.settings import Settings
 from producers.patterns import target_ratio
-
-PARIS = ZoneInfo("Europe/Paris")
+from schemas.clock import PARIS
 
 
 async def fill_typical(
     conn: Any, settings: Settings, facility_id: str, *, capacity: int, weeks: int = 3
 ) -> int:
     """Hourly buckets of the last weeks following the simulator's affluence curve for pools."""
-    await conn.execute(f'SET search_path TO "{settings.db_schema}", public')
+    await conn.execute(search_path(settings.db_schema))
     now = dt.datetime.now(PARIS).replace(minute=0, second=0, microsecond=0)
     rows = []
     for hours_back in range(1, weeks * 7 * 24):

@@ -12,13 +12,12 @@ import datetime as dt
 import random
 import statistics
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 from schemas.catalogue import load_catalogue
+from schemas.clock import PARIS
 from schemas.events import CloudEvent, EventType, GoldenRule, make_event
 from schemas.routing import load_routing
 
-PARIS = ZoneInfo("Europe/Paris")
 MEAN_RATING = {
     "pool": 3.6, "town_hall": 4.1, "library": 4.4, "conservatory": 4.2, "sports_centre": 3.5,
     "leisure_centre": 3.9, "social_services": 3.3, "legal_advice": 4.0,

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
+from schemas.clock import PARIS
 from schemas.events import EventType, make_event
 from streams.feedback import (
     ALL_RULES,
@@ -18,7 +18,6 @@ from streams.feedback import (
     survey_row,
 )
 
-PARIS = ZoneInfo("Europe/Paris")
 T0 = dt.datetime(2025, 6, 2, 10, 0, tzinfo=PARIS)
 
 

@@ -257,7 +257,7 @@ async def test_acknowledging_and_answering_update_the_statistics(
 
 
 def load_routing_tz() -> dt.tzinfo:
-    from schemas.routing import PARIS
+    from schemas.clock import PARIS
 
     return PARIS
 

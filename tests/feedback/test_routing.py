@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from schemas.catalogue import FACILITY_TYPES, load_catalogue
+from schemas.clock import PARIS
 from schemas.events import GoldenRule
 from schemas.routing import RoutingError, RoutingTable, _TableFile, due_at, load_routing
-
-PARIS = ZoneInfo("Europe/Paris")
 
 
 def test_every_facility_type_and_rule_and_topic_has_a_competent_service() -> None:

@@ -29,9 +29,10 @@ from paris_live.services.kafka import KafkaService
 from paris_live.settings import Settings
 from producers.publisher import Publisher, PublisherOptions
 from producers.runner import Pacing, run_simulation
-from producers.simulator import PARIS, Simulation, SimulatorConfig
+from producers.simulator import Simulation, SimulatorConfig
 from schemas import topics as contract
 from schemas.catalogue import load_catalogue
+from schemas.clock import PARIS
 from streams.worker import partition_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

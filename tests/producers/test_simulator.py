@@ -5,17 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections import defaultdict
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from producers.patterns import Scenario, day_kind, interpolate, target_ratio
 from producers.simulator import Simulation, SimulatorConfig, opening_hours, simulate
 from schemas.catalogue import Facility, load_catalogue
+from schemas.clock import PARIS
 from schemas.events import ClosureReason, CloudEvent, EventType
 from schemas.hours import ClosureWindow, schedule_state
 
-PARIS = ZoneInfo("Europe/Paris")
 TUESDAY = dt.date(2026, 6, 2)
 SATURDAY = dt.date(2026, 6, 6)
 

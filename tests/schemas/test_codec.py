@@ -6,13 +6,13 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from schemas.clock import PARIS
 from schemas.codec import decode_event, decode_status, encode_event, encode_status
 from schemas.errors import ContractError, InvalidEvent, InvalidStatus, Reason
 from schemas.events import (
@@ -25,8 +25,6 @@ from schemas.events import (
 )
 from schemas.generate import sample_event
 from schemas.status import FacilityStatus
-
-PARIS = ZoneInfo("Europe/Paris")
 
 
 def passage() -> dict[str, Any]:

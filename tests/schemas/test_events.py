@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import orjson
 import pytest
 from pydantic import ValidationError
 
 from schemas import topics
+from schemas.clock import PARIS
 from schemas.codec import decode_event
 from schemas.errors import InvalidEvent, Reason
 from schemas.events import (
@@ -32,8 +32,6 @@ from schemas.events import (
     TicketData,
     make_event,
 )
-
-PARIS = ZoneInfo("Europe/Paris")
 
 
 def closure_fields(**overrides: Any) -> dict[str, Any]:

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from schemas.clock import PARIS
 from schemas.hours import (
-    PARIS,
     ClosureWindow,
     Label,
     OpeningHours,

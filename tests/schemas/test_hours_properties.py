@@ -8,9 +8,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from schemas.clock import PARIS
 from schemas.hours import (
     NEXT_CHANGE_HORIZON,
-    PARIS,
     WEEKDAYS,
     ClosureWindow,
     OpeningHours,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import orjson
 import pytest
 from pydantic import ValidationError
 
+from schemas.clock import PARIS
 from schemas.errors import ContractError, InvalidClientMessage
 from schemas.events import AreaScope, ClosureReason
 from schemas.status import (
@@ -30,8 +30,6 @@ from schemas.ws import (
     snapshot_frame,
     update_frame,
 )
-
-PARIS = ZoneInfo("Europe/Paris")
 
 
 def example(**overrides: Any) -> dict[str, Any]:

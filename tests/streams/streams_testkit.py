@@ -19,13 +19,14 @@ import psycopg
 import redis.asyncio as aioredis
 from aiokafka import AIOKafkaProducer
 
+from paris_live.db import search_path
 from paris_live.live import facility_key
 from paris_live.settings import Settings
 from schemas import topics as contract
 from schemas.catalogue import load_catalogue
+from schemas.clock import PARIS
 from schemas.events import EventType, make_event
 from streams.core.machine import FacilityMachine
-from streams.worker import PARIS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -194,7 +195,7 @@ async def seq(client: aioredis.Redis, settings: Settings, facility_id: str) -> i
 
 async def pg_count(settings: Settings, query: str, *args: Any) -> int:
     async with await psycopg.AsyncConnection.connect(settings.database) as conn:
-        await conn.execute(f'SET search_path TO "{settings.db_schema}", public')
+        await conn.execute(search_path(settings.db_schema))
         cur = await conn.execute(query.encode(), args)
         row = await cur.fetchone()
     return int(row[0]) if row else 0
@@ -221,7 +222,7 @@ async def end_offsets(settings: Settings) -> dict[tuple[str, int], int]:
 async def processed_up_to(settings: Settings, ends: dict[tuple[str, int], int]) -> bool:
     """Whether the worker stored the effects of every record before ``ends`` (its checkpoints)."""
     async with await psycopg.AsyncConnection.connect(settings.database) as conn:
-        await conn.execute(f'SET search_path TO "{settings.db_schema}", public')
+        await conn.execute(search_path(settings.db_schema))
         cur = await conn.execute("SELECT partition, effects FROM stream_checkpoints")
         done = {(t, p): int(o) for p, effects in await cur.fetchall() for t, o in effects.items()}
     return all(done.get(tp, -1) >= end - 1 for tp, end in ends.items())

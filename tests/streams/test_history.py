@@ -8,6 +8,7 @@ import orjson
 import psycopg
 import pytest
 
+from paris_live.db import search_path
 from paris_live.settings import Settings
 from schemas import topics as contract
 from schemas.events import EventType, make_event
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.integration
 
 async def _rows(settings: Settings, query: str) -> list[tuple[object, ...]]:
     async with await psycopg.AsyncConnection.connect(settings.database) as conn:
-        await conn.execute(f'SET search_path TO "{settings.db_schema}", public')
+        await conn.execute(search_path(settings.db_schema))
         cur = await conn.execute(query.encode())
         return list(await cur.fetchall())
 

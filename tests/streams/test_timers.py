@@ -15,13 +15,14 @@ from paris_live.live import facility_key
 from paris_live.settings import Settings
 from schemas import topics as contract
 from schemas.catalogue import load_catalogue
+from schemas.clock import PARIS
 from streams import recovery
 from streams.core.machine import FacilityMachine
 from streams.deadletters import DeadLetters
 from streams.sinks.kafka import KafkaSink
 from streams.sinks.redis import RedisSink
 from streams.sinks.spool import Spool
-from streams.worker import PARIS, CoreMachines, Processor, partition_for
+from streams.worker import CoreMachines, Processor, partition_for
 
 pytestmark = pytest.mark.integration
 

@@ -10,12 +10,11 @@ from __future__ import annotations
 import itertools
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from schemas.catalogue import Facility
+from schemas.clock import PARIS
 from schemas.events import CloudEvent, EventType, make_event
 
-PARIS = ZoneInfo("Europe/Paris")
 FACILITY_ID = "piscine-test"
 START = datetime(2025, 6, 10, 10, 0, tzinfo=PARIS)
 

@@ -7,9 +7,10 @@ from datetime import datetime, timedelta
 import pytest
 
 from schemas.catalogue import Facility, load_catalogue
+from schemas.clock import PARIS
 from schemas.status import FacilityStatus, OpenState
 from streams.core.machine import FacilityMachine
-from tests.streams.core.kit import PARIS, Clock, Events
+from tests.streams.core.kit import Clock, Events
 
 
 def test_every_catalogue_facility_follows_its_hours_for_a_day() -> None:

@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from schemas.clock import PARIS
 from schemas.status import OccupancyLevel, Trend
 from streams.core.machine import FacilityMachine, MachineConfig
-from tests.streams.core.kit import PARIS, Clock, Events, make_facility
+from tests.streams.core.kit import Clock, Events, make_facility
 
 
 def count(machine: FacilityMachine) -> int:

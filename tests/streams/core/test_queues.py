@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from schemas.clock import PARIS
 from schemas.status import QueueStatus
 from streams.core.machine import FacilityMachine, MachineConfig
-from tests.streams.core.kit import PARIS, Clock, Events, make_facility
+from tests.streams.core.kit import Clock, Events, make_facility
 
 
 def queue(machine: FacilityMachine, service: str = "accueil") -> QueueStatus:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from schemas.catalogue import Facility
+from schemas.clock import PARIS
 from schemas.hours import OpeningHours
 from schemas.status import OpenState
 from streams.core.machine import FacilityMachine
 from streams.core.schedule import next_reset_after, reset_on
-from tests.streams.core.kit import PARIS, Clock, Events, make_facility
+from tests.streams.core.kit import Clock, Events, make_facility
 
 
 def hours(weekly: dict[str, list[list[str]]]) -> OpeningHours:
