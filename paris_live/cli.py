@@ -212,7 +212,7 @@ def _mount_subcommands() -> None:
         ("api.cli", "api_app", "api"),
         ("producers.cli", "producers_app", None),
         ("api.agents_cli", "agents_app", None),
-        ("api.feedback_cli", "feedback_app", "feedback"),
+        ("streams.feedback_cli", "feedback_app", "feedback"),
     ):
         try:
             sub = getattr(import_module(module), attr)

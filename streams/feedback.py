@@ -20,7 +20,7 @@ job: undecodable or invalid records, events dated more than ``event_max_future_s
 events PostgreSQL refuses for good (:data:`PERMANENT_ERRORS`: the batch is then applied event by
 event, each in a savepoint, and the refused ones left out) go to ``dead-letters`` with the reason
 — offsets are committed once those dead letters are acknowledged. A lost database connection
-(:data:`TRANSIENT_ERRORS`) is retried with backoff, the batch kept. Run it with ``paris-live feedback aggregate`` (:mod:`api.feedback_cli`) or
+(:data:`TRANSIENT_ERRORS`) is retried with backoff, the batch kept. Run it with ``paris-live feedback aggregate`` (:mod:`streams.feedback_cli`) or
 ``await FeedbackJob(settings).run(stop)`` inside the stream worker.
 """
 

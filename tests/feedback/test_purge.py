@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from api.feedback_cli import purge_personal_data
+from streams.feedback_cli import purge_personal_data
 from paris_live.db import connect
 from schemas.catalogue import load_catalogue
 from tests.feedback.conftest import FeedbackApi, eventually

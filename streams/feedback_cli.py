@@ -1,4 +1,5 @@
-"""``paris-live feedback …`` — the feedback loop's jobs (the lead mounts :data:`feedback_app`).
+"""``paris-live feedback …`` — the feedback loop's jobs, beside the stream job they drive (the
+platform CLI mounts :data:`feedback_app`).
 
 * ``purge-personal-data``: erase what is personal once its retention is over — a complaint's text,
   contact and answer ``--complaint-days`` (365) after it was answered (or after it was filed, when
