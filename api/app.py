@@ -30,6 +30,7 @@ from api.inputs import refuse_control_characters
 from api.limits import RequestLimits
 from api.live_ws import LiveEndpoint
 from api.metrics import HttpMetrics, HubCollector, MetricsMiddleware
+from api.pages import routes as pages
 from api.routes import (
     agents,
     closures,
@@ -39,7 +40,6 @@ from api.routes import (
     health,
     history,
     live,
-    pages,
     transparency,
 )
 from paris_live.db import search_path
