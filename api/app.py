@@ -1,14 +1,17 @@
 """The Paris Live API application: ``create_app(settings) -> FastAPI``.
 
 The lifespan opens, for the life of the process, the Redis client, the PostgreSQL pool, the
-catalogue and the live hub with its one Redis pub/sub subscription, and hands them to handlers
-(``request.state.ctx``) and to the WebSocket implementation (``live`` in the lifespan state, read
-by :class:`api.live_ws.LiveConnection`). Serve it with :func:`api.server.uvicorn_config` (or
-``paris-live api serve``): that is what plugs ``/v1/live`` into uvicorn.
+catalogue, the live hub with its one Redis pub/sub subscription and the Kafka clients
+(:class:`api.kafka.KafkaClients`, connected on first use, with the closures' outbox bus), hands
+them to handlers (``request.state.ctx``) and to the WebSocket implementation (``live`` in the
+lifespan state, read by :class:`api.live_ws.LiveConnection`), and closes them all on the way
+out. Serve it with :func:`api.server.uvicorn_config` (or ``paris-live api serve``): that is what
+plugs ``/v1/live`` into uvicorn.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -20,6 +23,9 @@ from prometheus_client import CollectorRegistry
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
+from api.closures import console as closure_console
+from api.closures import routes as closure_routes
+from api.closures.bus import ClosureBus
 from api.config import hub_limits
 from api.context import AppContext
 from api.errors import install_error_handlers
@@ -27,13 +33,12 @@ from api.feed import RedisFeed
 from api.headers import SecurityHeaders
 from api.hub import Hub
 from api.inputs import refuse_control_characters
+from api.kafka import KafkaClients
 from api.limits import RequestLimits
 from api.live_ws import LiveEndpoint
 from api.metrics import HttpMetrics, HubCollector, MetricsMiddleware
 from api.pages import routes as pages
 from api.routes import (
-    agents,
-    closures,
     complaints,
     facilities,
     feedback,
@@ -42,6 +47,7 @@ from api.routes import (
     live,
     transparency,
 )
+from api.routes.history import pg
 from paris_live.db import search_path
 from paris_live.settings import Settings, get_settings
 from schemas.catalogue import Catalogue, load_catalogue
@@ -98,7 +104,9 @@ def create_app(
         )
         await pool.open(wait=False)
         feed = RedisFeed(hub, settings)
-        ctx = AppContext(settings, redis, pool, cat, hub, registry, feed.connected.is_set)
+        kafka = KafkaClients(settings)
+        ctx = AppContext(settings, redis, pool, cat, hub, registry, kafka, feed.connected.is_set)
+        ctx.closure_bus = ClosureBus(kafka, functools.partial(pg, ctx))
         endpoint = LiveEndpoint(
             hub,
             allowed_origins=tuple(settings.allowed_origins),
@@ -112,8 +120,12 @@ def create_app(
                     sub.terminate(1001, "arrêt du serveur / server shutting down")
         finally:
             registry.unregister(collector)
-            await pool.close()
-            await redis.aclose()
+            try:
+                await ctx.closure_bus.close()
+                await kafka.close()
+            finally:
+                await pool.close()
+                await redis.aclose()
 
     app = FastAPI(
         title="Paris Live API",
@@ -133,8 +145,8 @@ def create_app(
     for module in (
         facilities,
         history,
-        closures,
-        agents,
+        closure_routes,
+        closure_console,
         live,
         health,
         pages,

@@ -1,14 +1,16 @@
-"""What every request handler reaches: settings, Redis, PostgreSQL pool, catalogue, hub.
+"""What every request handler reaches: settings, Redis, PostgreSQL pool, catalogue, hub, the
+Kafka clients and the closure bus.
 
-Opened once by the application lifespan (:func:`api.app.create_app`) and handed to handlers
-through the lifespan state (``request.state.ctx``).
+Opened once by the application lifespan (:func:`api.app.create_app`), closed by it, and handed to
+handlers through the lifespan state (``request.state.ctx``). Handlers never create clients of
+their own: Kafka is ``ctx.kafka`` (:class:`api.kafka.KafkaClients`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Annotated, Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import redis.asyncio as aioredis
@@ -20,9 +22,13 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from api.errors import ServiceUnavailable
 from api.hub import Hub
+from api.kafka import KafkaClients
 from paris_live.live import facility_key, index_key
 from paris_live.settings import Settings
 from schemas.catalogue import Catalogue
+
+if TYPE_CHECKING:
+    from api.closures.bus import ClosureBus
 
 __all__ = ["REDIS_DOWN", "AppContext", "Ctx", "get_ctx"]
 
@@ -33,11 +39,15 @@ REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
 class AppContext:
     settings: Settings
     redis: aioredis.Redis
-    pool: AsyncConnectionPool
+    pool: AsyncConnectionPool[Any]
     catalogue: Catalogue
     hub: Hub
     registry: CollectorRegistry
+    kafka: KafkaClients
+    """The process's Kafka publisher and admin clients (connected on first use)."""
     feed_connected: Callable[[], bool] = lambda: True
+    closure_bus: ClosureBus = field(init=False)
+    """Outbox → Kafka for the closures (set by the lifespan once the context exists)."""
 
     def knows(self, facility_id: str) -> bool:
         """In the catalogue (live-only facilities are checked against Redis by the caller)."""

@@ -27,6 +27,7 @@ import redis.asyncio as aioredis
 import uvicorn
 
 from api.app import create_app
+from api.context import AppContext
 from api.server import uvicorn_config
 from paris_live.live import PUT_STATUS_LUA, changes_channel, facility_key, index_key
 from paris_live.settings import Settings
@@ -100,6 +101,12 @@ class InProcessServer:
     @property
     def ws(self) -> str:
         return f"ws://127.0.0.1:{self.port}/v1/live"
+
+    @property
+    def ctx(self) -> AppContext:
+        """The running application's context (what its lifespan opened), for white-box tests."""
+        ctx: AppContext = self.server.lifespan.state["ctx"]
+        return ctx
 
     async def start(self, *, ready: bool = True) -> None:
         self.server.config.setup_event_loop = lambda: None  # type: ignore[method-assign]

@@ -507,7 +507,7 @@ async def test_a_poison_outbox_row_is_dead_lettered_and_does_not_block_the_relay
                 "VALUES (%s, %s, %s, %s, now() - %s::interval)",
                 (doc["id"], pool.id, created["closure_id"], Jsonb(doc), age),
             )
-    await api.app.state.closure_bus.relay_once()  # or the relay's own loop, whichever locks first
+    await api.server.ctx.closure_bus.relay_once()  # or the relay's own loop, whichever locks first
     deadline = asyncio.get_running_loop().time() + 20
     while await rows(api.settings, "SELECT 1 FROM closure_outbox WHERE published_at IS NULL"):
         assert asyncio.get_running_loop().time() < deadline, "the relay stayed blocked"

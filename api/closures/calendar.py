@@ -1,9 +1,10 @@
-"""``GET /v1/facilities/{id}/closures.ics`` — exceptional closures as an iCalendar feed.
+"""Exceptional closures as an iCalendar feed (``GET /v1/facilities/{id}/closures.ics``), pure.
 
 Each closure is one VEVENT whose UID is derived from its ``closure_id`` only (stable across
 updates), whose SEQUENCE follows the closure's ``sequence`` (+1 once it ended) so calendar apps
 apply each change, and whose STATUS turns CANCELLED once the closure ended. Source: the ``closures``
-table, completed by the live status for closures the history has not recorded yet.
+table, completed by the live status for closures the history has not recorded yet
+(:func:`from_live`).
 """
 
 from __future__ import annotations
@@ -13,21 +14,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-import orjson
-from fastapi import APIRouter, Request
-from fastapi.responses import Response
 from icalendar import Calendar, Event
 
-from api.caching import cached
-from api.context import Ctx
-from api.errors import ERROR_RESPONSES, NOT_FOUND
-from api.routes.facilities import FacilityIdParam, require_facility
-from api.routes.history import pg
+__all__ = ["KEEP_ENDED", "REASONS_FR", "ClosureRecord", "closures_calendar", "from_live"]
 
-__all__ = ["ClosureRecord", "closures_calendar", "router"]
-
-router = APIRouter(prefix="/v1", tags=["closures"])
 KEEP_ENDED = timedelta(days=90)
+"""How long an ended closure stays in the feed."""
 REASONS_FR = {
     "staff_shortage": "manque de personnel",
     "technical_failure": "panne technique",
@@ -101,7 +93,7 @@ def closures_calendar(
     return body
 
 
-def _from_live(closure: dict[str, Any]) -> ClosureRecord:
+def from_live(closure: dict[str, Any]) -> ClosureRecord:
     declared = datetime.fromisoformat(closure["declared_at"])
     reopening = closure.get("expected_reopening_at")
     return ClosureRecord(
@@ -115,45 +107,4 @@ def _from_live(closure: dict[str, Any]) -> ClosureRecord:
         declared_at=declared,
         updated_at=declared,
         sequence=0,
-    )
-
-
-@router.get(
-    "/facilities/{facility_id}/closures.ics",
-    summary="Fermetures exceptionnelles (iCalendar) / Exceptional closures (iCalendar)",
-    response_class=Response,
-    responses={
-        200: {
-            "content": {"text/calendar": {"schema": {"type": "string"}}},
-            "description": "RFC 5545 calendar, one VEVENT per closure",
-        },
-        **NOT_FOUND,
-        **ERROR_RESPONSES,
-    },
-)
-async def closures_ics(request: Request, ctx: Ctx, facility_id: FacilityIdParam) -> Response:
-    """Exceptional closures of the last 90 days and to come; subscribe to it in any calendar."""
-    facility, raw = await require_facility(ctx, facility_id)
-    now = datetime.now(UTC)
-    status: dict[str, Any] = orjson.loads(raw) if raw else {}
-    async with pg(ctx) as conn:
-        cur = await conn.execute(
-            "SELECT closure_id, reason, message, scope, starts_at, expected_reopening_at, "
-            "ended_at, declared_at, updated_at, sequence FROM closures "
-            "WHERE facility_id = %s AND (ended_at IS NULL OR ended_at >= %s) "
-            "ORDER BY starts_at DESC LIMIT 500",
-            (facility_id, now - KEEP_ENDED),
-        )
-        records = [ClosureRecord(*row) for row in await cur.fetchall()]
-    known = {r.closure_id for r in records}
-    records += [_from_live(c) for c in status.get("closures") or [] if c["closure_id"] not in known]
-    name = facility.name if facility else status.get("name", facility_id)
-    address = facility.address.one_line() if facility else None
-    body = closures_calendar(name, address, records, base_url=ctx.settings.public_base_url, now=now)
-    return cached(
-        request,
-        body,
-        "text/calendar; charset=utf-8",
-        max_age=300,
-        headers={"Content-Disposition": f'inline; filename="{facility_id}-closures.ics"'},
     )
