@@ -13,7 +13,6 @@ every ``every`` seconds and keeps the last samples for the sparklines. :func:`su
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import deque
@@ -22,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from api.i18n import bilingual
+from api.kafka import KafkaClients
 from paris_live.settings import Settings
 from schemas import topics as contract
 from schemas.clock import PARIS
@@ -84,50 +84,10 @@ class OpsSampler:
     keep: int = 90
     samples: deque[Sample] = field(default_factory=lambda: deque(maxlen=90))
     error: str | None = None
-    _clients: tuple[Any, Any] | None = None
-    _bootstrap: str | None = None
     _retry_at: float = 0.0
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
-    async def close(self) -> None:
-        if self._clients is not None:
-            consumer, admin = self._clients
-            self._clients = None
-            with contextlib.suppress(Exception):
-                await consumer.stop()
-            with contextlib.suppress(Exception):
-                await admin.close()
-
-    async def _connect(self, settings: Settings) -> tuple[Any, Any]:
-        from aiokafka import AIOKafkaConsumer
-        from aiokafka.admin import AIOKafkaAdminClient
-
-        if self._clients is not None and self._bootstrap == settings.kafka:
-            return self._clients
-        await self.close()
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=settings.kafka, request_timeout_ms=3000, client_id="paris-live-ops"
-        )
-        admin = AIOKafkaAdminClient(
-            bootstrap_servers=settings.kafka, request_timeout_ms=3000, client_id="paris-live-ops"
-        )
-        try:
-            await asyncio.wait_for(consumer.start(), timeout=KAFKA_TIMEOUT)
-            await asyncio.wait_for(admin.start(), timeout=KAFKA_TIMEOUT)
-        except BaseException:
-            with contextlib.suppress(Exception):
-                await consumer.stop()
-            with contextlib.suppress(Exception):
-                await admin.close()
-            raise
-        self._clients, self._bootstrap = (consumer, admin), settings.kafka
-        return self._clients
-
-    async def _kafka(self, settings: Settings) -> dict[str, int | None]:
-        consumer, admin = await self._connect(settings)
-        return await kafka_figures(consumer, admin, settings)
-
-    async def sample(self, settings: Settings, updates_in: int) -> Sample:
+    async def sample(self, clients: KafkaClients, updates_in: int) -> Sample:
         """The latest sample, taking a new one when the last is older than ``every`` seconds."""
         async with self._lock:
             now = time.monotonic()
@@ -136,12 +96,12 @@ class OpsSampler:
             kafka: dict[str, int | None] = {}
             if now >= self._retry_at:
                 try:
-                    kafka = await self._kafka(settings)
+                    kafka = await kafka_figures(*await clients.admin_clients(), clients.settings)
                     self.error = None
                 except Exception as exc:  # Kafka away: the dashboard says so, the API stays up
                     self.error = f"{type(exc).__name__}: {exc}"[:200]
                     self._retry_at = now + 15.0
-                    await self.close()
+                    await clients.reset_admin_clients()
                     logger.warning("ops summary: Kafka unreachable: %s", self.error)
             previous = self.samples[-1] if self.samples else None
             sample: Sample = {

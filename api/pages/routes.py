@@ -29,12 +29,8 @@ Lang = Annotated[str | None, Query(pattern="^(fr|en)$", description="fr (default
 
 @contextlib.asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    sampler = OpsSampler()
-    app.state.ops_sampler = sampler
-    try:
-        yield
-    finally:
-        await sampler.close()
+    app.state.ops_sampler = OpsSampler()
+    yield
 
 
 router = APIRouter(lifespan=_lifespan)
@@ -170,7 +166,7 @@ async def ops_summary(request: Request, ctx: Ctx, principal: Authenticated) -> J
     if principal.role not in OPS_ROLES:
         raise Forbidden(bilingual("Synthèse réservée à l'exploitation et aux superviseurs"))
     sampler: OpsSampler = request.app.state.ops_sampler
-    sample = await sampler.sample(ctx.settings, ctx.hub.updates_in)
+    sample = await sampler.sample(ctx.kafka, ctx.hub.updates_in)
     statuses = {fid: orjson.loads(update.status) for fid, update in ctx.hub.latest.items()}
     names = {f.id: f.name for f in ctx.catalogue}
     body = summarize(
