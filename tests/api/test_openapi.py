@@ -19,7 +19,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from paris_live.db import connect, migrate
 from paris_live.settings import Settings
-from tests.api.conftest import ProcessServer
+from tests.api.api_testkit import ProcessServer
 
 pytestmark = pytest.mark.integration
 
