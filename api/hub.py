@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TypeVar
 
 import orjson
 from websockets.frames import Frame, Opcode
@@ -47,6 +47,8 @@ from schemas.ws import (
 __all__ = ["Hub", "HubLimits", "MessageBudget", "Subscriber", "Update", "ws_frame"]
 
 # Close codes (RFC 6455 §7.4.1 and the IANA registry).
+_K = TypeVar("_K")
+
 GOING_AWAY = 1001
 POLICY_VIOLATION = 1008
 MESSAGE_TOO_BIG = 1009
@@ -274,7 +276,7 @@ class Hub:
         sub.snapshot_due = None
 
     @staticmethod
-    def _discard(index: dict[Any, set[Subscriber]], key: Any, sub: Subscriber) -> None:
+    def _discard(index: dict[_K, set[Subscriber]], key: _K, sub: Subscriber) -> None:
         members = index.get(key)
         if members is not None:
             members.discard(sub)

@@ -41,7 +41,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from websockets.frames import Opcode
+from uvicorn.config import Config
+from uvicorn.middleware.proxy_headers import _TrustedHosts
+from uvicorn.server import ServerState
+from websockets.frames import Frame, Opcode
 from websockets.http11 import Request, Response
 from websockets.protocol import CONNECTING, OPEN
 from websockets.server import ServerProtocol
@@ -112,13 +115,11 @@ class LiveGuard:
 
 
 @functools.lru_cache(maxsize=8)
-def _trusted_hosts(raw: str | tuple[str, ...]) -> Any:
-    from uvicorn.middleware.proxy_headers import _TrustedHosts
-
+def _trusted_hosts(raw: str | tuple[str, ...]) -> _TrustedHosts:
     return _TrustedHosts(list(raw) if isinstance(raw, tuple) else raw)
 
 
-def client_address(config: Any, peer: str, forwarded_for: str | None) -> str:
+def client_address(config: Config, peer: str, forwarded_for: str | None) -> str:
     """The client address uvicorn would give an HTTP route on this connection.
 
     Shim over uvicorn's internal ``uvicorn.middleware.proxy_headers._TrustedHosts`` (the class its
@@ -156,8 +157,8 @@ class LiveConnection(Subscriber, asyncio.Protocol):
 
     def __init__(
         self,
-        config: Any,
-        server_state: Any,
+        config: Config,
+        server_state: ServerState,
         app_state: dict[str, Any],
         _loop: asyncio.AbstractEventLoop | None = None,
         *,
@@ -168,7 +169,8 @@ class LiveConnection(Subscriber, asyncio.Protocol):
         self.config = config
         self.guard = guard if guard is not None else LiveGuard()
         self.address: str | None = None  # set once admitted (counted in the guard)
-        self.connections: set[Any] = server_state.connections
+        # uvicorn's set is typed for its own protocol classes; this one is tracked there too
+        self.connections: set[Any] = cast(set[Any], server_state.connections)
         self.conn = ServerProtocol(
             max_size=endpoint.max_message_bytes if endpoint else 4096, logger=logger
         )
@@ -202,7 +204,8 @@ class LiveConnection(Subscriber, asyncio.Protocol):
         for event in events:
             if self.closed:  # frames pipelined after a close: nothing more to do for this peer
                 break
-            self._on_frame(event)
+            if isinstance(event, Frame):  # once open, the protocol only yields frames
+                self._on_frame(event)
         self._write_protocol_data()
 
     def pause_writing(self) -> None:
@@ -321,19 +324,20 @@ class LiveConnection(Subscriber, asyncio.Protocol):
         )
         return False
 
-    def _on_frame(self, frame: Any) -> None:
+    def _on_frame(self, frame: Frame) -> None:
         opcode = frame.opcode
         starts = opcode is Opcode.TEXT or opcode is Opcode.BINARY  # a message: it costs one
         if starts and not self._within_budget():
             self.fragments = None
             return
+        payload = bytes(frame.data)  # websockets' reader gives bytes: no copy
         if opcode is Opcode.TEXT:
             if frame.fin:
-                self.hub.handle_text(self, frame.data)
+                self.hub.handle_text(self, payload)
             else:
-                self.fragments = [frame.data]
+                self.fragments = [payload]
         elif opcode is Opcode.CONT and self.fragments is not None:
-            self.fragments.append(frame.data)
+            self.fragments.append(payload)
             if frame.fin:
                 data, self.fragments = b"".join(self.fragments), None
                 self.hub.handle_text(self, data)

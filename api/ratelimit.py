@@ -30,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import redis.asyncio as aioredis
 from fastapi import Request
 from redis.exceptions import RedisError
 
@@ -138,7 +139,7 @@ Check = tuple[str, str, Rate]
 class RateLimiter:
     """Checks and consumes several limits at once in Redis."""
 
-    def __init__(self, redis: Any, settings: Settings) -> None:
+    def __init__(self, redis: aioredis.Redis, settings: Settings) -> None:
         self.redis = redis
         self.settings = settings
 

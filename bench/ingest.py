@@ -226,6 +226,7 @@ def run_worker(group: str, per_event: bool, go_file: Path | None) -> None:
     app = create_app(settings, AppOptions(group_id=group, fast_path=not per_event))
     if go_file is not None:
         handler = app.batch_handler
+        assert handler is not None, "--go-file gates the batch path (not --per-event)"
 
         async def gated(*args: Any) -> bool:
             while True:

@@ -5,7 +5,8 @@ assignor and rebalancing, an agent subscribed to the six input topics, ``app.tim
 one change on the hot path, chosen from a profile of the plain agent (see ``bench/ingest.py``):
 faust spends most of its per-event time outside the user's code (one ``ConsumerMessage``, one
 ``Event``, an ``asyncio.wait`` race per record in ``Consumer._drain_messages``, queue put/get,
-context variables and an ack per event). :class:`BatchConsumer` therefore hands each fetched
+context variables and an ack per event). :class:`~streams.faust_batch.BatchConsumer` (the one
+module using faust's private consumer API, with its version pin) therefore hands each fetched
 *batch* of an input topic-partition straight to the :class:`~streams.worker.Processor`; offsets are
 committed through faust's own commit path, but only to what :mod:`streams.recovery` has made
 durable (``_new_offset`` is fed by the processor, never by per-event acks). With
@@ -18,9 +19,8 @@ restart.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NamedTuple, cast
@@ -28,9 +28,6 @@ from typing import Any, NamedTuple, cast
 import faust
 import psycopg
 import structlog
-from faust.transport.consumer import CONSUMER_FETCHING
-from faust.transport.drivers.aiokafka import Consumer as AIOKafkaConsumer
-from faust.transport.drivers.aiokafka import Transport as AIOKafkaTransport
 from faust.types import TP
 from mode import Service
 from structlog.contextvars import bound_contextvars
@@ -42,6 +39,7 @@ from schemas.catalogue import Catalogue, load_catalogue
 from streams import metrics, recovery
 from streams.core.policy import TimeWindow
 from streams.deadletters import DeadLetters
+from streams.faust_batch import BatchApp, BatchConsumer, check_faust_version
 from streams.sinks.kafka import KafkaSink
 from streams.sinks.postgres import HistoryWriter
 from streams.sinks.redis import RedisSink
@@ -82,145 +80,10 @@ class _Record(NamedTuple):
     headers: Any = ()
 
 
-class BatchConsumer(AIOKafkaConsumer):
-    """faust's aiokafka consumer, handing whole fetched batches of the input topics to the app.
+class StreamsApp(BatchApp):
+    """The worker's faust app: its consumer hands input batches to :attr:`batch_handler`."""
 
-    Everything else — group membership, rebalancing, pausing, seeking, committing — is faust's.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._committable: dict[TP, int] = {}
-
-    def set_committable(self, offsets: Mapping[TP, int]) -> None:
-        """Offsets (next to read) that are safe to commit: their effects are durable."""
-        for tp, offset in offsets.items():
-            if offset > self._committable.get(tp, -1):
-                self._committable[tp] = offset
-
-    def _filter_tps_with_pending_acks(self, topics: Any = None) -> Iterator[TP]:
-        tps = set(super()._filter_tps_with_pending_acks(topics))
-        tps.update(
-            tp for tp in self._committable if topics is None or tp in topics or tp.topic in topics
-        )
-        return iter(tps)
-
-    def _new_offset(self, tp: TP) -> int | None:
-        app = cast(StreamsApp, self.app)
-        if tp.topic in app.batch_topics:
-            self._acked.pop(tp, None)
-            self._acked_index.pop(tp, None)
-            return self._committable.pop(tp, None)
-        offset: int | None = super()._new_offset(tp)
-        return offset
-
-    async def _commit_offsets(
-        self, offsets: Mapping[TP, int], start_new_transaction: bool = True
-    ) -> bool:
-        done: bool = await super()._commit_offsets(offsets, start_new_transaction)
-        if done:
-            for tp, offset in offsets.items():
-                metrics.COMMITTED.labels(topic=tp.topic, partition=str(tp.partition)).set(offset)
-        return done
-
-    async def on_partitions_revoked(self, revoked: set[TP]) -> None:
-        await super().on_partitions_revoked(revoked)
-
-    async def _drain_messages(self, fetcher: Any) -> None:  # pragma: no cover - faust's loop
-        app = cast(StreamsApp, self.app)
-        handler = app.batch_handler
-        if handler is None:
-            await super()._drain_messages(fetcher)
-            return
-        batch_topics = app.batch_topics
-        consumer_should_stop = self._stopped.is_set
-        fetcher_should_stop = fetcher._stopped.is_set
-        callback = self.callback
-        # Fetch one batch ahead: the round trip through faust's consumer thread overlaps the
-        # processing of the previous batch instead of adding to it.
-        ahead: asyncio.Queue[tuple[int, Any, Any]] = asyncio.Queue(maxsize=1)
-
-        async def prefetch() -> None:
-            while not (consumer_should_stop() or fetcher_should_stop()):
-                records, active = await self._wait_next_records(1.0)
-                if records:
-                    await ahead.put((app.consumer_generation_id, records, active))
-                else:
-                    await asyncio.sleep(0)
-
-        prefetcher = asyncio.ensure_future(prefetch())
-        try:
-            while not (consumer_should_stop() or fetcher_should_stop()):
-                self.diag.set_flag(CONSUMER_FETCHING)
-                try:
-                    generation, records, active = await asyncio.wait_for(ahead.get(), 1.0)
-                except TimeoutError:
-                    if prefetcher.done():
-                        prefetcher.result()  # re-raise what stopped the fetching
-                    continue
-                if self.should_stop:
-                    break
-                if not self.flow_active or app.consumer_generation_id != generation:
-                    # rebalancing: drop what was fetched, seek back (as faust's getmany does)
-                    await self.perform_seek()
-                    continue
-                for tp, batch in records.items():
-                    if not self.flow_active or app.consumer_generation_id != generation:
-                        break
-                    if not batch or (
-                        active is not None
-                        and tp not in active
-                        and tp not in self._buffered_partitions
-                    ):
-                        continue
-                    if tp.topic in batch_topics:
-
-                        def current(gen: int = generation) -> bool:
-                            return self.flow_active and app.consumer_generation_id == gen
-
-                        if not await handler(tp, batch, current):
-                            break  # revoked while waiting: faust seeks back on reassignment
-                        with contextlib.suppress(AssertionError):  # revoked meanwhile
-                            highwater = self.highwater(tp)
-                            if highwater is not None:
-                                metrics.CONSUMER_LAG.labels(
-                                    topic=tp.topic, partition=str(tp.partition)
-                                ).set(max(0, highwater - batch[-1].offset - 1))
-                    else:
-                        for record in batch:
-                            await callback(self._to_message(tp, record))
-                    self._read_offset[tp] = batch[-1].offset
-                    # let the live flush, the history writer and the timers run between batches
-                    await asyncio.sleep(0)
-                self.diag.unset_flag(CONSUMER_FETCHING)
-        except self.consumer_stopped_errors:
-            if self.transport.app.should_stop:
-                return
-            raise
-        except asyncio.CancelledError:
-            if self.transport.app.should_stop:
-                return
-            raise
-        finally:
-            prefetcher.cancel()
-            self.diag.unset_flag(CONSUMER_FETCHING)
-
-
-class BatchTransport(AIOKafkaTransport):
-    """The aiokafka transport with :class:`BatchConsumer`."""
-
-    Consumer = BatchConsumer
-
-
-class StreamsApp(faust.App):
-    """faust.App whose consumer hands input batches to :attr:`batch_handler`."""
-
-    batch_handler: Any = None
-    batch_topics: frozenset[str] = frozenset()
     runtime: StreamsRuntime
-
-    def _new_transport(self) -> BatchTransport:
-        return BatchTransport(self.conf.broker_consumer, self)
 
     def on_init_dependencies(self) -> Iterable[Any]:
         # the runtime (sinks, processor) starts before the consumer and stops after it
@@ -403,6 +266,8 @@ def create_app(
 ) -> StreamsApp:
     """The worker's faust app for these settings (group id and topics carry the topic prefix)."""
     options = options or AppOptions()
+    if options.fast_path:
+        check_faust_version()
     catalogue = catalogue or load_catalogue()
     group_id = options.group_id or settings.topic(APP_NAME)
     datadir = settings.state_dir / "faust" / group_id

@@ -17,6 +17,8 @@ from psycopg import sql
 
 from paris_live.settings import Settings
 
+pytest_plugins = ["tests.plugins.stream_workers"]
+
 
 @pytest.fixture(scope="session")
 def base_settings() -> Settings:

@@ -1,11 +1,65 @@
-"""Test helpers shared by several test folders (real-service fault injection)."""
+"""Test helpers shared by several test folders: waiting on observable state with a deadline,
+free ports, real-service fault injection.
+
+Tests never sleep to let something happen: they wait until what they need can be observed
+(:func:`wait_until`, :func:`wait_for`), and fail with a message when it never comes. A sleep left
+in a test paces a load or holds a fault for a duration, and says so.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import socket
 import struct
+import time
+from collections.abc import Awaitable, Callable
+
+Check = Callable[[], "bool | object | Awaitable[bool | object]"]
+"""A condition on observable state: a plain or async callable, truthy once it holds."""
+
+
+async def wait_until(check: Check, *, within: float, every: float = 0.2, what: str = "") -> None:
+    """Poll ``check`` until it is truthy; AssertionError after ``within`` seconds.
+
+    ``every`` suits checks that cost a connection (PostgreSQL, Kafka); in-process state can be
+    polled faster."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        value = check()
+        if inspect.isawaitable(value):
+            value = await value
+        if value:
+            return
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out after {within} s waiting for {what or check}")
+        await asyncio.sleep(every)
+
+
+def wait_for(
+    check: Callable[[], object], *, within: float, every: float = 0.05, what: str = ""
+) -> None:
+    """:func:`wait_until` for synchronous tests (subprocesses, threads)."""
+    deadline = time.monotonic() + within
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {within} s waiting for {what or check}")
+        time.sleep(every)
+
+
+async def run_ready_tasks() -> None:
+    """Let every task that can run do so up to its next await (one event loop pass, no delay):
+    then a task still not done is really blocked."""
+    await asyncio.sleep(0)
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 class TcpProxy:

@@ -19,6 +19,7 @@ import psycopg
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from psycopg import sql
+from psycopg.rows import TupleRow
 from psycopg_pool import PoolTimeout
 from pydantic import AwareDatetime, BaseModel, Field
 
@@ -49,7 +50,7 @@ _ROLLUP_COLUMNS = (
 
 
 @contextlib.asynccontextmanager
-async def pg(ctx: AppContext) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+async def pg(ctx: AppContext) -> AsyncIterator[psycopg.AsyncConnection[TupleRow]]:
     """A pooled connection; 503 with the error shape when PostgreSQL cannot be reached."""
     try:
         async with ctx.pool.connection(timeout=5.0) as conn:
@@ -260,7 +261,11 @@ async def history(
 
 
 async def _buckets(
-    conn: psycopg.AsyncConnection[Any], facility_id: str, step: str, start: datetime, end: datetime
+    conn: psycopg.AsyncConnection[TupleRow],
+    facility_id: str,
+    step: str,
+    start: datetime,
+    end: datetime,
 ) -> list[tuple[Any, ...]]:
     query: sql.Composable
     if step == "15m":

@@ -25,7 +25,7 @@ from api.auth import Role, TokenVerifier, Unauthenticated, issue_token
 from api.errors import ServiceUnavailable
 from paris_live.settings import Settings, get_settings
 from tests.api.agents_testkit import bearer, cast, declare, rows, token
-from tests.api.conftest import InProcessServer
+from tests.api.api_testkit import InProcessServer
 
 SECRET = "a-test-secret-that-is-long-enough-for-hs256-0123456789"
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import httpx
 import pytest
 import redis.asyncio as aioredis
 
 from paris_live.settings import Settings
 from schemas.catalogue import load_catalogue
-from tests.api.conftest import facilities_of, make_status, put_status
+from tests.api.api_testkit import facilities_of, make_status, put_status
 
 pytestmark = pytest.mark.integration
 
@@ -132,7 +130,6 @@ async def test_etag_304_and_cors(
     etag = first.headers["etag"]
     again = await http.get(f"/v1/facilities/{pool.id}", headers={"If-None-Match": etag})
     assert again.status_code == 304 and again.content == b""
-    await put_status(redis_client, settings, make_status(pool, 2))
-    await asyncio.sleep(0.05)
+    await put_status(redis_client, settings, make_status(pool, 2))  # read from Redis: no wait
     changed = await http.get(f"/v1/facilities/{pool.id}", headers={"If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["etag"] != etag

@@ -7,7 +7,7 @@ import pytest
 
 from api.app import create_app
 from paris_live.settings import Settings
-from tests.api.conftest import InProcessServer, fast_hub, free_port
+from tests.api.api_testkit import InProcessServer, fast_hub, free_port
 
 pytestmark = pytest.mark.integration
 

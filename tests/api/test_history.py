@@ -14,7 +14,7 @@ import pytest
 from paris_live.db import connect
 from paris_live.settings import Settings
 from schemas.clock import PARIS
-from tests.api.conftest import facilities_of
+from tests.api.api_testkit import facilities_of
 
 pytestmark = pytest.mark.integration
 

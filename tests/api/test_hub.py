@@ -8,7 +8,7 @@ import orjson
 
 from api.hub import Hub, HubLimits, MessageBudget, Subscriber, Update
 from schemas.ws import SubscribeMessage
-from tests.api.conftest import make_status
+from tests.api.api_testkit import make_status
 
 
 class FakeClock:

@@ -18,16 +18,18 @@ import websockets
 
 from api.app import create_app
 from paris_live.settings import Settings
-from tests.api.conftest import (
+from tests.api.api_testkit import (
     InProcessServer,
     facilities_of,
     fast_hub,
     free_port,
     make_status,
     put_status,
+    recv,
+    subscribe,
     wait_ready,
 )
-from tests.api.test_live_ws import recv, subscribe
+from tests.testkit import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -207,13 +209,15 @@ def spare_redis(tmp_path: Any) -> Iterator[dict[str, Any]]:
 
 async def _wait_redis(url: str) -> aioredis.Redis:
     client = aioredis.from_url(url)
-    for _ in range(100):
+
+    async def answers() -> bool:
         try:
-            await client.ping()
-            return client
+            return bool(await client.ping())
         except Exception:
-            await asyncio.sleep(0.05)
-    raise AssertionError("redis-server did not start")
+            return False
+
+    await wait_until(answers, within=5, every=0.05, what="redis-server to start")
+    return client
 
 
 async def test_redis_restart_resubscribes_and_resnapshots(
@@ -268,7 +272,7 @@ async def test_two_processes_each_deliver_every_update(
             worker = ws.response.headers["X-Paris-Live-Worker"]
             if per_worker.get(worker, 0) >= 3:  # keep 3 per worker, retry for the other one
                 await ws.close()
-                await asyncio.sleep(0.05)
+                await asyncio.sleep(0.05)  # paces the reconnections (the deadline is above)
                 continue
             per_worker[worker] = per_worker.get(worker, 0) + 1
             clients.append(ws)

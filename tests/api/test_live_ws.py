@@ -10,32 +10,21 @@ import orjson
 import pytest
 import redis.asyncio as aioredis
 import websockets
-from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from api.app import create_app
 from paris_live.settings import Settings
-from tests.api.conftest import (
+from tests.api.api_testkit import (
     InProcessServer,
     facilities_of,
     fast_hub,
     make_status,
     put_status,
+    recv,
+    subscribe,
 )
 
 pytestmark = pytest.mark.integration
-
-
-async def recv(ws: ClientConnection, within: float = 5.0, skip_heartbeats: bool = True) -> Any:
-    while True:
-        message = orjson.loads(await asyncio.wait_for(ws.recv(), within))
-        if not (skip_heartbeats and message["op"] == "heartbeat"):
-            return message
-
-
-async def subscribe(ws: ClientConnection, **fields: Any) -> Any:
-    await ws.send(orjson.dumps({"op": "subscribe", **fields}).decode())
-    return await recv(ws)
 
 
 async def test_snapshot_then_update(
@@ -44,7 +33,7 @@ async def test_snapshot_then_update(
     """A subscriber gets the current status, then the next change right after the Redis write."""
     a, b = facilities_of("pool", 2)
     await put_status(redis_client, settings, make_status(a, 1))
-    await asyncio.sleep(0.2)
+    await api_server.mirrored({a.id: 1})
     async with websockets.connect(api_server.ws) as ws:
         snapshot = await subscribe(ws, facilities=[a.id, b.id])
         assert snapshot["op"] == "snapshot"
@@ -62,7 +51,7 @@ async def test_resume_with_since_only_newer(
     a, b, c = facilities_of("library", 3)
     for facility, seq in ((a, 3), (b, 8), (c, 2)):
         await put_status(redis_client, settings, make_status(facility, seq))
-    await asyncio.sleep(0.2)
+    await api_server.mirrored({a.id: 3, b.id: 8, c.id: 2})
     async with websockets.connect(api_server.ws) as ws:
         snapshot = await subscribe(
             ws, facilities=[a.id, b.id, c.id], since={a.id: 3, b.id: 5, c.id: 2}
@@ -162,7 +151,7 @@ async def test_cut_off_client_resumes_to_server_state(
     ids = [f.id for f in facilities]
     for facility in facilities:
         await put_status(redis_client, settings, make_status(facility, 1))
-    await asyncio.sleep(0.2)
+    await api_server.mirrored(dict.fromkeys(ids, 1))
     seen: dict[str, tuple[int, Any]] = {}
 
     def keep(status: Any) -> None:
@@ -178,7 +167,7 @@ async def test_cut_off_client_resumes_to_server_state(
     for seq in range(3, 23):  # 100 updates while disconnected
         for facility in facilities:
             await put_status(redis_client, settings, make_status(facility, seq, stale=seq % 2 == 0))
-    await asyncio.sleep(0.2)
+    await api_server.mirrored(dict.fromkeys(ids, 22))
     async with websockets.connect(api_server.ws) as ws:
         since = {fid: seq for fid, (seq, _) in seen.items()}
         for status in (await subscribe(ws, facilities=ids, since=since))["facilities"]:

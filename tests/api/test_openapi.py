@@ -4,7 +4,6 @@ against a real server; no 5xx, and every answer conforms to what the document sa
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -19,7 +18,8 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from paris_live.db import connect, migrate
 from paris_live.settings import Settings
-from tests.api.conftest import ProcessServer
+from tests.api.api_testkit import ProcessServer
+from tests.testkit import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -38,15 +38,14 @@ def fuzz_server(base_settings: Settings) -> Iterator[ProcessServer]:
     own = base_settings.model_copy(update={"redis_prefix": f"f{tag}:", "db_schema": f"f_{tag}"})
     asyncio.run(migrate(own))
     server = ProcessServer(own)
-    deadline = time.monotonic() + 30
-    while True:
+
+    def ready() -> bool:
         try:
-            if httpx.get(f"{server.http}/v1/readyz", timeout=2).status_code == 200:
-                break
+            return httpx.get(f"{server.http}/v1/readyz", timeout=2).status_code == 200
         except httpx.HTTPError:
-            pass
-        assert time.monotonic() < deadline, "server never became ready"
-        time.sleep(0.1)
+            return False
+
+    wait_for(ready, within=30, every=0.1, what="the server to become ready")
     yield server
     server.stop()
     asyncio.run(_drop(own))

@@ -12,7 +12,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from paris_live.settings import Settings
-from tests.api.conftest import facilities_of, make_status, put_status
+from tests.api.api_testkit import InProcessServer, facilities_of, make_status, put_status
 
 pytestmark = pytest.mark.integration
 
@@ -42,14 +42,17 @@ async def next_event(
 
 
 async def test_sse_snapshot_update_and_resume(
-    http: httpx.AsyncClient, redis_client: aioredis.Redis, settings: Settings
+    api_server: InProcessServer,
+    http: httpx.AsyncClient,
+    redis_client: aioredis.Redis,
+    settings: Settings,
 ) -> None:
     """SSE sends a snapshot, then updates with id facility:seq; Last-Event-ID resumes without
     resending what the client has."""
     a, b = facilities_of("library", 2)
     await put_status(redis_client, settings, make_status(a, 1))
     await put_status(redis_client, settings, make_status(b, 1))
-    await asyncio.sleep(0.2)
+    await api_server.mirrored({a.id: 1, b.id: 1})
     params = {"facilities": f"{a.id},{b.id}"}
     async with http.stream("GET", "/v1/live/sse", params=params) as response:
         assert response.headers["content-type"].startswith("text/event-stream")
@@ -61,7 +64,7 @@ async def test_sse_snapshot_update_and_resume(
         assert update["event"] == "update" and update["id"] == f"{a.id}:2"
         assert update["data"]["facility"]["seq"] == 2
     await put_status(redis_client, settings, make_status(b, 2))
-    await asyncio.sleep(0.2)
+    await api_server.mirrored({b.id: 2})
     async with http.stream(
         "GET",
         "/v1/live/sse",

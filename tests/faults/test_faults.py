@@ -30,7 +30,7 @@ from paris_live.settings import Settings
 from producers.errors import SpoolFull
 from producers.publisher import Publisher, PublisherOptions
 from schemas.codec import decode_event
-from tests.api.conftest import InProcessServer, ProcessServer, fast_hub, wait_ready
+from tests.api.api_testkit import InProcessServer, ProcessServer, fast_hub, wait_ready
 from tests.faults.faultkit import (
     DelayProxy,
     FaultResult,

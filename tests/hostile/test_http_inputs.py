@@ -28,7 +28,8 @@ from paris_live.db import connect
 from paris_live.settings import Settings
 from schemas import topics as contract
 from tests.api.agents_testkit import bearer, cast, closure_events, declare, rows, token
-from tests.api.conftest import InProcessServer, ProcessServer, fast_hub, wait_ready
+from tests.api.api_testkit import InProcessServer, ProcessServer, fast_hub, wait_ready
+from tests.testkit import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -508,10 +509,15 @@ async def test_a_poison_outbox_row_is_dead_lettered_and_does_not_block_the_relay
                 (doc["id"], pool.id, created["closure_id"], Jsonb(doc), age),
             )
     await api.server.ctx.closure_bus.relay_once()  # or the relay's own loop, whichever locks first
-    deadline = asyncio.get_running_loop().time() + 20
-    while await rows(api.settings, "SELECT 1 FROM closure_outbox WHERE published_at IS NULL"):
-        assert asyncio.get_running_loop().time() < deadline, "the relay stayed blocked"
-        await asyncio.sleep(0.2)
+
+    async def relayed() -> bool:
+        return not await rows(
+            api.settings, "SELECT 1 FROM closure_outbox WHERE published_at IS NULL"
+        )
+
+    await wait_until(
+        relayed, within=20, what="the relay to get past the poison (it stayed blocked)"
+    )
     events = await closure_events(api.settings, created["closure_id"], expect=2)
     assert lost["id"] in {e["id"] for _, e in events}
     letter = await dead_letter(api.settings, "poison-1")

@@ -27,7 +27,6 @@ from schemas.events import EventType, make_event
 from streams.app import APP_NAME
 from streams.feedback import FeedbackJob
 from streams.worker import partition_for
-from tests.streams.conftest import stream_env, workers  # noqa: F401  (fixtures)
 from tests.streams.streams_testkit import (
     WorkerProcess,
     committed_past,
@@ -113,9 +112,9 @@ async def _constraint(settings: Settings, table: str, check: str) -> None:
 
 
 async def test_nul_in_a_gate_id_is_dead_lettered_and_history_goes_on(
-    stream_env: Settings,  # noqa: F811
+    stream_env: Settings,
     redis_client: aioredis.Redis,
-    workers: list[WorkerProcess],  # noqa: F811
+    workers: list[WorkerProcess],
     tmp_path: Path,
 ) -> None:
     """A passage whose gate_id holds a NUL is an invalid_value dead letter; the 20 passages
@@ -139,9 +138,9 @@ async def test_nul_in_a_gate_id_is_dead_lettered_and_history_goes_on(
 
 
 async def test_a_history_row_postgresql_refuses_is_dead_lettered_and_checkpoints_advance(
-    stream_env: Settings,  # noqa: F811
+    stream_env: Settings,
     redis_client: aioredis.Redis,
-    workers: list[WorkerProcess],  # noqa: F811
+    workers: list[WorkerProcess],
     tmp_path: Path,
 ) -> None:
     """A valid passage PostgreSQL refuses for good (a constraint) among 40 good ones: the good
@@ -175,9 +174,9 @@ async def test_a_history_row_postgresql_refuses_is_dead_lettered_and_checkpoints
 
 @pytest.mark.parametrize("kind", ["headcount", "passage"])
 async def test_an_event_dated_2999_is_refused_and_never_freezes_occupancy(
-    stream_env: Settings,  # noqa: F811
+    stream_env: Settings,
     redis_client: aioredis.Redis,
-    workers: list[WorkerProcess],  # noqa: F811
+    workers: list[WorkerProcess],
     tmp_path: Path,
     kind: str,
 ) -> None:
@@ -211,9 +210,9 @@ async def processed_up_to_now(settings: Settings) -> bool:
 
 
 async def test_a_1_mb_event_among_ten_bad_ones_gives_eleven_dead_letters(
-    stream_env: Settings,  # noqa: F811
+    stream_env: Settings,
     redis_client: aioredis.Redis,
-    workers: list[WorkerProcess],  # noqa: F811
+    workers: list[WorkerProcess],
     tmp_path: Path,
 ) -> None:
     """A 1 MB malformed event among ten small ones: eleven dead letters, the big one's raw bytes
@@ -246,9 +245,9 @@ async def test_a_1_mb_event_among_ten_bad_ones_gives_eleven_dead_letters(
 
 
 async def test_an_event_partitioned_by_crc32_is_forwarded_and_applied(
-    stream_env: Settings,  # noqa: F811
+    stream_env: Settings,
     redis_client: aioredis.Redis,
-    workers: list[WorkerProcess],  # noqa: F811
+    workers: list[WorkerProcess],
     tmp_path: Path,
 ) -> None:
     """A headcount put on the partition librdkafka's CRC32 partitioner picks (not murmur2's) is

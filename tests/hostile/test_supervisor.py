@@ -9,11 +9,11 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 from paris_live.supervisor import Child, Supervisor
+from tests import testkit
 
 PY = sys.executable
 
@@ -28,10 +28,7 @@ class FakeClock:
 
 def wait_for(condition: Callable[[], bool], within: float = 10.0) -> None:
     """Until ``condition()`` holds (observable state), or fail after ``within`` seconds."""
-    deadline = time.monotonic() + within
-    while not condition():
-        assert time.monotonic() < deadline, "condition never held"
-        time.sleep(0.01)
+    testkit.wait_for(condition, within=within, every=0.01)
 
 
 def exited(child: Child) -> bool:

@@ -36,16 +36,17 @@ from websockets.frames import Frame, Opcode
 
 from api.app import create_app
 from paris_live.settings import Settings
-from tests.api.conftest import (
+from tests.api.api_testkit import (
     InProcessServer,
     ProcessServer,
     facilities_of,
     fast_hub,
     make_status,
     put_status,
+    recv,
+    subscribe,
     wait_ready,
 )
-from tests.api.test_live_ws import recv, subscribe
 
 pytestmark = pytest.mark.integration
 

@@ -27,8 +27,9 @@ from producers.publisher import Publisher, PublisherOptions
 from schemas import topics
 from schemas.catalogue import load_catalogue
 from tests.api.agents_testkit import bearer, cast, closure_events, rows, token
-from tests.api.conftest import InProcessServer, fast_hub
+from tests.api.api_testkit import InProcessServer, fast_hub
 from tests.producers.producer_testkit import ReadBack
+from tests.testkit import wait_until
 
 FACILITIES = {"piscine-a", "piscine-b", "mairie-a"}
 
@@ -78,7 +79,12 @@ async def test_gate_over_tcp_batches_passages_and_skips_bad_lines(
     writer.write("".join(f"{line}\n" for line in lines).encode())
     await writer.drain()
     writer.close()
-    await asyncio.sleep(1.5)  # the second ends, the flusher publishes
+    await wait_until(  # every line read, and the flusher published once their second ended
+        lambda: adapter.accepted + adapter.rejected == 12 and len(adapter.batcher) == 0,
+        within=10,
+        every=0.02,
+        what="the gate adapter to read and flush the lines",
+    )
     stop.set()
     await flusher
     assert (adapter.accepted, adapter.rejected) == (10, 2)

@@ -6,11 +6,10 @@ import asyncio
 import datetime as dt
 import os
 import signal
-import socket
 import subprocess
 import sys
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +26,8 @@ from schemas.catalogue import load_catalogue
 from schemas.clock import PARIS
 from schemas.events import EventType, make_event
 from streams.core.machine import FacilityMachine
+from tests.testkit import free_port as free_port  # re-exported for the stream tests' callers
+from tests.testkit import wait_until as wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -96,26 +97,6 @@ class WorkerProcess:
     def tail(self, lines: int = 40) -> str:
         text = self.log_path.read_text(errors="replace")
         return "\n".join(text.splitlines()[-lines:])
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-async def wait_until(
-    check: Callable[[], Awaitable[bool]], *, within: float, every: float = 0.2, what: str = ""
-) -> None:
-    """Poll ``check`` until it is true; AssertionError after ``within`` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while True:
-        if await check():
-            return
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out after {within} s waiting for {what or check}")
-        await asyncio.sleep(every)
 
 
 async def produce(settings: Settings, records: Sequence[Record]) -> None:

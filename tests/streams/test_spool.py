@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 from streams.sinks.spool import HistoryBatch, Rollup, Spool
+from tests.testkit import run_ready_tasks
 
 
 def _batch(partition: int, offset: int, rows: int = 10) -> HistoryBatch:
@@ -61,7 +62,7 @@ async def test_full_disk_holds_the_consumer_until_drained(tmp_path: Path) -> Non
     for offset in range(5):
         spool.push(_batch(0, offset))
     waiter = asyncio.create_task(spool.wait_for_room())
-    await asyncio.sleep(0.05)
+    await run_ready_tasks()
     assert not waiter.done()
     spool.drop(len(spool))
     await asyncio.wait_for(waiter, 1.0)

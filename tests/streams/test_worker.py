@@ -115,6 +115,8 @@ async def test_duplicate_delivery_changes_nothing(
     await wait_until(
         lambda: _equals(_occupancies(redis_client, settings, ids), expected), within=30
     )
+    # Left as a delay (issue 14): waiting for the effects checkpoint instead once counted 197
+    # status_changes rows here against 389 at the end (not understood yet, see the h14 report).
     await asyncio.sleep(1.5)  # the last live/history flush
     seqs = {fid: await seq(redis_client, settings, fid) for fid in ids}
     events_rows = await pg_count(settings, "SELECT count(*) FROM events")
@@ -125,7 +127,7 @@ async def test_duplicate_delivery_changes_nothing(
     await wait_until(
         lambda: processed_up_to(settings, ends), within=60, what="duplicates processed"
     )
-    await asyncio.sleep(1.0)
+    await asyncio.sleep(1.0)  # a window for a wrong effect of the duplicates to show
 
     assert {fid: await seq(redis_client, settings, fid) for fid in ids} == seqs
     assert await _occupancies(redis_client, settings, ids) == expected
@@ -225,7 +227,7 @@ async def _produce_slowly(settings: Settings, records: list[Record], per_second:
     chunk = max(1, per_second // 10)
     for start in range(0, len(records), chunk):
         await produce(settings, records[start : start + chunk])
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(0.1)  # paces the load
 
 
 @pytest.mark.slow
@@ -244,7 +246,7 @@ async def test_kill_9_mid_stream_loses_and_doubles_nothing(
     first.kill()
     stored_at_kill = await pg_count(settings, "SELECT count(*) FROM events")
     assert stored_at_kill < 20_000, "the kill came too late to test anything"
-    await asyncio.sleep(2)
+    await asyncio.sleep(2)  # holds the fault: no worker for 2 s while the producer goes on
     workers.append(WorkerProcess(settings, tmp_path))
     await producing
     await wait_until(lambda: _all_stored(settings, 20_000), within=180, what="20,000 events")
@@ -291,7 +293,7 @@ async def test_history_outage_keeps_live_status_and_loses_nothing(
         before = await _occupancies(redis_client, settings, ids)
         stored_before = await pg_count(settings, "SELECT count(*) FROM events")
         changed_during_outage = False
-        for _ in range(30):
+        for _ in range(30):  # holds the outage 30 s, sampling Redis every second
             await asyncio.sleep(1)
             if await _occupancies(redis_client, settings, ids) != before:
                 changed_during_outage = True

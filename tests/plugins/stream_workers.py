@@ -1,9 +1,10 @@
-"""Fixtures of the stream worker tests: an isolated environment (topics, schema, Redis prefix)
-and worker subprocesses that are always stopped, with their log printed when a test fails."""
+"""Fixtures for tests that run stream worker processes (tests/streams, tests/hostile, ...):
+an isolated environment (topics, schema, Redis prefix) and worker subprocesses that are always
+stopped, with their log printed when the test fails. Declared once, in ``tests/conftest.py``."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
 from pathlib import Path
 
 import pytest
@@ -37,7 +38,9 @@ _FAILED = pytest.StashKey[bool]()
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
     if report.when == "call" and report.failed:
         item.stash[_FAILED] = True
