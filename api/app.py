@@ -24,6 +24,7 @@ from api.config import hub_limits
 from api.context import AppContext
 from api.errors import install_error_handlers
 from api.feed import RedisFeed
+from api.feedback import routes as feedback
 from api.headers import SecurityHeaders
 from api.hub import Hub
 from api.inputs import refuse_control_characters
@@ -33,14 +34,11 @@ from api.metrics import HttpMetrics, HubCollector, MetricsMiddleware
 from api.routes import (
     agents,
     closures,
-    complaints,
     facilities,
-    feedback,
     health,
     history,
     live,
     pages,
-    transparency,
 )
 from paris_live.db import search_path
 from paris_live.settings import Settings, get_settings
@@ -139,8 +137,6 @@ def create_app(
         health,
         pages,
         feedback,
-        complaints,
-        transparency,
     ):
         app.include_router(module.router)
     # Outermost last: metrics → security headers → CORS → request limits → routes. The limits

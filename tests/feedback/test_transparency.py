@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from api.routes.transparency import DATASETS
+from api.feedback.datasets import DATASETS
 from paris_live.settings import Settings
 from producers.publisher import Publisher, PublisherOptions
 from streams.feedback import FeedbackJob
