@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from streams.feedback_cli import purge_personal_data
 from paris_live.db import connect
 from schemas.catalogue import load_catalogue
+from streams.feedback_cli import purge_personal_data
 from tests.feedback.conftest import FeedbackApi, eventually
 
 pytestmark = pytest.mark.integration
