@@ -10,6 +10,9 @@ COPY producers ./producers
 COPY api ./api
 COPY bench ./bench
 COPY dashboards ./dashboards
+COPY locale ./locale
+# The message catalogues are compiled here (the .mo files are not in git), then packaged.
+RUN pip install --no-cache-dir "babel>=2.16,<3" && pybabel compile -d locale -D messages --statistics
 RUN pip install --no-cache-dir . && useradd --system --home /var/lib/paris-live paris-live \
     && mkdir -p /var/lib/paris-live && chown paris-live /var/lib/paris-live
 USER paris-live

@@ -41,6 +41,9 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 fi
 
+# The message catalogues, compiled (.po → .mo) when a .po is newer than its .mo.
+PYBABEL=.venv/bin/pybabel PYTHON=.venv/bin/python bash scripts/i18n.sh compile
+
 # Node tools for the checks (AsyncAPI parser, TimescaleDB-in-WASM check, axe-core), pinned by lock files.
 for dir in . tests/platform/timescale; do
   if [ -f "$dir/package-lock.json" ]; then
