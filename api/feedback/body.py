@@ -11,26 +11,28 @@ from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
 from api.feedback.errors import MAX_BODY, InvalidInput, TooLarge
+from api.i18n import N_, bilingual
 
 __all__ = ["FIELD_MESSAGES", "field_errors", "is_form", "parse", "read_body"]
 
 M = TypeVar("M", bound=BaseModel)
 
 FIELD_MESSAGES: dict[str, str] = {
-    "missing": "champ obligatoire / required",
-    "string_too_short": "trop court / too short",
-    "string_too_long": "trop long / too long",
-    "less_than_equal": "valeur trop grande / value too large",
-    "greater_than_equal": "valeur trop petite / value too small",
-    "extra_forbidden": "champ inconnu / unknown field",
-    "enum": "valeur non proposée / not one of the choices",
-    "literal_error": "valeur non proposée / not one of the choices",
-    "string_pattern_mismatch": "format invalide / invalid format",
-    "int_parsing": "nombre attendu / a number is expected",
-    "int_type": "nombre attendu / a number is expected",
-    "string_type": "texte attendu / text is expected",
+    "missing": N_("champ obligatoire"),
+    "string_too_short": N_("trop court"),
+    "string_too_long": N_("trop long"),
+    "less_than_equal": N_("valeur trop grande"),
+    "greater_than_equal": N_("valeur trop petite"),
+    "extra_forbidden": N_("champ inconnu"),
+    "enum": N_("valeur non proposée"),
+    "literal_error": N_("valeur non proposée"),
+    "string_pattern_mismatch": N_("format invalide"),
+    "int_parsing": N_("nombre attendu"),
+    "int_type": N_("nombre attendu"),
+    "string_type": N_("texte attendu"),
 }
-"""The message of each pydantic error type, « français / English »."""
+"""The message (msgid) of each pydantic error type; a field's message is « français / English »."""
+INVALID = N_("valeur invalide")
 
 
 def field_errors(exc: ValidationError) -> dict[str, str]:
@@ -38,10 +40,10 @@ def field_errors(exc: ValidationError) -> dict[str, str]:
     fields: dict[str, str] = {}
     for error in exc.errors(include_input=False, include_url=False):
         name = ".".join(str(p) for p in error["loc"]) or "body"
-        if error["type"] == "value_error":
-            text = str(error.get("ctx", {}).get("error", "valeur invalide / invalid value"))
+        if error["type"] == "value_error":  # the validator's own « fr / en » message
+            text = str(error.get("ctx", {}).get("error", bilingual(INVALID)))
         else:
-            text = FIELD_MESSAGES.get(error["type"], "valeur invalide / invalid value")
+            text = bilingual(FIELD_MESSAGES.get(error["type"], INVALID))
         fields.setdefault(name, text)
     return fields
 
@@ -72,7 +74,7 @@ def _form_fields(raw: bytes) -> dict[str, Any]:
     try:
         pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=False, max_num_fields=50)
     except (UnicodeDecodeError, ValueError):
-        raise InvalidInput({"body": "formulaire illisible / unreadable form"}) from None
+        raise InvalidInput({"body": bilingual("formulaire illisible")}) from None
     doc: dict[str, Any] = {}
     for name, value in pairs:
         if not value.strip():
@@ -82,7 +84,7 @@ def _form_fields(raw: bytes) -> dict[str, Any]:
         for parent in parents:
             target = target.setdefault(parent, {})
             if not isinstance(target, dict):
-                raise InvalidInput({name: "champ en double / repeated field"})
+                raise InvalidInput({name: bilingual("champ en double")})
         target[leaf] = value
     return doc
 
@@ -95,9 +97,9 @@ async def read_body(request: Request) -> dict[str, Any]:
     try:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError:
-        raise InvalidInput({"body": "JSON invalide / invalid JSON"}) from None
+        raise InvalidInput({"body": bilingual("JSON invalide")}) from None
     if not isinstance(value, dict):
-        raise InvalidInput({"body": "objet JSON attendu / a JSON object is expected"})
+        raise InvalidInput({"body": bilingual("objet JSON attendu")})
     return value
 
 

@@ -35,6 +35,7 @@ from api.feedback.models import (
     Status,
 )
 from api.feedback.runtime import publish
+from api.i18n import LANGUAGES, N_, bilingual, translator
 from api.ratelimit import client_address
 from api.routes.history import pg
 from schemas.catalogue import Catalogue, Facility
@@ -109,9 +110,9 @@ def _route(facility: Facility, rule: GoldenRule, topic: str | None) -> Route:
         return load_routing().resolve(facility.type, rule, topic)
     except RoutingError:
         topics = ", ".join(load_routing().topics[rule])
-        raise InvalidInput(
-            {"topic": f"nature inconnue pour cette règle ({topics}) / unknown topic for this rule"}
-        ) from None
+        # Translators: the English text of this one names no topic (as the API always did).
+        unknown = bilingual("nature inconnue pour cette règle (%(topics)s)", topics=topics)
+        raise InvalidInput({"topic": unknown}) from None
 
 
 # ── Who may act ───────────────────────────────────────────────────────────────────────────────
@@ -127,15 +128,16 @@ def staff_services(principal: Principal) -> frozenset[str] | None:
         return frozenset(principal.services)
     if principal.role is Role.OPS:
         return None
-    raise Forbidden("Réservé aux services compétents / Reserved to the competent services' staff")
+    raise Forbidden(bilingual("Réservé aux services compétents"))
 
 
 def _may_act(principal: Principal, service_id: str) -> None:
     services = staff_services(principal)
     if services is None or service_id not in services:
         raise Forbidden(
-            f"Cette réclamation relève d'un autre service ({service_id}) / "
-            f"This complaint belongs to another service ({service_id})"
+            bilingual(
+                "Cette réclamation relève d'un autre service (%(service)s)", service=service_id
+            )
         )
 
 
@@ -193,7 +195,7 @@ async def file_complaint(
     """Route the complaint, record it and publish it; ``None`` when the honeypot caught it (the
     caller answers as if it were received)."""
     if complaint.facility_id not in ctx.catalogue:
-        raise InvalidInput({"facility_id": "équipement inconnu / unknown facility"})
+        raise InvalidInput({"facility_id": bilingual("équipement inconnu")})
     facility = ctx.catalogue.get(complaint.facility_id)
     route = _route(facility, complaint.rule, complaint.topic)
     if complaint.website:  # honeypot
@@ -230,7 +232,7 @@ async def _file(
             if await store.insert_complaint(conn, reference, new):
                 break
         else:  # pragma: no cover - three collisions of 49 random bits
-            raise Conflict("Référence déjà prise, réessayez / Reference taken, retry")
+            raise Conflict(bilingual("Référence déjà prise, réessayez"))
     event = make_event(
         EventType.COMPLAINT_FILED,
         facility.id,
@@ -264,11 +266,28 @@ async def _file(
         answer_days=route.answer_days,
         status_url=f"{base}/v1/complaints/{reference}",
         status_page=f"/complaints/{reference}",
-        message=(
-            f"Réclamation {reference} transmise à {route.service.name.fr} ; réponse au plus tard "
-            f"le {answer_due:%d/%m/%Y}. / Complaint {reference} sent to {route.service.name.en}; "
-            f"answer by {answer_due:%Y-%m-%d}."
-        ),
+        message=_receipt_message(reference, route, answer_due),
+    )
+
+
+RECEIPT = N_(
+    "Réclamation %(reference)s transmise à %(service)s ; réponse au plus tard le %(date)s."
+)
+"""What a citizen reads when the complaint is filed (the e-mail to come will say it too)."""
+DATE_FORMATS = {"fr": "%d/%m/%Y", "en": "%Y-%m-%d"}
+
+
+def _receipt_message(reference: str, route: Route, answer_due: dt.datetime) -> str:
+    """« français / English », each half with the service's name and the date in its language."""
+    names = {"fr": route.service.name.fr, "en": route.service.name.en}
+    return " / ".join(
+        translator(lang).gettext(
+            RECEIPT,
+            reference=reference,
+            service=names[lang],
+            date=answer_due.strftime(DATE_FORMATS[lang]),
+        )
+        for lang in LANGUAGES
     )
 
 
@@ -288,7 +307,7 @@ async def inbox(
     wanted = sorted(services) if services is not None else load_routing().service_ids()
     if service is not None:
         if service not in wanted:
-            raise Forbidden("Service non autorisé / Service not allowed")
+            raise Forbidden(bilingual("Service non autorisé"))
         wanted = [service]
     async with pg(ctx) as conn:
         records = await store.list_cases(conn, wanted, state, offset, limit_ + 1)
@@ -333,7 +352,7 @@ async def transition(
             )
         if answer is not None:
             if case.answered_at is not None:
-                raise Conflict("Réclamation déjà répondue / Complaint already answered")
+                raise Conflict(bilingual("Réclamation déjà répondue"))
             await store.set_answered(
                 conn, reference, now, principal.subject, answer.model_dump_json(exclude_none=True)
             )

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 from api.errors import ApiError
+from api.i18n import LANGUAGES, bilingual, translator
 
 __all__ = ["ComplaintGone", "Conflict", "InvalidInput", "PublishFailed", "TooLarge"]
 
@@ -28,9 +29,15 @@ class InvalidInput(ApiError):
 
     def __init__(self, fields: dict[str, str]) -> None:
         halves = {name: _fr_en(text) for name, text in fields.items()}
-        fr = "; ".join(f"{name} : {pair[0]}" for name, pair in halves.items())
-        en = "; ".join(f"{name}: {pair[1]}" for name, pair in halves.items())
-        super().__init__(f"Saisie invalide — {fr} / Invalid input — {en}")
+        texts = []
+        for i, lang in enumerate(LANGUAGES):
+            tr = translator(lang)
+            listed = "; ".join(
+                tr.gettext("%(name)s : %(message)s", name=name, message=pair[i])
+                for name, pair in halves.items()
+            )
+            texts.append(tr.gettext("Saisie invalide — %(fields)s", fields=listed))
+        super().__init__(" / ".join(texts))
         self.fields = fields
 
 
@@ -47,8 +54,7 @@ class TooLarge(ApiError):
 
     def __init__(self) -> None:
         super().__init__(
-            f"Contenu trop volumineux (au plus {MAX_BODY // 1024} ko) / "
-            f"Content too large (at most {MAX_BODY // 1024} kB)"
+            bilingual("Contenu trop volumineux (au plus %(kb)s ko)", kb=MAX_BODY // 1024)
         )
 
 
@@ -57,7 +63,7 @@ class ComplaintGone(ApiError):
     code = "unknown_complaint"
 
     def __init__(self) -> None:
-        super().__init__("Réclamation inconnue / Unknown complaint")
+        super().__init__(bilingual("Réclamation inconnue"))
 
 
 class Conflict(ApiError):

@@ -1,45 +1,50 @@
 """How a citizen reads the feedback family's codes: golden rules, complaint states, the aspects of
-the satisfaction figures, the mediator. French first, English second."""
+the satisfaction figures, the mediator. Each is a msgid (French), translated where it is shown
+(:func:`api.i18n.translator`) or given in both languages (:func:`api.i18n.localized`)."""
 
 from __future__ import annotations
 
-__all__ = ["ASPECT_LABELS", "MEDIATOR", "RULE_LABELS", "STATUS_WORDS"]
+from typing import Any
 
-RULE_LABELS: dict[str, dict[str, str]] = {
-    "information": {
-        "fr": "Information en temps réel sur l'accès",
-        "en": "Real-time information on access",
-    },
-    "delays": {"fr": "Délais annoncés (attente, rendez-vous)", "en": "Announced delays"},
-    "orientation": {"fr": "Orientation vers le bon service", "en": "Sent to the right service"},
-    "welcome": {"fr": "Qualité de l'accueil", "en": "Quality of the welcome"},
+from api.i18n import N_, localized
+
+__all__ = ["ASPECT_LABELS", "MEDIATOR_NAME", "RULE_LABELS", "STATUS_WORDS", "mediator"]
+
+RULE_LABELS: dict[str, str] = {
+    "information": N_("Information en temps réel sur l'accès"),
+    "delays": N_("Délais annoncés (attente, rendez-vous)"),
+    "orientation": N_("Orientation vers le bon service"),
+    "welcome": N_("Qualité de l'accueil"),
 }
 """How a citizen reads each golden rule."""
 
-ASPECT_LABELS = {"overall": {"fr": "Satisfaction globale", "en": "Overall satisfaction"}} | {
-    rule: label for rule, label in RULE_LABELS.items()
-}
+ASPECT_LABELS: dict[str, str] = {"overall": N_("Satisfaction globale")} | RULE_LABELS
 """The aspects of the satisfaction figures: overall, then each golden rule."""
 
-STATUS_WORDS = {
-    "received": {"fr": "Reçue", "en": "Received"},
-    "acknowledged": {"fr": "Prise en charge", "en": "Acknowledged"},
-    "answered": {"fr": "Répondue", "en": "Answered"},
+STATUS_WORDS: dict[str, str] = {
+    "received": N_("Reçue"),
+    "acknowledged": N_("Prise en charge"),
+    "answered": N_("Répondue"),
 }
 """A complaint's states, in order."""
 
-MEDIATOR = {
-    "name": "Médiateur de la Ville de Paris",
-    "fr": "Si la réponse du service ne vous satisfait pas, ou sans réponse dans le délai annoncé, "
+MEDIATOR_NAME = "Médiateur de la Ville de Paris"
+"""A proper name: the same in every language."""
+_MEDIATOR_TEXT = N_(
+    "Si la réponse du service ne vous satisfait pas, ou sans réponse dans le délai annoncé, "
     "vous pouvez saisir gratuitement le Médiateur de la Ville de Paris, autorité indépendante "
     "qui règle à l'amiable les litiges entre les usagers et l'administration parisienne. "
     "Joignez la référence de votre réclamation (REC-…). Saisine en ligne sur paris.fr "
-    "(rubrique « Médiateur de la Ville de Paris ») ou par courrier.",
-    "en": "If the service's answer does not satisfy you, or if it did not answer in time, you "
-    "may refer the dispute, free of charge, to the Médiateur de la Ville de Paris — the City's "
-    "independent ombudsman, who settles disputes between users and the Paris administration "
-    "amicably. Quote your complaint's reference (REC-…). Online on paris.fr (« Médiateur de la "
-    "Ville de Paris ») or by post.",
-    "url": "https://www.paris.fr/",
-}
-"""Where a citizen turns when the answer does not satisfy them."""
+    "(rubrique « Médiateur de la Ville de Paris ») ou par courrier."
+)
+
+
+def mediator() -> dict[str, Any]:
+    """Where a citizen turns when the answer does not satisfy them (``name, fr, en, url``)."""
+    text = localized(_MEDIATOR_TEXT)
+    return {
+        "name": MEDIATOR_NAME,
+        "fr": text["fr"],
+        "en": text["en"],
+        "url": "https://www.paris.fr/",
+    }

@@ -13,20 +13,15 @@ from api.feedback.errors import InvalidInput
 from api.ratelimit import RATE_LIMITED
 
 __all__ = [
-    "Lang",
+    "LangQuery",
     "api_error_response",
     "errors_doc",
     "input_error_response",
-    "language",
     "no_store_json",
 ]
 
-Lang = Annotated[Literal["fr", "en"] | None, Query(description="fr (défaut) ou en")]
-
-
-def language(lang: str | None) -> Literal["fr", "en"]:
-    """French first: English only when asked for (``?lang=en``, the switch on every page)."""
-    return "en" if lang == "en" else "fr"
+LangQuery = Annotated[Literal["fr", "en"] | None, Query(description="fr (défaut) ou en")]
+"""``?lang=``: French first, English only when asked for (the switch on every page)."""
 
 
 def no_store_json(body: Any, status_code: int = 200, **headers: str) -> Response:

@@ -19,8 +19,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from api.context import Ctx
 from api.errors import ApiError
-from api.feedback import complaints
-from api.feedback import views_complaints as views
+from api.feedback import complaints, views
 from api.feedback.body import is_form, parse, read_body
 from api.feedback.errors import ComplaintGone
 from api.feedback.models import (
@@ -30,7 +29,8 @@ from api.feedback.models import (
     ComplaintStatus,
     RouteOut,
 )
-from api.feedback.responses import Lang, api_error_response, errors_doc, language, no_store_json
+from api.feedback.responses import LangQuery, api_error_response, errors_doc, no_store_json
+from api.i18n import bilingual, language
 from schemas.events import GoldenRule
 
 __all__ = ["router"]
@@ -83,7 +83,7 @@ async def file_complaint(request: Request, ctx: Ctx) -> Response:
         if form:
             return RedirectResponse("/complaints?merci=1", status_code=303)
         return JSONResponse(
-            {"status": "received", "message": "Réclamation reçue / Complaint received"},
+            {"status": "received", "message": bilingual("Réclamation reçue")},
             status_code=201,
         )
     if form:
@@ -111,7 +111,7 @@ async def complaint_status(ctx: Ctx, reference: str) -> Response:
 @router.get("/complaints", include_in_schema=False)
 async def complaint_page(
     ctx: Ctx,
-    lang: Lang = None,
+    lang: LangQuery = None,
     facility: Annotated[str | None, Query(max_length=100)] = None,
     merci: Annotated[int | None, Query(ge=0, le=1)] = None,
 ) -> Response:
@@ -126,7 +126,7 @@ async def complaint_page(
 async def status_page(
     ctx: Ctx,
     reference: str,
-    lang: Lang = None,
+    lang: LangQuery = None,
     nouveau: Annotated[int | None, Query(ge=0, le=1)] = None,
 ) -> Response:
     """The status of a complaint, by reference, without any personal data."""

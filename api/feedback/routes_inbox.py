@@ -16,12 +16,12 @@ from fastapi.responses import Response
 
 from api.auth import Authenticated
 from api.context import Ctx
-from api.feedback import complaints
+from api.feedback import complaints, views
 from api.feedback.body import parse, read_body
 from api.feedback.errors import InvalidInput
 from api.feedback.models import AnswerIn, CasePage, ComplaintCase
-from api.feedback.responses import Lang, api_error_response, errors_doc, language, no_store_json
-from api.feedback.views_complaints import inbox_page as render_inbox
+from api.feedback.responses import LangQuery, api_error_response, errors_doc, no_store_json
+from api.i18n import language
 
 __all__ = ["router"]
 
@@ -91,6 +91,6 @@ async def answer_complaint(
 
 
 @router.get("/inbox", include_in_schema=False)
-async def inbox_page(lang: Lang = None) -> Response:
+async def inbox_page(lang: LangQuery = None) -> Response:
     """The service inbox (the token stays in the browser tab: sessionStorage)."""
-    return render_inbox(language(lang))
+    return views.inbox_page(language(lang))

@@ -14,13 +14,12 @@ from fastapi.responses import RedirectResponse, Response
 from api.caching import etag_of
 from api.context import Ctx
 from api.errors import ApiError
-from api.feedback import survey
+from api.feedback import survey, views
 from api.feedback.abuse import DEVICE_COOKIE
 from api.feedback.body import is_form, parse, read_body
 from api.feedback.models import SurveyIn, SurveyReceipt
-from api.feedback.responses import Lang, api_error_response, errors_doc, language, no_store_json
-from api.feedback.views import ASSETS, DASHBOARD
-from api.feedback.views_survey import survey_error, survey_form, survey_thanks, unknown_facility
+from api.feedback.responses import LangQuery, api_error_response, errors_doc, no_store_json
+from api.i18n import bilingual, language
 from api.routes.facilities import FacilityIdParam
 from schemas.clock import PARIS
 from schemas.events import CloudEvent
@@ -33,12 +32,12 @@ router = APIRouter()
 @router.get("/feedback-assets/{name}", include_in_schema=False)
 async def feedback_asset(request: Request, name: str) -> Response:
     """The feedback pages' stylesheet and scripts (served here, never from a CDN)."""
-    media = ASSETS.get(name)
+    media = views.ASSETS.get(name)
     if media is None:
         return api_error_response(
-            ApiError("Ressource introuvable / Not found", code="not_found", status=404)
+            ApiError(bilingual("Ressource introuvable"), code="not_found", status=404)
         )
-    body = (DASHBOARD / name).read_bytes()
+    body = (views.DASHBOARD / name).read_bytes()
     etag = etag_of(body)
     headers = {
         "ETag": etag,
@@ -73,7 +72,7 @@ async def submit_survey(request: Request, ctx: Ctx, facility_id: FacilityIdParam
         event = await survey.submit(request, ctx, facility, answer)
     except ApiError as exc:
         if form:
-            return survey_error(exc, facility_id, language(None))
+            return views.survey_error(exc, facility_id, language(None))
         return api_error_response(exc)
     return _survey_done(form, facility_id, answer.language, event)
 
@@ -87,7 +86,7 @@ def _survey_done(form: bool, facility_id: str, lang: str, event: CloudEvent | No
         {
             "response_id": response_id,
             "received_at": (event.time if event else dt.datetime.now(PARIS)).isoformat(),
-            "message": "Merci pour votre avis ! / Thank you for your feedback!",
+            "message": bilingual("Merci pour votre avis !"),
         },
         status_code=202,
     )
@@ -98,7 +97,7 @@ async def survey_page(
     request: Request,
     ctx: Ctx,
     facility_id: FacilityIdParam,
-    lang: Lang = None,
+    lang: LangQuery = None,
     merci: Annotated[int | None, Query(ge=0, le=1)] = None,
     service: Annotated[str | None, Query(max_length=80)] = None,
     channel: Annotated[Literal["screen", "web", "on_site"], Query()] = "screen",
@@ -106,11 +105,11 @@ async def survey_page(
     """The survey page of a facility (the QR code of its screen)."""
     chosen = language(lang)
     if facility_id not in ctx.catalogue:
-        return unknown_facility(facility_id, chosen)
+        return views.unknown_facility(facility_id, chosen)
     facility = ctx.catalogue.get(facility_id)
     if merci:
-        return survey_thanks(facility, chosen)
-    response = survey_form(facility, chosen, service=service, channel=channel)
+        return views.survey_thanks(facility, chosen)
+    response = views.survey_form(facility, chosen, service=service, channel=channel)
     if DEVICE_COOKIE not in request.cookies:
         response.set_cookie(
             DEVICE_COOKIE,

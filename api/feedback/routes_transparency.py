@@ -22,10 +22,10 @@ from api.caching import cached
 from api.context import Ctx
 from api.errors import InvalidParameter
 from api.feedback import transparency as figures
+from api.feedback import views
 from api.feedback.datasets import DATASETS, DatasetName, columns_doc
-from api.feedback.responses import Lang, errors_doc, language
-from api.feedback.views import page
-from api.feedback.views_transparency import render
+from api.feedback.responses import LangQuery, errors_doc
+from api.i18n import language
 
 __all__ = ["router"]
 
@@ -109,15 +109,11 @@ async def transparency(request: Request, ctx: Ctx, month: MonthParam = None) -> 
 
 @router.get("/transparence", include_in_schema=False)
 @router.get("/transparency", include_in_schema=False)
-async def transparency_page(ctx: Ctx, lang: Lang = None, month: MonthParam = None) -> Response:
+async def transparency_page(ctx: Ctx, lang: LangQuery = None, month: MonthParam = None) -> Response:
     """The public results page (an invalid month shows the latest)."""
     chosen_lang = language(lang)
     try:
         chosen, months = await figures.pick_month(ctx, month)
     except InvalidParameter:
         chosen, months = await figures.pick_month(ctx, None)
-    data = await figures.report(ctx, chosen, months)
-    title = "Résultats publics" if chosen_lang == "fr" else "Public results"
-    return page(
-        chosen_lang, f"{title} — Paris Live", render(data, chosen_lang), path="/transparence"
-    )
+    return views.transparency_page(await figures.report(ctx, chosen, months), chosen_lang)

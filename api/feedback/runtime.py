@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request
 
 from api.context import AppContext
 from api.feedback.errors import PublishFailed
+from api.i18n import bilingual
 from paris_live.settings import Settings
 from producers.errors import ProducerError
 from producers.publisher import Publisher, PublisherOptions
@@ -89,6 +90,5 @@ async def publish(
     except ProducerError as exc:
         log.error("feedback_publish_failed", error=type(exc).__name__, events=len(events))
         raise PublishFailed(
-            "Enregistrement momentanément impossible, réessayez / "
-            "Cannot record it right now, please retry"
+            bilingual("Enregistrement momentanément impossible, réessayez")
         ) from exc

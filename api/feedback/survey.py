@@ -29,6 +29,7 @@ from api.feedback.abuse import (
 from api.feedback.errors import InvalidInput
 from api.feedback.models import SurveyIn
 from api.feedback.runtime import publish
+from api.i18n import bilingual
 from api.ratelimit import Check, client_address
 from schemas.catalogue import Facility
 from schemas.clock import PARIS
@@ -85,7 +86,7 @@ async def submit(
     if answer.service_id is not None and answer.service_id not in {
         s.service_id for s in facility.services
     }:
-        raise InvalidInput({"service_id": "service inconnu ici / unknown service here"})
+        raise InvalidInput({"service_id": bilingual("service inconnu ici")})
     if answer.website:  # the honeypot: a person never sees this field
         log.info("survey_honeypot", facility_id=facility.id)
         return None

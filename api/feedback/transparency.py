@@ -20,7 +20,8 @@ from api.context import AppContext
 from api.errors import InvalidParameter
 from api.feedback import store
 from api.feedback.datasets import DATASETS
-from api.feedback.labels import ASPECT_LABELS, MEDIATOR, RULE_LABELS
+from api.feedback.labels import ASPECT_LABELS, RULE_LABELS, mediator
+from api.i18n import bilingual, localized
 from api.routes.history import pg
 from schemas.catalogue import TYPE_LABELS, Catalogue
 from schemas.clock import PARIS
@@ -40,7 +41,7 @@ def parse_month(value: str | None) -> dt.date | None:
     match = MONTH.match(value)
     if not match:
         raise InvalidParameter(
-            "Mois invalide : AAAA-MM attendu / Invalid month: YYYY-MM expected",
+            bilingual("Mois invalide : AAAA-MM attendu"),
             code="invalid_parameter",
         )
     return dt.date(int(match.group(1)), int(match.group(2)), 1)
@@ -151,7 +152,7 @@ async def dataset_rows(ctx: AppContext, dataset: str, month: dt.date) -> list[Ro
 def to_csv(dataset: str, rows: list[Row]) -> bytes:
     """CSV (UTF-8 with BOM for spreadsheet apps, comma separated, header = column names)."""
     out = io.StringIO()
-    names = [c.name for c in DATASETS[dataset][2]]
+    names = [c.name for c in DATASETS[dataset].columns]
     writer = csv.DictWriter(out, fieldnames=names, lineterminator="\r\n")
     writer.writeheader()
     for row in rows:
@@ -180,7 +181,7 @@ def _by_aspect(satisfaction: list[Row]) -> list[Row]:
         aspects.append(
             {
                 "aspect": aspect,
-                "label": ASPECT_LABELS[aspect],
+                "label": localized(ASPECT_LABELS[aspect]),
                 "responses": responses,
                 "average": _share(total, responses, 2),
                 "distribution": distribution,
@@ -244,7 +245,7 @@ def _complaint_figures(complaints: list[Row], overdue: int) -> Row:
         "by_rule": [
             {
                 "rule": rule,
-                "label": RULE_LABELS[rule],
+                "label": localized(RULE_LABELS[rule]),
                 "filed": _total((r for r in complaints if r["rule"] == rule), "filed"),
             }
             for rule in RULE_LABELS
@@ -281,7 +282,7 @@ async def report(ctx: AppContext, month: dt.date, months: list[dt.date]) -> Row:
         },
         "complaints": _complaint_figures(complaints, overdue),
         "services": services,
-        "mediator": MEDIATOR,
+        "mediator": mediator(),
         "exports": {
             name: {
                 "csv": f"/v1/open-data/{name}.csv?month={label}",

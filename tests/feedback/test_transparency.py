@@ -95,7 +95,8 @@ async def test_a_simulated_month_gives_the_published_figures(
 
     # open data: documented columns, the same totals
     http = feedback_api.http
-    for name, (_fr, _en, columns) in DATASETS.items():
+    for name, dataset in DATASETS.items():
+        columns = dataset.columns
         raw = (await http.get(f"/v1/open-data/{name}.csv?month=2025-05")).content
         rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
         assert rows and list(rows[0]) == [c.name for c in columns]
