@@ -16,9 +16,9 @@ One module per concept; routes are thin (read the request, call the service, ren
     body.py                 reading a body: JSON or form, bounded, errors per field
     abuse.py                rate limits with HMAC'd identities
     runtime.py              the Kafka publisher seam and ``publish``
-    responses.py            the error shape, OpenAPI error docs, the page language
-    views*.py               the pages
-    labels.py, datasets.py  what citizens read: rule and state labels, open-data columns
+    responses.py            the error shape, OpenAPI error docs, the ``?lang=`` parameter
+    views.py                the pages: Jinja2 templates of dashboards/feedback/ (api.i18n)
+    labels.py, datasets.py  what citizens read: rule and state labels, open-data columns (msgids)
 
 Errors are in :mod:`api.feedback.errors`.
 """

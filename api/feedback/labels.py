@@ -4,8 +4,6 @@ the satisfaction figures, the mediator. Each is a msgid (French), translated whe
 
 from __future__ import annotations
 
-from typing import Any
-
 from api.i18n import N_, localized
 
 __all__ = ["ASPECT_LABELS", "MEDIATOR_NAME", "RULE_LABELS", "STATUS_WORDS", "mediator"]
@@ -39,7 +37,7 @@ _MEDIATOR_TEXT = N_(
 )
 
 
-def mediator() -> dict[str, Any]:
+def mediator() -> dict[str, str]:
     """Where a citizen turns when the answer does not satisfy them (``name, fr, en, url``)."""
     text = localized(_MEDIATOR_TEXT)
     return {

@@ -163,8 +163,9 @@ def to_csv(dataset: str, rows: list[Row]) -> bytes:
 # ── The month's report ────────────────────────────────────────────────────────────────────────
 
 
-def _total(rows: Iterable[Row], key: str) -> Any:
-    return sum(r[key] for r in rows)
+def _total(rows: Iterable[Row], key: str) -> int:
+    """The sum of an integer column."""
+    return sum(int(r[key]) for r in rows)
 
 
 def _share(part: float, whole: float, digits: int) -> float | None:

@@ -218,7 +218,9 @@ def complaint_received(lang: Lang) -> HTMLResponse:
     return page(lang, "received.html", title=bilingual("Réclamation"), path="/complaints")
 
 
-def _facility_groups(catalogue: Catalogue, lang: Lang, selected: str | None) -> list[Any]:
+def _facility_groups(
+    catalogue: Catalogue, lang: Lang, selected: str | None
+) -> list[dict[str, Any]]:
     groups = []
     for kind in FACILITY_TYPES:
         facilities = sorted(catalogue.by_type(kind), key=lambda f: f.name)
