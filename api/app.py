@@ -31,6 +31,7 @@ from api.inputs import refuse_control_characters
 from api.limits import RequestLimits
 from api.live_ws import LiveEndpoint
 from api.metrics import HttpMetrics, HubCollector, MetricsMiddleware
+from api.pages import routes as pages
 from api.routes import (
     agents,
     closures,
@@ -38,7 +39,6 @@ from api.routes import (
     health,
     history,
     live,
-    pages,
 )
 from paris_live.db import search_path
 from paris_live.settings import Settings, get_settings

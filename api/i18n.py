@@ -18,13 +18,15 @@ they are shown. Parameters are ``%(name)s`` placeholders, as in the templates' n
 
 Pages are Jinja2 templates under ``dashboards/`` rendered by :func:`render` with the
 environment of the language: autoescape on for ``.html``, ``jinja2.ext.i18n`` with newstyle
-gettext (``{% trans %}``, ``_()``, ``ngettext()``), undefined variables are errors.
+gettext (``{% trans %}``, ``_()``, ``ngettext()``), undefined variables are errors; ``lang`` is
+a global and ``in_lang`` a filter picking a bilingual value's text (:func:`in_language`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any, Final, Literal
 
@@ -40,6 +42,7 @@ __all__ = [
     "Translator",
     "bilingual",
     "environment",
+    "in_language",
     "language",
     "localized",
     "render",
@@ -119,6 +122,17 @@ def bilingual(message: str, /, **params: object) -> str:
     return f"{texts['fr']} / {texts['en']}"
 
 
+def in_language(value: object, lang: Lang) -> str:
+    """The ``lang`` text of a bilingual value — a ``{"fr": …, "en": …}`` mapping (what events
+    carry) or an object with ``fr`` / ``en`` attributes (the catalogue's) — French when it has
+    none in ``lang``. Templates have it as the ``in_lang`` filter."""
+    if isinstance(value, Mapping):
+        text = value.get(lang) or value.get("fr")
+    else:
+        text = getattr(value, lang, None) or getattr(value, "fr", None)
+    return "" if text is None else str(text)
+
+
 @cache
 def environment(lang: Lang) -> Environment:
     """The Jinja2 environment of ``lang`` (templates re-read when they change on disk)."""
@@ -134,6 +148,7 @@ def environment(lang: Lang) -> Environment:
     # Added by the i18n extension, hence unknown to the type checker.
     env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
     env.globals["lang"] = lang
+    env.filters["in_lang"] = partial(in_language, lang=lang)
     return env
 
 

@@ -7,7 +7,8 @@ scope and the expected reopening::
     à 14:00. Nous vous prions de nous excuser pour la gêne occasionnée.
 
 :func:`declared_label` is the public card's « déclaré par l'équipe à HH:MM » (Paris time). Pure
-functions: no I/O, the clock is a parameter.
+functions: no I/O, the clock is a parameter. The texts are messages of the catalogues
+(``locale/``), looked up in both languages at once since events publish both.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from api.i18n import LANGUAGES, N_, localized, translator
 from schemas.catalogue import Facility
 from schemas.clock import PARIS
 from schemas.events import AreaScope, ClosureReason, LocalizedText, ServiceScope
@@ -39,68 +41,43 @@ class ReasonTemplate:
     template: LocalizedText
 
 
-def _reason(reason: ClosureReason, label: tuple[str, str], why: tuple[str, str]) -> ReasonTemplate:
-    return ReasonTemplate(
-        reason,
-        LocalizedText(fr=label[0], en=label[1]),
-        LocalizedText(
-            fr=f"{{what}} — fermeture exceptionnelle {why[0]}.{{reopening}} "
-            "Nous vous prions de nous excuser pour la gêne occasionnée.",
-            en=f"{{what}} — exceptionally closed {why[1]}.{{reopening}} "
-            "We apologise for the inconvenience.",
-        ),
-    )
-
-
 R = ClosureReason
+_REASON_WORDS: dict[ClosureReason, tuple[str, str]] = {
+    # reason: (label, why it is closed — completes « fermeture exceptionnelle … »)
+    R.STAFF_SHORTAGE: (N_("Manque de personnel"), N_("en raison d'un manque de personnel")),
+    R.TECHNICAL_FAILURE: (N_("Panne technique"), N_("en raison d'une panne technique")),
+    R.WATER_QUALITY: (
+        N_("Qualité de l'eau"),
+        N_("en raison de la qualité de l'eau (analyses en cours)"),
+    ),
+    R.WEATHER: (N_("Météo"), N_("en raison des conditions météorologiques")),
+    R.SECURITY: (N_("Sécurité"), N_("pour raison de sécurité")),
+    R.WORKS: (N_("Travaux"), N_("en raison de travaux")),
+    R.STRIKE: (N_("Mouvement social"), N_("en raison d'un mouvement social")),
+    R.EVENT: (N_("Événement"), N_("en raison d'un événement")),
+    R.OTHER: (N_("Autre motif"), N_("pour un motif exceptionnel")),
+}
+
+
+def _template(why: str) -> LocalizedText:
+    """The message template of a reason, in both languages (both are published together)."""
+    texts = {
+        # Translators: {what} and {reopening} stay as they are (filled when declaring).
+        lang: translator(lang).gettext(
+            "%(what)s — fermeture exceptionnelle %(why)s.%(reopening)s "
+            "Nous vous prions de nous excuser pour la gêne occasionnée.",
+            what="{what}",
+            why=translator(lang).gettext(why),
+            reopening="{reopening}",
+        )
+        for lang in LANGUAGES
+    }
+    return LocalizedText.model_validate(texts)
+
+
 REASONS: dict[ClosureReason, ReasonTemplate] = {
-    t.reason: t
-    for t in (
-        _reason(
-            R.STAFF_SHORTAGE,
-            ("Manque de personnel", "Staff shortage"),
-            ("en raison d'un manque de personnel", "due to a staff shortage"),
-        ),
-        _reason(
-            R.TECHNICAL_FAILURE,
-            ("Panne technique", "Technical failure"),
-            ("en raison d'une panne technique", "due to a technical failure"),
-        ),
-        _reason(
-            R.WATER_QUALITY,
-            ("Qualité de l'eau", "Water quality"),
-            (
-                "en raison de la qualité de l'eau (analyses en cours)",
-                "due to water quality (tests in progress)",
-            ),
-        ),
-        _reason(
-            R.WEATHER,
-            ("Météo", "Weather"),
-            ("en raison des conditions météorologiques", "due to weather conditions"),
-        ),
-        _reason(
-            R.SECURITY,
-            ("Sécurité", "Safety"),
-            ("pour raison de sécurité", "for safety reasons"),
-        ),
-        _reason(R.WORKS, ("Travaux", "Works"), ("en raison de travaux", "due to works")),
-        _reason(
-            R.STRIKE,
-            ("Mouvement social", "Industrial action"),
-            ("en raison d'un mouvement social", "due to industrial action"),
-        ),
-        _reason(
-            R.EVENT,
-            ("Événement", "Event"),
-            ("en raison d'un événement", "due to an event"),
-        ),
-        _reason(
-            R.OTHER,
-            ("Autre motif", "Other reason"),
-            ("pour un motif exceptionnel", "for exceptional reasons"),
-        ),
-    )
+    reason: ReasonTemplate(reason, LocalizedText.model_validate(localized(label)), _template(why))
+    for reason, (label, why) in _REASON_WORDS.items()
 }
 
 
@@ -129,19 +106,16 @@ def scope_label(facility: Facility, scope: object) -> LocalizedText:
 def reopening_text(reopening: dt.datetime | None, now: dt.datetime) -> LocalizedText:
     """« Réouverture prévue à 14:00. » (with the date when it is not today, Paris time)."""
     if reopening is None:
-        return LocalizedText(
-            fr="Date de réouverture non connue pour l'instant.",
-            en="Reopening time not known yet.",
+        texts = localized("Date de réouverture non connue pour l'instant.")
+    elif _same_day(reopening, now):
+        texts = localized("Réouverture prévue à %(time)s.", time=_hhmm(reopening))
+    else:
+        texts = localized(
+            "Réouverture prévue le %(date)s à %(time)s.",
+            date=_date(reopening),
+            time=_hhmm(reopening),
         )
-    if _same_day(reopening, now):
-        return LocalizedText(
-            fr=f"Réouverture prévue à {_hhmm(reopening)}.",
-            en=f"Expected to reopen at {_hhmm(reopening)}.",
-        )
-    return LocalizedText(
-        fr=f"Réouverture prévue le {_date(reopening)} à {_hhmm(reopening)}.",
-        en=f"Expected to reopen on {_date(reopening)} at {_hhmm(reopening)}.",
-    )
+    return LocalizedText.model_validate(texts)
 
 
 def render_message(
@@ -165,11 +139,11 @@ def render_message(
 def declared_label(declared_at: dt.datetime, now: dt.datetime) -> LocalizedText:
     """« déclaré par l'équipe à HH:MM » (Paris time; with the date when it is not today)."""
     if _same_day(declared_at, now):
-        return LocalizedText(
-            fr=f"déclaré par l'équipe à {_hhmm(declared_at)}",
-            en=f"reported by staff at {_hhmm(declared_at)}",
+        texts = localized("déclaré par l'équipe à %(time)s", time=_hhmm(declared_at))
+    else:
+        texts = localized(
+            "déclaré par l'équipe le %(date)s à %(time)s",
+            date=_date(declared_at),
+            time=_hhmm(declared_at),
         )
-    return LocalizedText(
-        fr=f"déclaré par l'équipe le {_date(declared_at)} à {_hhmm(declared_at)}",
-        en=f"reported by staff on {_date(declared_at)} at {_hhmm(declared_at)}",
-    )
+    return LocalizedText.model_validate(texts)

@@ -162,7 +162,8 @@ def _free_port() -> int:
 
 def card_weight() -> dict[str, float]:
     """Gzipped bytes of the card script (as served) and of the plain-HTML baseline."""
-    from api.routes.pages import asset, fallback_html
+    from api.pages.assets import asset
+    from api.pages.views import fallback_html
     from api.views import render_item
 
     script = asset("embed/card.js")

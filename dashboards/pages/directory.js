@@ -12,8 +12,8 @@ const detail = document.getElementById("detail");
 const items = new Map([...list.querySelectorAll("li.facility")].map((li) => [li.dataset.id, li]));
 const states = new Map();
 const words = {
-  fr: { close: "Fermer le détail", closures: "Fermeture en cours" },
-  en: { close: "Close the details", closures: "Current closure" },
+  fr: { close: "Fermer le détail", closures: "Fermeture en cours :" },
+  en: { close: "Close the details", closures: "Current closure:" },
 }[lang];
 
 document.documentElement.classList.add("js");
@@ -56,7 +56,7 @@ function paint(status) {
   li.querySelector(".live").innerHTML = `${renderState(status, lang, 18)}${level ? ` <span class="crowd lvl-${level}">${t.levels[level]}</span>` : ""}`;
   li.querySelector(".hours").textContent = hoursLine(status, lang).spans;
   li.querySelector(".closure-note")?.remove();
-  if (closure) li.querySelector(".hours").insertAdjacentHTML("afterend", `<p class="closure-note">${words.closures} : ${escapeHtml(localized(closure.message, lang))}</p>`);
+  if (closure) li.querySelector(".hours").insertAdjacentHTML("afterend", `<p class="closure-note">${words.closures} ${escapeHtml(localized(closure.message, lang))}</p>`);
 }
 
 function showDetail(id, trigger) {

@@ -183,3 +183,14 @@ def test_templates_refuse_undefined_variables(fake_locale: Path) -> None:
 def test_language_defaults_to_french() -> None:
     """Only ``en`` switches to English; anything else is French."""
     assert [i18n.language(v) for v in ("en", "fr", None, "de")] == ["en", "fr", "fr", "fr"]
+
+
+def test_in_language_picks_the_text_of_a_bilingual_value() -> None:
+    """{fr, en?} mappings and fr/en objects give the text of the language, French without one."""
+    from schemas.catalogue import TYPE_LABELS
+
+    assert i18n.in_language({"fr": "Fermé", "en": "Closed"}, "en") == "Closed"
+    assert i18n.in_language({"fr": "Fermé"}, "en") == "Fermé"
+    assert i18n.in_language({"fr": "Fermé", "en": None}, "en") == "Fermé"
+    assert i18n.in_language(TYPE_LABELS["pool"], "en") == "Swimming pool"
+    assert i18n.in_language(TYPE_LABELS["pool"], "fr") == "Piscine"

@@ -1,0 +1,175 @@
+"""The pages as HTML: Jinja2 templates of ``dashboards/templates/`` (autoescaped, their words in
+the message catalogues) filled with views of the catalogue and the live statuses.
+
+A view here is data, never markup: the states, levels, hours and closure messages a template puts
+in words. The only markup built in Python is the QR code's SVG and JSON for ``<script>`` elements,
+both marked safe explicitly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from fastapi.responses import HTMLResponse
+from markupsafe import Markup
+
+from api.i18n import Lang, render
+from api.pages.directory import ARRONDISSEMENTS, Filters, in_order, search_text
+from api.pages.qr import qr_svg
+from schemas.catalogue import TYPE_LABELS, Facility, LocalizedText
+
+__all__ = [
+    "Live",
+    "agent_page",
+    "directory_page",
+    "facility_page",
+    "fallback_html",
+    "html_page",
+    "json_text",
+    "not_found_page",
+    "ops_page",
+    "screen_page",
+]
+
+PAGE_HEADERS = {
+    "Cache-Control": "no-cache",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def html_page(body: str, status_code: int = 200) -> HTMLResponse:
+    return HTMLResponse(body, status_code=status_code, headers=PAGE_HEADERS)
+
+
+def json_text(value: Any) -> Markup:
+    """JSON for a ``<script type="application/json">`` (or JSON-LD) that no text can close early."""
+    return Markup(orjson.dumps(value).decode().replace("<", "\\u003c"))
+
+
+@dataclass(frozen=True, slots=True)
+class Live:
+    """What the pages put in words of a status: state, crowd level, today's opening hours
+    (``"09:00–12:00, 14:00–19:00"``, empty when closed today) and the closures' messages."""
+
+    state: str
+    level: str | None
+    hours: str
+    closures: tuple[Mapping[str, str], ...]
+
+    @classmethod
+    def of(cls, item: Mapping[str, Any]) -> Live:
+        return cls(
+            state=item["open_state"],
+            level=(item.get("occupancy") or {}).get("level"),
+            hours=", ".join(f"{h['opens']}–{h['closes']}" for h in item.get("today_hours") or []),
+            closures=tuple(c["message"] for c in item.get("closures") or []),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One facility of the directory; its data attributes let the page filter and update it."""
+
+    id: str
+    name: str
+    type: str
+    type_label: LocalizedText | None
+    arrondissement: int
+    href: str
+    search: str
+    access: str
+    live: Live
+    hidden: bool
+
+
+def _entry(item: Mapping[str, Any], lang: Lang, *, hidden: bool) -> Entry:
+    summary = item.get("catalogue") or {}
+    return Entry(
+        id=item["facility_id"],
+        name=item["name"],
+        type=item["type"],
+        type_label=TYPE_LABELS.get(item["type"]),
+        arrondissement=item["arrondissement"],
+        href=f"/facilities/{item['facility_id']}" + ("?lang=en" if lang == "en" else ""),
+        search=search_text(item),
+        access=" ".join(summary.get("accessibility") or []),
+        live=Live.of(item),
+        hidden=hidden,
+    )
+
+
+def directory_page(
+    lang: Lang,
+    items: Iterable[Mapping[str, Any]],
+    filters: Filters,
+    types: Iterable[str],
+    q: str | None,
+) -> str:
+    """Every facility with its live state; those the filters leave out are in the page, hidden
+    (the filters work without JavaScript, and instantly with it)."""
+    entries = [_entry(i, lang, hidden=not filters.matches(i)) for i in in_order(items)]
+    return render(
+        lang,
+        "templates/directory.html",
+        path="/",
+        q=q or "",
+        filters=filters,
+        types=[(t, TYPE_LABELS[t]) for t in types],
+        arrondissements=ARRONDISSEMENTS,
+        entries=entries,
+        shown=sum(not e.hidden for e in entries),
+    )
+
+
+def _fallback_context(facility: Facility, item: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "facility": facility,
+        "live": Live.of(item),
+        "contacts": facility.contacts_for("information")[:1],
+    }
+
+
+def fallback_html(facility: Facility, item: Mapping[str, Any], lang: Lang) -> str:
+    """What the card shows before (or without) JavaScript: the essentials, in words."""
+    return render(lang, "templates/fallback.html", **_fallback_context(facility, item))
+
+
+def facility_page(
+    lang: Lang, facility: Facility, item: Mapping[str, Any], jsonld: Mapping[str, Any]
+) -> str:
+    """A facility's page: the live card over the server-rendered fallback, with JSON-LD."""
+    return render(
+        lang,
+        "templates/facility.html",
+        path=f"/facilities/{facility.id}",
+        jsonld=json_text(jsonld),
+        **_fallback_context(facility, item),
+    )
+
+
+def screen_page(lang: Lang, facility: Facility, item: Mapping[str, Any], feedback_url: str) -> str:
+    """The in-facility screen: first render from the embedded status, then live."""
+    return render(
+        lang,
+        "templates/screen.html",
+        facility=facility,
+        qr=Markup(qr_svg(feedback_url)),
+        feedback_url=feedback_url.split("://", 1)[-1],
+        data=json_text(item),
+    )
+
+
+def agent_page(lang: Lang, *, local: bool) -> str:
+    return render(lang, "templates/agent.html", path="/agent", local=local)
+
+
+def ops_page(lang: Lang, *, local: bool, names: Mapping[str, Any]) -> str:
+    return render(lang, "templates/ops.html", path="/ops", local=local, data=json_text(names))
+
+
+def not_found_page(lang: Lang, path: str) -> str:
+    return render(lang, "templates/not_found.html", path=path)
