@@ -35,7 +35,7 @@ from api.feedback.models import (
     Status,
 )
 from api.feedback.runtime import publish
-from api.i18n import LANGUAGES, N_, bilingual, translator
+from api.i18n import LANGUAGES, N_, bilingual, in_language, translator
 from api.ratelimit import client_address
 from api.routes.history import pg
 from schemas.catalogue import Catalogue, Facility
@@ -279,12 +279,11 @@ DATE_FORMATS = {"fr": "%d/%m/%Y", "en": "%Y-%m-%d"}
 
 def _receipt_message(reference: str, route: Route, answer_due: dt.datetime) -> str:
     """« français / English », each half with the service's name and the date in its language."""
-    names = {"fr": route.service.name.fr, "en": route.service.name.en}
     return " / ".join(
         translator(lang).gettext(
             RECEIPT,
             reference=reference,
-            service=names[lang],
+            service=in_language(route.service.name, lang),
             date=answer_due.strftime(DATE_FORMATS[lang]),
         )
         for lang in LANGUAGES

@@ -21,7 +21,7 @@ from api.errors import InvalidParameter
 from api.feedback import store
 from api.feedback.datasets import DATASETS
 from api.feedback.labels import ASPECT_LABELS, RULE_LABELS, mediator
-from api.i18n import bilingual, localized
+from api.i18n import Lang, bilingual, in_language, localized
 from api.routes.history import pg
 from schemas.catalogue import TYPE_LABELS, Catalogue
 from schemas.clock import PARIS
@@ -72,11 +72,9 @@ def _facility(catalogue: Catalogue, facility_id: str) -> tuple[str, int | None]:
     return facility_id, None
 
 
-def service_name(service_id: str, lang: str = "fr") -> str:
+def service_name(service_id: str, lang: Lang = "fr") -> str:
     service = load_routing().services.get(service_id)
-    if service is None:
-        return service_id
-    return service.name.fr if lang == "fr" else service.name.en
+    return service_id if service is None else in_language(service.name, lang)
 
 
 def _satisfaction(catalogue: Catalogue, month: str, r: Row) -> Row:

@@ -19,11 +19,11 @@ from api.feedback.datasets import DATASETS
 from api.feedback.errors import InvalidInput
 from api.feedback.labels import RULE_LABELS, STATUS_WORDS
 from api.feedback.models import ComplaintStatus
-from api.i18n import N_, Lang, bilingual, render, translator
+from api.i18n import N_, Lang, bilingual, in_language, render, translator
 from api.ratelimit import RateLimited
 from schemas.catalogue import FACILITY_TYPES, TYPE_LABELS, Catalogue, Facility, normalize_text
 from schemas.clock import PARIS
-from schemas.events import GoldenRule, LocalizedText
+from schemas.events import GoldenRule
 from schemas.routing import load_routing
 
 __all__ = [
@@ -94,11 +94,6 @@ def page(
             **(headers or {}),
         },
     )
-
-
-def _text(text: LocalizedText, lang: Lang) -> str:
-    """A text of the data (catalogue, routing table) in ``lang``, French when it has no English."""
-    return str(text.en or text.fr) if lang == "en" else str(text.fr)
 
 
 def _rule(rule: str, lang: Lang) -> str:
@@ -201,10 +196,14 @@ def survey_form(
         path=f"/feedback/{facility.id}",
         scripts=["/feedback-assets/forms.js"],
         facility=facility,
-        kind=_text(TYPE_LABELS[facility.type], lang),
+        kind=in_language(TYPE_LABELS[facility.type], lang),
         rules=[{"value": rule.value, "label": _rule(rule.value, lang)} for rule in GoldenRule],
         services=[
-            {"id": s.service_id, "name": _text(s.name, lang), "selected": s.service_id == service}
+            {
+                "id": s.service_id,
+                "name": in_language(s.name, lang),
+                "selected": s.service_id == service,
+            }
             for s in facility.services
         ],
         channel=channel,
@@ -227,7 +226,7 @@ def _facility_groups(
         if facilities:
             groups.append(
                 {
-                    "label": _text(TYPE_LABELS[kind], lang),
+                    "label": in_language(TYPE_LABELS[kind], lang),
                     "facilities": [
                         {
                             "id": f.id,
@@ -251,7 +250,7 @@ def complaint_form(catalogue: Catalogue, lang: Lang, facility: str | None) -> HT
             "value": rule.value,
             "label": _rule(rule.value, lang),
             "topics": [
-                {"value": topic, "label": _text(label, lang)}
+                {"value": topic, "label": in_language(label, lang)}
                 for topic, label in routing.topics[rule].items()
             ],
         }
@@ -302,8 +301,8 @@ def complaint_status(case: ComplaintStatus, lang: Lang, *, created: bool) -> HTM
         created=created,
         steps=steps,
         rule=_rule(case.rule.value, lang),
-        topic=_text(topic, lang) if topic else None,
-        service=_text(case.service.name, lang),
+        topic=in_language(topic, lang) if topic else None,
+        service=in_language(case.service.name, lang),
         acknowledge_by=_date(case.acknowledge_due_at, lang),
         answer_by=_date(case.answer_due_at, lang),
     )
