@@ -30,6 +30,7 @@ from api.config import hub_limits
 from api.context import AppContext
 from api.errors import install_error_handlers
 from api.feed import RedisFeed
+from api.feedback import routes as feedback
 from api.headers import SecurityHeaders
 from api.hub import Hub
 from api.inputs import refuse_control_characters
@@ -38,15 +39,7 @@ from api.limits import RequestLimits
 from api.live_ws import LiveEndpoint
 from api.metrics import HttpMetrics, HubCollector, MetricsMiddleware
 from api.pages import routes as pages
-from api.routes import (
-    complaints,
-    facilities,
-    feedback,
-    health,
-    history,
-    live,
-    transparency,
-)
+from api.routes import facilities, health, history, live
 from api.routes.history import pg
 from paris_live.db import search_path
 from paris_live.settings import Settings, get_settings
@@ -151,8 +144,6 @@ def create_app(
         health,
         pages,
         feedback,
-        complaints,
-        transparency,
     ):
         app.include_router(module.router)
     # Outermost last: metrics → security headers → CORS → request limits → routes. The limits

@@ -16,7 +16,7 @@ from paris_live.db import connect
 from schemas import topics
 from schemas.catalogue import load_catalogue
 from schemas.routing import load_routing
-from tests.feedback.conftest import FeedbackApi, eventually, read_topic
+from tests.feedback.feedback_testkit import FeedbackApi, eventually, read_topic
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,7 @@ import pytest
 from paris_live.db import connect
 from schemas.catalogue import load_catalogue
 from streams.feedback_cli import purge_personal_data
-from tests.feedback.conftest import FeedbackApi, eventually
+from tests.feedback.feedback_testkit import FeedbackApi, eventually
 
 pytestmark = pytest.mark.integration
 POOL = load_catalogue().by_type("pool")[0]

@@ -11,7 +11,7 @@ import pytest
 
 from schemas import topics
 from schemas.catalogue import load_catalogue
-from tests.feedback.conftest import FeedbackApi, read_topic
+from tests.feedback.feedback_testkit import FeedbackApi, read_topic
 
 pytestmark = pytest.mark.integration
 

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from api.routes.transparency import DATASETS
+from api.feedback.datasets import DATASETS
 from paris_live.settings import Settings
 from producers.publisher import Publisher, PublisherOptions
 from streams.feedback import FeedbackJob
-from tests.feedback.conftest import SCREENSHOTS, FeedbackApi, eventually
+from tests.feedback.feedback_testkit import SCREENSHOTS, FeedbackApi, eventually
 from tests.feedback.simulate import Month, median_days, simulate_month
 
 pytestmark = pytest.mark.integration
@@ -95,7 +95,8 @@ async def test_a_simulated_month_gives_the_published_figures(
 
     # open data: documented columns, the same totals
     http = feedback_api.http
-    for name, (_fr, _en, columns) in DATASETS.items():
+    for name, dataset in DATASETS.items():
+        columns = dataset.columns
         raw = (await http.get(f"/v1/open-data/{name}.csv?month=2025-05")).content
         rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
         assert rows and list(rows[0]) == [c.name for c in columns]
