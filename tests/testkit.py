@@ -11,10 +11,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import json
 import socket
 import struct
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
 
 Check = Callable[[], "bool | object | Awaitable[bool | object]"]
 """A condition on observable state: a plain or async callable, truthy once it holds."""
@@ -144,3 +147,16 @@ class TcpProxy:
                     data = data.replace(*rewrite)
                 writer.write(data)
                 await writer.drain()
+
+
+def merge_report(path: Path, key: str, row: dict[str, Any]) -> None:
+    """Merge one row (stamped with the time) into a JSON table of ``test-artifacts/``, printed too:
+    the suites whose figures RELIABILITY.md reports (faults, hostile inputs) write theirs here."""
+    print(f"\n{path.stem.upper()} {key}: {json.dumps(row, ensure_ascii=False)}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        table = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        table = {}
+    table[key] = {**row, "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    path.write_text(json.dumps(table, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -35,6 +34,7 @@ from tests.streams.streams_testkit import (
     quiet_facilities,
     wait_until,
 )
+from tests.testkit import merge_report
 
 ROOT = Path(__file__).resolve().parents[2]
 REPORT = ROOT / "test-artifacts" / "faults.json"
@@ -58,17 +58,7 @@ class FaultResult:
 
 def report(result: FaultResult) -> None:
     """Print the figures and merge them into ``test-artifacts/faults.json``."""
-    print(f"\nFAULT {result.fault}: {json.dumps(asdict(result), ensure_ascii=False)}")
-    REPORT.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        table = json.loads(REPORT.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        table = {}
-    table[result.fault] = {
-        **asdict(result),
-        "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    }
-    REPORT.write_text(json.dumps(table, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    merge_report(REPORT, result.fault, asdict(result))
 
 
 class Load:

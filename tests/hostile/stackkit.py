@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import json
 import os
 import signal
 import subprocess
@@ -37,6 +36,7 @@ from schemas import topics as contract
 from schemas.events import EventType, make_event
 from tests.faults.faultkit import LiveClient
 from tests.streams.streams_testkit import end_offsets, free_port, processed_up_to, wait_until
+from tests.testkit import merge_report
 
 ROOT = Path(__file__).resolve().parents[2]
 REPORT = ROOT / "test-artifacts" / "hostile.json"
@@ -63,18 +63,8 @@ class Outcome:
 
 
 def report(outcome: Outcome) -> None:
-    """Print the row and merge it into ``test-artifacts/hostile.json``."""
-    print(f"\nHOSTILE {json.dumps(asdict(outcome), ensure_ascii=False)}")
-    REPORT.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        table = json.loads(REPORT.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        table = {}
-    table[outcome.input] = {
-        **asdict(outcome),
-        "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    }
-    REPORT.write_text(json.dumps(table, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    """Print the figures and merge them into ``test-artifacts/hostile.json``."""
+    merge_report(REPORT, outcome.input, asdict(outcome))
 
 
 class Stack:
