@@ -5,10 +5,10 @@ endpoint coroutine and its frames), a receive queue, the ASGI scope, and every s
 ``await websocket.send_text`` — one coroutine step per client per update. At 10,000 screens that is
 tens of KiB per idle socket and a fan-out bounded by the event loop's task switching
 (``bench/fanout.py`` measures both). Here one object per connection — :class:`LiveConnection`, an
-``asyncio.Protocol`` with ``__slots__`` that is also the hub's :class:`~api.hub.Subscriber` — parses
-frames with :class:`websockets.server.ServerProtocol` (handshake, masking, UTF-8, close handshake,
-``max_size`` → 1009) and writes the hub's pre-serialised frames straight to the transport. No task,
-no queue, no per-client encoding.
+``asyncio.Protocol`` with ``__slots__`` that is also the hub's :class:`~api.subscriber.Subscriber`
+— parses frames with :class:`websockets.server.ServerProtocol` (handshake, masking, UTF-8, close
+handshake, ``max_size`` → 1009) and writes the hub's pre-serialised frames straight to the
+transport. No task, no queue, no per-client encoding.
 
 uvicorn still owns the port and HTTP: its HTTP protocol hands every ``Upgrade: websocket`` request
 to this class (``uvicorn.Config(ws=LiveConnection)``, see :func:`api.server.uvicorn_config`), the
@@ -18,7 +18,7 @@ lifespan state gives it the process's hub, and uvicorn's graceful shutdown calls
 Against hostile clients (:class:`LivePolicy`, settings ``PARIS_LIVE_HUB_WS_*``):
 
 * **Back-pressure both ways.** When the transport's buffer passes the high-water mark, the hub
-  stops writing updates and snapshots to it (they collapse, see :mod:`api.hub`) *and* the
+  stops writing updates and snapshots to it (they collapse, see :mod:`api.subscriber`) *and* the
   connection stops reading from it: a client that does not read cannot make the server work or
   buffer for it (pongs to a ping flood included). TCP pushes back on the client; if it stays stuck
   it is closed with 1013 (``hub_slow_timeout``).
@@ -49,7 +49,8 @@ from websockets.http11 import Request, Response
 from websockets.protocol import CONNECTING, OPEN
 from websockets.server import ServerProtocol
 
-from api.hub import GOING_AWAY, PING_FRAME, Hub, MessageBudget, Subscriber, Update, ws_frame
+from api.hub import Hub
+from api.subscriber import GOING_AWAY, PING_FRAME, MessageBudget, Subscriber, Update, ws_frame
 
 __all__ = ["LIVE_PATH", "LiveConnection", "LiveEndpoint", "LiveGuard", "LivePolicy"]
 

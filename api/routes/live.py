@@ -26,7 +26,8 @@ from api.errors import (
     UnknownFacilityError,
     error_response,
 )
-from api.hub import Hub, Subscriber, Update
+from api.hub import Hub
+from api.subscriber import Subscriber, Update
 from schemas.status import FACILITY_TYPE_PATTERN
 from schemas.ws import SubscribeFilter, SubscribeMessage
 

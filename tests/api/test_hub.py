@@ -6,7 +6,8 @@ from typing import Any
 
 import orjson
 
-from api.hub import Hub, HubLimits, MessageBudget, Subscriber, Update
+from api.hub import Hub, HubLimits
+from api.subscriber import MessageBudget, Subscriber, Update
 from schemas.ws import SubscribeMessage
 from tests.api.api_testkit import make_status
 

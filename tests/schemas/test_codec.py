@@ -23,7 +23,7 @@ from schemas.events import (
     PassageData,
     make_event,
 )
-from schemas.generate import sample_event
+from schemas.generate.samples import sample_event
 from schemas.status import FacilityStatus
 
 

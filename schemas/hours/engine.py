@@ -1,15 +1,14 @@
-"""Opening hours: the catalogue's ``hours`` models and the pure schedule engine.
+"""The schedule engine: pure functions of (hours, instant, closures). No I/O, no clock reads.
 
-The JSON shape (exactly what the catalogue stores)::
+A period is open while the Paris wall clock reads a time in [opens, closes). Each wall time
+is mapped to the first instant the clock shows it (or a later time):
 
-    {"weekly": {"mon": [["09:00", "12:00"], ["13:30", "17:00"]], ..., "sun": []},
-     "seasons": [{"name": "summer", "label": {"fr": "Horaires d'été", "en": "Summer hours"},
-                  "from": "07-01", "to": "08-31", "weekly": {...}}],
-     "special": [{"date": "2026-12-24", "periods": [["09:00", "16:00"]], "label": {...}}],
-     "public_holidays": "closed"}
+- an ambiguous time (the repeated hour of the autumn fall-back) maps to its first
+  occurrence (fold=0), so 01:00–04:00 on that day lasts four real hours;
+- a nonexistent time (the skipped hour of the spring-forward) maps to the jump itself
+  (03:00 CEST), so 01:00–04:00 on that day lasts two real hours and 02:00–02:45 is empty.
 
-Periods are ``[opens, closes]`` in Paris wall-clock time. For one date the precedence is:
-special day > public-holiday rule > season > weekly.
+This mapping never goes backwards, so the periods of a day stay sorted once placed in time.
 """
 
 from __future__ import annotations
@@ -19,251 +18,27 @@ import weakref
 from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from typing import Annotated, Final, Literal, get_args
-
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    field_validator,
-    model_validator,
-)
+from typing import Final, Literal, get_args
 
 from schemas.clock import PARIS
 from schemas.holidays import HOLIDAY_NAMES_EN, holiday_name
+from schemas.hours.model import Label, OpeningHours
+from schemas.hours.periods import Period, minutes_to_time, parsed_periods
 
 __all__ = [
-    "HHMM",
     "NEXT_CHANGE_HORIZON",
-    "PARIS",
-    "WEEKDAYS",
     "ClosureWindow",
-    "DayPeriods",
     "DaySchedule",
     "DaySource",
-    "Label",
-    "OpeningHours",
-    "Period",
-    "PublicHolidayRule",
     "ScheduleOpenState",
     "ScheduleState",
     "ScopeKind",
-    "Season",
-    "SpecialDay",
-    "WeeklyHours",
     "day_schedule",
     "periods_on",
     "schedule_state",
 ]
-
-WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-"""Weekday keys of :class:`WeeklyHours`, indexed like :meth:`datetime.date.weekday`."""
-
-HHMM = Annotated[str, StringConstraints(pattern=r"^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$")]
-"""Paris wall-clock time ``"HH:MM"``; ``"24:00"`` is allowed as a closing time (end of day)."""
-
-MMDD = Annotated[str, StringConstraints(pattern=r"^(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])$")]
-
-PeriodJSON = tuple[HHMM, HHMM]
-DayPeriods = list[PeriodJSON]
-PublicHolidayRule = Literal["closed", "open", "sunday"]
-
-_DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
-_MODEL_CONFIG = ConfigDict(
-    frozen=True, extra="forbid", populate_by_name=True, serialize_by_alias=True
-)
-
-
-def hhmm_to_minutes(value: str) -> int:
-    """Minutes since midnight of an ``"HH:MM"`` string (``"24:00"`` → 1440)."""
-    hours, minutes = value.split(":")
-    return int(hours) * 60 + int(minutes)
-
-
-def _check_day(periods: DayPeriods, where: str) -> DayPeriods:
-    """Periods of one day: each closes after it opens, sorted, separated by a gap."""
-    previous_close: int | None = None
-    previous: PeriodJSON | None = None
-    for opens, closes in periods:
-        start, end = hhmm_to_minutes(opens), hhmm_to_minutes(closes)
-        if opens == "24:00":
-            raise ValueError(f"{where}: a period cannot open at 24:00 ({opens}–{closes})")
-        if end <= start:
-            raise ValueError(
-                f"{where}: period {opens}–{closes} closes before it opens "
-                "(periods cannot cross midnight; close at 24:00 and open at 00:00 next day)"
-            )
-        if previous_close is not None and previous is not None:
-            if start < previous_close:
-                raise ValueError(
-                    f"{where}: periods {previous[0]}–{previous[1]} and {opens}–{closes} "
-                    "overlap or are not sorted by opening time"
-                )
-            if start == previous_close:
-                raise ValueError(
-                    f"{where}: periods {previous[0]}–{previous[1]} and {opens}–{closes} "
-                    f"touch; merge them into {previous[0]}–{closes}"
-                )
-        previous_close, previous = end, (opens, closes)
-    return periods
-
-
-class Label(BaseModel):
-    """Text a citizen reads: French first, English optional."""
-
-    model_config = _MODEL_CONFIG
-
-    fr: str = Field(min_length=1)
-    en: str | None = None
-
-
-class WeeklyHours(BaseModel):
-    """Regular periods per weekday; a missing or empty day is closed."""
-
-    model_config = _MODEL_CONFIG
-
-    mon: DayPeriods = []
-    tue: DayPeriods = []
-    wed: DayPeriods = []
-    thu: DayPeriods = []
-    fri: DayPeriods = []
-    sat: DayPeriods = []
-    sun: DayPeriods = []
-
-    @model_validator(mode="after")
-    def _periods_are_well_formed(self) -> WeeklyHours:
-        for key in WEEKDAYS:
-            _check_day(getattr(self, key), key)
-        return self
-
-    def on_weekday(self, weekday: int) -> DayPeriods:
-        """Periods of a weekday, 0 = Monday as in :meth:`datetime.date.weekday`."""
-        periods: DayPeriods = getattr(self, WEEKDAYS[weekday])
-        return periods
-
-
-class Season(BaseModel):
-    """Weekly hours applying every year between two month-day bounds, both included.
-
-    ``from`` later than ``to`` wraps the year end (``"12-15"`` → ``"01-05"``).
-    """
-
-    model_config = _MODEL_CONFIG
-
-    name: str = Field(min_length=1)
-    label: Label | None = None
-    from_: MMDD = Field(alias="from")
-    to: MMDD
-    weekly: WeeklyHours
-
-    @field_validator("from_", "to")
-    @classmethod
-    def _day_exists(cls, value: str) -> str:
-        month, day = (int(part) for part in value.split("-"))
-        if day > _DAYS_IN_MONTH[month - 1]:
-            raise ValueError(f"{value} is not a day of the year")
-        return value
-
-    def contains(self, day: date) -> bool:
-        """Whether the season applies on ``day``."""
-        key = (day.month, day.day)
-        start = _month_day(self.from_)
-        end = _month_day(self.to)
-        if start <= end:
-            return start <= key <= end
-        return key >= start or key <= end
-
-
-def _month_day(value: str) -> tuple[int, int]:
-    month, day = value.split("-")
-    return int(month), int(day)
-
-
-class SpecialDay(BaseModel):
-    """One date whose periods replace everything else; empty periods = closed all day."""
-
-    model_config = _MODEL_CONFIG
-
-    date: date
-    periods: DayPeriods = []
-    label: Label | None = None
-
-    @model_validator(mode="after")
-    def _periods_are_well_formed(self) -> SpecialDay:
-        _check_day(self.periods, f"special {self.date.isoformat()}")
-        return self
-
-
-class OpeningHours(BaseModel):
-    """A facility's opening hours (the catalogue's ``hours`` object)."""
-
-    model_config = _MODEL_CONFIG
-
-    weekly: WeeklyHours
-    seasons: list[Season] = []
-    special: list[SpecialDay] = []
-    public_holidays: PublicHolidayRule = "closed"
-
-    @model_validator(mode="after")
-    def _no_ambiguity(self) -> OpeningHours:
-        seen: set[date] = set()
-        for special in self.special:
-            if special.date in seen:
-                raise ValueError(f"special day {special.date.isoformat()} is listed twice")
-            seen.add(special.date)
-        names: set[str] = set()
-        for season in self.seasons:
-            if season.name in names:
-                raise ValueError(f"season {season.name!r} is listed twice")
-            names.add(season.name)
-        for index, first in enumerate(self.seasons):
-            for second in self.seasons[index + 1 :]:
-                overlap = _first_common_day(first, second)
-                if overlap is not None:
-                    raise ValueError(
-                        f"seasons {first.name!r} and {second.name!r} overlap (both include "
-                        f"{overlap}); a date may belong to one season only"
-                    )
-        return self
-
-    def season_on(self, day: date) -> Season | None:
-        """The season applying on ``day``, if any."""
-        for season in self.seasons:
-            if season.contains(day):
-                return season
-        return None
-
-    def special_on(self, day: date) -> SpecialDay | None:
-        """The special day for ``day``, if any."""
-        for special in self.special:
-            if special.date == day:
-                return special
-        return None
-
-
-def _first_common_day(first: Season, second: Season) -> str | None:
-    """A month-day both seasons include (checked over a leap year), or None."""
-    for ordinal in range(date(2024, 1, 1).toordinal(), date(2024, 12, 31).toordinal() + 1):
-        day = date.fromordinal(ordinal)
-        if first.contains(day) and second.contains(day):
-            return f"{day.month:02d}-{day.day:02d}"
-    return None
-
-
-# ---------------------------------------------------------------------------------------------
-# The engine: pure functions of (hours, instant, closures). No I/O, no clock reads.
-#
-# A period is open while the Paris wall clock reads a time in [opens, closes). Each wall time
-# is mapped to the first instant the clock shows it (or a later time):
-#   - an ambiguous time (the repeated hour of the autumn fall-back) maps to its first
-#     occurrence (fold=0), so 01:00–04:00 on that day lasts four real hours;
-#   - a nonexistent time (the skipped hour of the spring-forward) maps to the jump itself
-#     (03:00 CEST), so 01:00–04:00 on that day lasts two real hours and 02:00–02:45 is empty.
-# This mapping never goes backwards, so the periods of a day stay sorted once placed in time.
-# ---------------------------------------------------------------------------------------------
 
 NEXT_CHANGE_HORIZON: Final = timedelta(days=14)
 """How far ahead :func:`schedule_state` looks for the next change of the regular schedule."""
@@ -280,48 +55,6 @@ _DAY: Final = timedelta(days=1)
 _SPAN_DAYS_BEFORE: Final = 1
 _SPAN_DAYS_AFTER: Final = 16  # > horizon (14 days) + DST slack: the span's cut end is never used
 _CACHE_LIMIT: Final = 64
-
-
-@dataclass(frozen=True, slots=True)
-class Period:
-    """One opening period of a day, in Paris wall-clock time; ``closes`` None means 24:00."""
-
-    opens: time
-    closes: time | None
-
-    @classmethod
-    def from_hhmm(cls, opens: str, closes: str) -> Period:
-        """Period from its catalogue form ``("09:00", "24:00")``."""
-        return cls(_minutes_to_time(hhmm_to_minutes(opens)), _hhmm_time_or_none(closes))
-
-    @property
-    def opens_minutes(self) -> int:
-        """Minutes since midnight at which the period opens."""
-        return self.opens.hour * 60 + self.opens.minute
-
-    @property
-    def closes_minutes(self) -> int:
-        """Minutes since midnight at which the period closes (1440 for 24:00)."""
-        if self.closes is None:
-            return 1440
-        return self.closes.hour * 60 + self.closes.minute
-
-    def as_hhmm(self) -> tuple[str, str]:
-        """The period as ``("HH:MM", "HH:MM")``, 24:00 included."""
-        return _minutes_to_hhmm(self.opens_minutes), _minutes_to_hhmm(self.closes_minutes)
-
-
-def _minutes_to_time(minutes: int) -> time:
-    return time(minutes // 60, minutes % 60)
-
-
-def _hhmm_time_or_none(value: str) -> time | None:
-    minutes = hhmm_to_minutes(value)
-    return None if minutes == 1440 else _minutes_to_time(minutes)
-
-
-def _minutes_to_hhmm(minutes: int) -> str:
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -412,7 +145,7 @@ def _cache_for(hours: OpeningHours) -> _Cache:
 def _resolve_day(hours: OpeningHours, day: date) -> DaySchedule:
     special = hours.special_on(day)
     if special is not None:
-        return DaySchedule(day, _periods(special.periods), "special", special.label)
+        return DaySchedule(day, parsed_periods(special.periods), "special", special.label)
     season = hours.season_on(day)
     weekly = season.weekly if season is not None else hours.weekly
     holiday = holiday_name(day)
@@ -420,21 +153,12 @@ def _resolve_day(hours: OpeningHours, day: date) -> DaySchedule:
         label = Label(fr=holiday, en=HOLIDAY_NAMES_EN.get(holiday))
         if hours.public_holidays == "closed":
             return DaySchedule(day, (), "public_holiday", label)
-        return DaySchedule(day, _periods(weekly.on_weekday(6)), "public_holiday", label)
+        return DaySchedule(day, parsed_periods(weekly.on_weekday(6)), "public_holiday", label)
     if season is not None:
         return DaySchedule(
-            day, _periods(season.weekly.on_weekday(day.weekday())), "season", season.label
+            day, parsed_periods(season.weekly.on_weekday(day.weekday())), "season", season.label
         )
-    return DaySchedule(day, _periods(hours.weekly.on_weekday(day.weekday())), "weekly", None)
-
-
-def _periods(periods: DayPeriods) -> tuple[Period, ...]:
-    return tuple(_parsed_period(opens, closes) for opens, closes in periods)
-
-
-@lru_cache(maxsize=4096)
-def _parsed_period(opens: str, closes: str) -> Period:
-    return Period.from_hhmm(opens, closes)
+    return DaySchedule(day, parsed_periods(hours.weekly.on_weekday(day.weekday())), "weekly", None)
 
 
 def _day_entry(
@@ -462,7 +186,7 @@ def _wall_to_utc(day: date, minutes: int) -> datetime:
     """First UTC instant at which the Paris wall clock on ``day`` reads ``minutes`` or later."""
     if minutes == 1440:
         day, minutes = day + _DAY, 0
-    naive = datetime.combine(day, _minutes_to_time(minutes))
+    naive = datetime.combine(day, minutes_to_time(minutes))
     for _ in range(24 * 60):
         instant = naive.replace(tzinfo=PARIS).astimezone(UTC)  # fold=0: first occurrence
         if instant.astimezone(PARIS).replace(tzinfo=None) == naive:
