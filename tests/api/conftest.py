@@ -15,21 +15,7 @@ import pytest
 
 from api.app import create_app
 from paris_live.settings import Settings
-
-# Being reworked in issue 14 — remove when merged: tests/api/test_agents*.py, tests/feedback/ and
-# tests/dashboards/ still import these helpers from here; new code imports tests.api.api_testkit.
-from tests.api.api_testkit import (  # noqa: F401
-    ROOT,
-    InProcessServer,
-    ProcessServer,
-    facilities_of,
-    fast_hub,
-    free_port,
-    make_status,
-    put_status,
-    server_env,
-    wait_ready,
-)
+from tests.api.api_testkit import InProcessServer, ProcessServer, fast_hub
 
 
 @pytest.fixture

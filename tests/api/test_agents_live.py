@@ -17,7 +17,7 @@ import websockets
 from api.templates import declared_label
 from paris_live.settings import Settings
 from tests.api.agents_testkit import bearer, cast, declare, in_an_hour, token
-from tests.api.conftest import InProcessServer
+from tests.api.api_testkit import InProcessServer
 from tests.streams.streams_testkit import WorkerProcess
 
 pytestmark = pytest.mark.integration

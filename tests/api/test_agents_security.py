@@ -9,7 +9,6 @@ import asyncio
 import base64
 import datetime as dt
 import itertools
-import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -35,7 +34,8 @@ from tests.api.agents_testkit import (
     rows,
     token,
 )
-from tests.api.conftest import InProcessServer, ProcessServer
+from tests.api.api_testkit import InProcessServer, ProcessServer
+from tests.testkit import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -292,15 +292,13 @@ async def test_rate_limits_answer_429_with_retry_after(
 
 
 def _wait_ready(base: str) -> None:
-    deadline = time.monotonic() + 30
-    while True:
+    def ready() -> bool:
         try:
-            if httpx.get(f"{base}/v1/readyz", timeout=2).status_code == 200:
-                return
+            return httpx.get(f"{base}/v1/readyz", timeout=2).status_code == 200
         except httpx.HTTPError:
-            pass
-        assert time.monotonic() < deadline, "server never became ready"
-        time.sleep(0.1)
+            return False
+
+    wait_for(ready, within=30, every=0.1, what=f"{base} to become ready")
 
 
 def test_schemathesis_with_valid_credentials_finds_no_server_error(

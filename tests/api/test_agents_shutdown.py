@@ -19,7 +19,7 @@ from paris_live.settings import Settings
 from producers.errors import ProducerError
 from producers.spool import Record
 from tests.api.agents_testkit import cast, closure_events, declare, rows, token
-from tests.api.conftest import InProcessServer, fast_hub
+from tests.api.api_testkit import InProcessServer, fast_hub
 
 pytestmark = pytest.mark.integration
 

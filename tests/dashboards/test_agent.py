@@ -14,9 +14,10 @@ import redis.asyncio as aioredis
 
 from api.auth import issue_token
 from paris_live.settings import Settings
-from tests.api.conftest import InProcessServer
-from tests.dashboards.conftest import run_axe, screenshot, start_api
-from tests.streams.streams_testkit import WorkerProcess, passage, produce, seq, wait_until
+from tests.api.api_testkit import InProcessServer
+from tests.dashboards.dashboards_testkit import run_axe, screenshot, start_api
+from tests.streams.streams_testkit import WorkerProcess, passage, produce, seq
+from tests.testkit import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 

@@ -12,8 +12,8 @@ import pytest
 import redis.asyncio as aioredis
 
 from paris_live.settings import Settings
-from tests.api.conftest import InProcessServer, make_status, put_status
-from tests.dashboards.conftest import screenshot
+from tests.api.api_testkit import InProcessServer, make_status, put_status
+from tests.dashboards.dashboards_testkit import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 

@@ -11,8 +11,8 @@ import pytest
 
 from api.auth import issue_token
 from paris_live.settings import Settings
-from tests.api.conftest import InProcessServer
-from tests.dashboards.conftest import screenshot
+from tests.api.api_testkit import InProcessServer
+from tests.dashboards.dashboards_testkit import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 

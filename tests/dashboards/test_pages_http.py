@@ -3,7 +3,6 @@ schema.org JSON-LD, server-side filters, and the operations summary (real Redis,
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 
@@ -14,8 +13,9 @@ import redis.asyncio as aioredis
 
 from api.auth import issue_token
 from paris_live.settings import Settings
-from tests.api.conftest import InProcessServer, make_status, put_status
+from tests.api.api_testkit import InProcessServer, make_status, put_status
 from tests.streams.streams_testkit import passage, produce
+from tests.testkit import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -99,7 +99,7 @@ async def test_ops_summary_counts_states_stale_sources_and_overdue_closures(
 ) -> None:
     """/v1/ops/summary (with an ops token) counts facilities by state, lists stale sources and
     overdue closures with alerts, and reads events/s and dead letters from Kafka itself."""
-    from tests.dashboards.conftest import start_api
+    from tests.dashboards.dashboards_testkit import start_api
 
     pools = ["piscine-pontoise", "piscine-jean-taris", "piscine-suzanne-berlioux"]
     example = orjson.loads(make_status(pools[0], 1))
@@ -119,8 +119,15 @@ async def test_ops_summary_counts_states_stale_sources_and_overdue_closures(
         async with httpx.AsyncClient(base_url=server.http, timeout=10, headers=ops) as client:
             first = (await client.get("/v1/ops/summary")).json()
             await produce(settings, [passage(pools[0], "in") for _ in range(40)])
-            await asyncio.sleep(0.5)
-            second = (await client.get("/v1/ops/summary")).json()
+            second = first
+
+            async def sampled_again() -> bool:
+                # the sampler takes a new sample (at most every 0.2 s) only when asked
+                nonlocal second
+                second = (await client.get("/v1/ops/summary")).json()
+                return len(second["series"]) > len(first["series"])
+
+            await wait_until(sampled_again, within=10, every=0.1, what="a sample after the events")
     finally:
         await server.stop()
     by_state = first["facilities"]["by_state"]

@@ -11,8 +11,8 @@ import pytest
 import redis.asyncio as aioredis
 
 from paris_live.settings import Settings
-from tests.api.conftest import InProcessServer, put_status
-from tests.dashboards.conftest import screenshot, start_api
+from tests.api.api_testkit import InProcessServer, put_status
+from tests.dashboards.dashboards_testkit import screenshot, start_api
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 

@@ -14,7 +14,7 @@ import pytest
 from api.app import create_app
 from paris_live.settings import Settings
 from streams.feedback import FeedbackJob
-from tests.api.conftest import InProcessServer, fast_hub
+from tests.api.api_testkit import InProcessServer, fast_hub
 from tests.feedback.feedback_testkit import FeedbackApi
 
 

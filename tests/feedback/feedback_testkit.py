@@ -1,11 +1,9 @@
-"""Feedback test helpers: the API under test as one value, waiting on observable state with a
-deadline, and Kafka read back record by record. Fixtures are in ``conftest.py``."""
+"""Feedback test helpers: the API under test as one value and Kafka read back record by record.
+Fixtures are in ``conftest.py``; waiting on observable state is :func:`tests.testkit.wait_until`."""
 
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,9 +13,9 @@ import orjson
 from aiokafka import AIOKafkaConsumer
 
 from paris_live.settings import Settings
-from tests.api.conftest import InProcessServer
+from tests.api.api_testkit import InProcessServer
 
-__all__ = ["SCREENSHOTS", "FeedbackApi", "eventually", "read_topic"]
+__all__ = ["SCREENSHOTS", "FeedbackApi", "read_topic"]
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -32,19 +30,6 @@ class FeedbackApi:
     @property
     def base(self) -> str:
         return self.server.http
-
-
-async def eventually(
-    check: Callable[[], Awaitable[Any]], *, within: float = 20.0, every: float = 0.2
-) -> Any:
-    """The first truthy result of ``check``; fails after ``within`` seconds."""
-    deadline = time.monotonic() + within
-    while True:
-        result = await check()
-        if result:
-            return result
-        assert time.monotonic() < deadline, "condition not reached in time"
-        await asyncio.sleep(every)
 
 
 async def read_topic(

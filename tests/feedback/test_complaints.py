@@ -16,7 +16,8 @@ from paris_live.db import connect
 from schemas import topics
 from schemas.catalogue import load_catalogue
 from schemas.routing import load_routing
-from tests.feedback.feedback_testkit import FeedbackApi, eventually, read_topic
+from tests.feedback.feedback_testkit import FeedbackApi, read_topic
+from tests.testkit import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -233,22 +234,26 @@ async def test_acknowledging_and_answering_update_the_statistics(
         .strftime("%Y-%m")
     )
 
-    async def figures() -> dict[str, Any] | None:
-        body: dict[str, Any] = (await http.get(f"/v1/transparency?month={month}")).json()
-        return body if body["complaints"]["filed"] == 2 else None
+    report: dict[str, Any] = {}
 
-    report = await eventually(figures)
+    async def figures() -> bool:
+        nonlocal report
+        report = (await http.get(f"/v1/transparency?month={month}")).json()
+        return bool(report["complaints"]["filed"] == 2)
+
+    await wait_until(figures, within=20, what="both complaints counted")
     assert report["complaints"]["acknowledged"] == 0 and report["complaints"]["answered"] == 0
     await http.post(f"/v1/complaints/{second['reference']}/acknowledge", headers=mine)
     await http.post(
         f"/v1/complaints/{first}/answer", json={"answer": {"fr": "Merci."}}, headers=mine
     )
 
-    async def updated() -> dict[str, Any] | None:
-        body: dict[str, Any] = (await http.get(f"/v1/transparency?month={month}")).json()
-        return body if body["complaints"]["answered"] == 1 else None
+    async def updated() -> bool:
+        nonlocal report
+        report = (await http.get(f"/v1/transparency?month={month}")).json()
+        return bool(report["complaints"]["answered"] == 1)
 
-    report = await eventually(updated)
+    await wait_until(updated, within=20, what="the answer counted")
     assert report["complaints"]["acknowledged"] == 2
     assert report["complaints"]["answered_on_time"] == 1
     [service] = [s for s in report["services"] if s["service_id"] == "djs-piscines"]
@@ -293,7 +298,7 @@ async def test_personal_data_never_reaches_logs_public_pages_or_exports(
             and body["satisfaction"]["by_aspect"][0]["responses"] == 1
         )
 
-    await eventually(counted)
+    await wait_until(counted, within=20, what="the complaint and the survey counted")
     public = [
         await http.get("/transparence"),
         await http.get(f"/transparence?month={month}&lang=en"),

@@ -10,7 +10,8 @@ import pytest
 from paris_live.db import connect
 from schemas.catalogue import load_catalogue
 from streams.feedback_cli import purge_personal_data
-from tests.feedback.feedback_testkit import FeedbackApi, eventually
+from tests.feedback.feedback_testkit import FeedbackApi
+from tests.testkit import wait_until
 
 pytestmark = pytest.mark.integration
 POOL = load_catalogue().by_type("pool")[0]
@@ -36,7 +37,7 @@ async def test_personal_data_is_erased_after_retention_and_figures_stay(
             row = await (await conn.execute("SELECT count(*) FROM survey_responses")).fetchone()
         return row == (1,)
 
-    await eventually(stored)
+    await wait_until(stored, within=20, what="the survey answer stored")
     async with await connect(settings, autocommit=True) as conn:
         await conn.execute(
             "UPDATE complaints SET filed_at = filed_at - interval '400 days', "

@@ -15,8 +15,9 @@ from api.feedback.datasets import DATASETS
 from paris_live.settings import Settings
 from producers.publisher import Publisher, PublisherOptions
 from streams.feedback import FeedbackJob
-from tests.feedback.feedback_testkit import SCREENSHOTS, FeedbackApi, eventually
+from tests.feedback.feedback_testkit import SCREENSHOTS, FeedbackApi
 from tests.feedback.simulate import Month, median_days, simulate_month
+from tests.testkit import wait_until
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,15 +46,15 @@ async def publish(settings: Settings, month: Month, name: str) -> None:
 async def month_report(feedback_api: FeedbackApi, month: Month, job: FeedbackJob) -> dict[str, Any]:
     label = f"{month.start:%Y-%m}"
 
-    async def complete() -> dict[str, Any] | None:
-        body: dict[str, Any] = (
-            await feedback_api.http.get(f"/v1/transparency?month={label}")
-        ).json()
-        overall = body["satisfaction"]["by_aspect"][0]["responses"]
-        done = overall == month.surveys and body["complaints"]["answered"] == month.answered
-        return body if done else None
+    report: dict[str, Any] = {}
 
-    report: dict[str, Any] = await eventually(complete, within=60)
+    async def complete() -> bool:
+        nonlocal report
+        report = (await feedback_api.http.get(f"/v1/transparency?month={label}")).json()
+        overall = report["satisfaction"]["by_aspect"][0]["responses"]
+        return bool(overall == month.surveys and report["complaints"]["answered"] == month.answered)
+
+    await wait_until(complete, within=60, what=f"every answer and complaint of {label} counted")
     return report
 
 
@@ -88,7 +89,7 @@ async def test_a_simulated_month_gives_the_published_figures(
     async def replayed() -> bool:
         return feedback_job.stats.records >= 2 * len(month.events)
 
-    await eventually(replayed, within=60)
+    await wait_until(replayed, within=60, what="the replayed events consumed")
     again = (await feedback_api.http.get("/v1/transparency?month=2025-05")).json()
     assert again["satisfaction"] == report["satisfaction"]
     assert again["complaints"] == report["complaints"]
