@@ -268,7 +268,8 @@ async def loadgen_main() -> None:
 async def produce_main(rate: float, duration: float, seed: int) -> None:
     from paris_live.settings import get_settings
     from producers.publisher import Publisher, PublisherOptions
-    from producers.simulator import Simulation, SimulatorConfig
+    from producers.simulation.config import SimulatorConfig
+    from producers.simulator import Simulation
     from schemas.catalogue import load_catalogue
     from schemas.clock import PARIS
 

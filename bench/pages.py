@@ -60,7 +60,8 @@ class SimulatedCity:
     def __init__(
         self, facilities: Sequence[Facility], start: dt.datetime, *, seed: int = 0
     ) -> None:
-        from producers.simulator import Simulation, SimulatorConfig
+        from producers.simulation.config import SimulatorConfig
+        from producers.simulator import Simulation
         from streams.core.machine import FacilityMachine
 
         self.simulation = Simulation(facilities, start, SimulatorConfig(seed=seed))

@@ -34,7 +34,8 @@ from bench.common import write_result
 from paris_live.kafka_admin import delete_topics, ensure_topics
 from paris_live.settings import Settings
 from producers.publisher import Publisher, PublisherOptions
-from producers.simulator import SimulatorConfig, simulate
+from producers.simulation.config import SimulatorConfig
+from producers.simulator import simulate
 from schemas.catalogue import load_catalogue
 from schemas.clock import PARIS
 from schemas.events import CloudEvent

@@ -27,7 +27,8 @@ from paris_live.settings import Settings, get_settings
 from producers.errors import ProducerError
 from producers.patterns import Scenario
 from producers.publisher import Publisher, PublisherOptions
-from producers.simulator import Simulation, SimulatorConfig
+from producers.simulation.config import SimulatorConfig
+from producers.simulator import Simulation
 from schemas.catalogue import Catalogue, load_catalogue
 from schemas.clock import PARIS
 from schemas.codec import decode_event

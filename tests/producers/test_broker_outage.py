@@ -29,7 +29,8 @@ from paris_live.services.kafka import KafkaService
 from paris_live.settings import Settings
 from producers.publisher import Publisher, PublisherOptions
 from producers.runner import Pacing, run_simulation
-from producers.simulator import Simulation, SimulatorConfig
+from producers.simulation.config import SimulatorConfig
+from producers.simulator import Simulation
 from schemas import topics as contract
 from schemas.catalogue import load_catalogue
 from schemas.clock import PARIS

@@ -9,7 +9,9 @@ from collections import defaultdict
 import pytest
 
 from producers.patterns import Scenario, day_kind, interpolate, target_ratio
-from producers.simulator import Simulation, SimulatorConfig, opening_hours, simulate
+from producers.simulation.config import SimulatorConfig
+from producers.simulation.state import opening_hours
+from producers.simulator import Simulation, simulate
 from schemas.catalogue import Facility, load_catalogue
 from schemas.clock import PARIS
 from schemas.events import ClosureReason, CloudEvent, EventType

@@ -54,7 +54,8 @@ from psycopg import sql
 from paris_live.live import facility_key
 from paris_live.settings import Settings
 from producers.publisher import Publisher, PublisherOptions
-from producers.simulator import SimulatorConfig, simulate
+from producers.simulation.config import SimulatorConfig
+from producers.simulator import simulate
 from schemas.catalogue import load_catalogue
 from schemas.events import CloudEvent
 from streams.app import APP_NAME

@@ -1,0 +1,23 @@
+"""The knobs of a simulation (seed, scenario, rates)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from producers.patterns import Scenario
+
+
+@dataclass(frozen=True, slots=True)
+class SimulatorConfig:
+    """Knobs of a simulation; the defaults give a lively but plausible city."""
+
+    seed: int = 0
+    scenario: Scenario = field(default_factory=Scenario)
+    closures_per_open_hour: float = 0.002
+    """Chance per facility and open hour that an exceptional closure is declared."""
+    sensor_outages_per_hour: float = 0.01
+    headcount_every_minutes: int = 5
+    case_backlog: int = 8
+    """Open cases per procedure emitted at the start (with their past opening time)."""
+    miss_in: float = 0.01
+    miss_out: float = 0.03
