@@ -26,7 +26,7 @@ from schemas import topics as contract
 from schemas.events import EventType, make_event
 from streams.app import APP_NAME
 from streams.feedback import FeedbackJob
-from streams.worker import partition_for
+from streams.worker.partitions import partition_for
 from tests.streams.streams_testkit import (
     WorkerProcess,
     committed_past,
