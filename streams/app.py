@@ -7,7 +7,7 @@ faust spends most of its per-event time outside the user's code (one ``ConsumerM
 ``Event``, an ``asyncio.wait`` race per record in ``Consumer._drain_messages``, queue put/get,
 context variables and an ack per event). :class:`~streams.faust_batch.BatchConsumer` (the one
 module using faust's private consumer API, with its version pin) therefore hands each fetched
-*batch* of an input topic-partition straight to the :class:`~streams.worker.Processor`; offsets are
+*batch* of an input topic-partition straight to the :class:`~streams.worker.processor.Processor`; offsets are
 committed through faust's own commit path, but only to what :mod:`streams.recovery` has made
 durable (``_new_offset`` is fed by the processor, never by per-event acks). With
 ``WorkerConfig(fast_path=False)`` the same processor runs inside the agent, event by event.
@@ -44,7 +44,9 @@ from streams.sinks.kafka import KafkaSink
 from streams.sinks.postgres import HistoryWriter
 from streams.sinks.redis import RedisSink
 from streams.sinks.spool import MergedBatch, Spool, default_spool_dir
-from streams.worker import CoreMachines, MachineFactory, Processor, WorkerConfig
+from streams.worker.config import WorkerConfig
+from streams.worker.machines import CoreMachines, MachineFactory
+from streams.worker.processor import Processor
 
 log = structlog.get_logger(__name__)
 

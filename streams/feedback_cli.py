@@ -6,7 +6,7 @@ platform CLI mounts :data:`feedback_app`).
   it never was), a survey answer's free texts ``--survey-days`` (90) after it was given. Counts,
   ratings, délais and references stay: the statistics do not change. Run it daily (cron, systemd
   timer, Kubernetes CronJob); it is idempotent.
-* ``aggregate``: the feedback job (:class:`streams.feedback.FeedbackJob`) until SIGINT/SIGTERM.
+* ``aggregate``: the feedback job (:class:`streams.feedback.job.FeedbackJob`) until SIGINT/SIGTERM.
 * ``routing``: print the routing coverage table (facility type × golden rule → service, délai).
 
 Retention defaults can be set with ``PARIS_LIVE_FEEDBACK_COMPLAINT_RETENTION_DAYS`` and
@@ -120,7 +120,7 @@ def purge_command(
 def aggregate_command() -> None:
     """Run the feedback job (satisfaction, complaint volume, response délais) until stopped."""
     from paris_live.db import migrate
-    from streams.feedback import FeedbackJob
+    from streams.feedback.job import FeedbackJob
 
     settings = get_settings()
 

@@ -1,7 +1,6 @@
 """History to PostgreSQL: raw events, status changes, 1-minute rollups — plus the worker checkpoint.
 
-Rows are encoded once, on the hot path, in COPY text format (:func:`event_row`,
-:func:`status_change_row`); a flush COPYs them into session temp tables and moves them with
+Rows are encoded once, on the hot path, in COPY text format (:mod:`streams.sinks.copy_rows`); a flush COPYs them into session temp tables and moves them with
 ``INSERT … SELECT … ON CONFLICT DO NOTHING`` (rollups are upserted: the latest figures of a minute
 win). The checkpoint of each partition (:mod:`streams.recovery`) is written in the same
 transaction, so "these offsets are done" and "their history is stored" can never disagree.
@@ -28,22 +27,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
-import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import orjson
 import psycopg
 import structlog
 
 from paris_live.db import search_path
 from paris_live.settings import Settings
 from schemas.errors import InvalidEvent, Reason
-from schemas.events import CloudEvent
-from schemas.status import FacilityStatus
 from streams import metrics, recovery
+from streams.sinks.copy_rows import EVENT_COLS, STATUS_COLS, event_document, event_fields, rows_of
 from streams.sinks.spool import MergedBatch, Spool
 
 if TYPE_CHECKING:
@@ -51,7 +46,6 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
-_NULL = b"\\N"
 _TEMP_DDL = """
 CREATE TEMP TABLE IF NOT EXISTS _events_in (
     event_id text, time timestamptz, facility_id text, type text, source text, topic text,
@@ -60,10 +54,6 @@ CREATE TEMP TABLE IF NOT EXISTS _status_in (
     facility_id text, seq bigint, at timestamptz, open_state text, occupancy_count int,
     occupancy_ratio real, stale boolean, status jsonb) ON COMMIT DELETE ROWS;
 """
-_EVENT_COLS = (
-    "event_id, time, facility_id, type, source, topic, kafka_partition, kafka_offset, data"
-)
-_STATUS_COLS = "facility_id, seq, at, open_state, occupancy_count, occupancy_ratio, stale, status"
 _UPSERT_ROLLUP = """
 INSERT INTO occupancy_1m (facility_id, bucket, count_avg, count_min, count_max, count_last,
                           capacity, passages_in, passages_out, samples)
@@ -75,8 +65,6 @@ ON CONFLICT (facility_id, bucket) DO UPDATE SET
     passages_out = EXCLUDED.passages_out, samples = EXCLUDED.samples
 """
 
-
-_needs_escape = re.compile(r"[\\\t\n\r]").search
 
 PERMANENT_ERRORS: tuple[type[psycopg.Error], ...] = (psycopg.DataError, psycopg.IntegrityError)
 """Errors a row causes by itself (SQLSTATE classes 22 and 23): retrying the same row fails again.
@@ -93,65 +81,6 @@ class EffectsGate(Protocol):
     """What the writer needs of :class:`streams.sinks.kafka.KafkaSink`."""
 
     async def wait_settled(self, seq: int, within: float) -> bool: ...
-
-
-def copy_text(value: str) -> bytes:
-    """A text field in COPY text format (backslash, tab, newline and CR escaped)."""
-    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
-        value = (
-            value.replace("\\", "\\\\")
-            .replace("\t", "\\t")
-            .replace("\n", "\\n")
-            .replace("\r", "\\r")
-        )
-    return value.encode()
-
-
-def copy_json(value: bytes) -> bytes:
-    """A JSON document in COPY text format (JSON has no raw control characters; escape ``\\``)."""
-    return value.replace(b"\\", b"\\\\")
-
-
-def event_row(event: CloudEvent, topic: str, partition: int, offset: int) -> bytes:
-    """One ``events`` row (the columns of ``_EVENT_COLS``), newline-terminated.
-
-    On the hot path: one f-string, one encode. ``subject`` (a slug), ``type`` (an enum value) and
-    ``topic`` never need escaping; ``id`` and ``source`` are free text and are checked.
-    """
-    eid = event.id
-    if _needs_escape(eid):
-        eid = copy_text(eid).decode()
-    source = event.source
-    if _needs_escape(source):
-        source = copy_text(source).decode()
-    data = event.data.__pydantic_serializer__.to_json(event.data)
-    if b"\\" in data:
-        data = data.replace(b"\\", b"\\\\")
-    line = (
-        f"{eid}\t{event.time.isoformat()}\t{event.subject}\t{event.type}\t{source}\t{topic}\t"
-        f"{partition}\t{offset}\t"
-    )
-    return line.encode() + data + b"\n"
-
-
-def status_change_row(status: FacilityStatus, json: bytes) -> bytes:
-    """One ``status_changes`` row (the columns of ``_STATUS_COLS``), newline-terminated."""
-    occ = status.occupancy
-    return (
-        b"\t".join(
-            (
-                copy_text(status.facility_id),
-                str(status.seq).encode(),
-                status.updated_at.isoformat().encode(),
-                str(status.open_state).encode(),
-                _NULL if occ is None else str(occ.count).encode(),
-                _NULL if occ is None or occ.ratio is None else repr(occ.ratio).encode(),
-                b"t" if status.stale else b"f",
-                copy_json(json),
-            )
-        )
-        + b"\n"
-    )
 
 
 class HistoryWriter:
@@ -306,9 +235,9 @@ class HistoryWriter:
         bad_events: list[tuple[bytes, psycopg.Error]] = []
         bad_status: list[tuple[bytes, psycopg.Error]] = []
         if merged.n_events:
-            await _isolate(conn, _rows_of(merged.events), _copy_events, bad_events)
+            await _isolate(conn, rows_of(merged.events), _copy_events, bad_events)
         if merged.n_status_changes:
-            await _isolate(conn, _rows_of(merged.status_changes), _copy_status, bad_status)
+            await _isolate(conn, rows_of(merged.status_changes), _copy_status, bad_status)
         await self._write_rest(conn, merged)
         for row, error in bad_status:  # derived from a status: nothing to dead-letter
             metrics.HISTORY_REFUSED.labels(table="status_changes").inc()
@@ -326,7 +255,7 @@ class HistoryWriter:
 
     def _park(self, row: bytes, error: psycopg.Error) -> int:
         """Send a refused ``events`` row to ``dead-letters``; the sink sequence number (0: none)."""
-        fields = _event_fields(row)
+        fields = event_fields(row)
         where = (fields["topic"], int(fields["kafka_partition"]), int(fields["kafka_offset"]))
         metrics.HISTORY_REFUSED.labels(table="events").inc()
         log.error(
@@ -349,7 +278,7 @@ class HistoryWriter:
             partition=where[1],
             offset=where[2],
             key=fields["facility_id"].encode(),
-            raw=_event_document(fields),
+            raw=event_document(fields),
         )
         if len(self._parked) >= 10_000:
             self._parked.clear()
@@ -418,10 +347,10 @@ async def _copy_events(conn: psycopg.AsyncConnection, rows: bytes, clear: bool =
     cur = conn.cursor()
     if clear:
         await cur.execute("DELETE FROM _events_in")
-    async with cur.copy(f"COPY _events_in ({_EVENT_COLS}) FROM STDIN") as copy:
+    async with cur.copy(f"COPY _events_in ({EVENT_COLS}) FROM STDIN") as copy:
         await copy.write(rows)
     await cur.execute(
-        f"INSERT INTO events ({_EVENT_COLS}) SELECT {_EVENT_COLS} FROM _events_in "
+        f"INSERT INTO events ({EVENT_COLS}) SELECT {EVENT_COLS} FROM _events_in "
         "ON CONFLICT DO NOTHING"
     )
 
@@ -430,10 +359,10 @@ async def _copy_status(conn: psycopg.AsyncConnection, rows: bytes, clear: bool =
     cur = conn.cursor()
     if clear:
         await cur.execute("DELETE FROM _status_in")
-    async with cur.copy(f"COPY _status_in ({_STATUS_COLS}) FROM STDIN") as copy:
+    async with cur.copy(f"COPY _status_in ({STATUS_COLS}) FROM STDIN") as copy:
         await copy.write(rows)
     await cur.execute(
-        f"INSERT INTO status_changes ({_STATUS_COLS}) SELECT {_STATUS_COLS} "
+        f"INSERT INTO status_changes ({STATUS_COLS}) SELECT {STATUS_COLS} "
         "FROM _status_in ON CONFLICT DO NOTHING"
     )
 
@@ -457,48 +386,3 @@ async def _isolate(
     middle = len(rows) // 2
     await _isolate(conn, rows[:middle], write, refused)
     await _isolate(conn, rows[middle:], write, refused)
-
-
-def _rows_of(buffer: bytes | bytearray) -> list[bytes]:
-    """The newline-terminated COPY rows of a buffer (a raw newline only ends a row)."""
-    return [line + b"\n" for line in bytes(buffer).split(b"\n") if line]
-
-
-_EVENT_FIELDS = [name.strip() for name in _EVENT_COLS.split(",")]
-_UNESCAPE = {b"\\\\": b"\\", b"\\t": b"\t", b"\\n": b"\n", b"\\r": b"\r"}
-_escaped = re.compile(rb"\\[\\tnr]")
-
-
-def _copy_unescape(value: bytes) -> str:
-    return _escaped.sub(lambda m: _UNESCAPE[m.group()], value).decode("utf-8", "replace")
-
-
-def _event_fields(row: bytes) -> dict[str, str]:
-    """The columns of an ``events`` COPY row (text; ``data`` as JSON text)."""
-    parts = row.rstrip(b"\n").split(b"\t", len(_EVENT_FIELDS) - 1)
-    return {name: _copy_unescape(value) for name, value in zip(_EVENT_FIELDS, parts, strict=False)}
-
-
-def _event_document(fields: dict[str, str]) -> bytes:
-    """The stored event as CloudEvents JSON (what a dead letter's payload shows)."""
-    try:
-        data: Any = orjson.loads(fields.get("data", "null"))
-    except orjson.JSONDecodeError:
-        data = fields.get("data")
-    return orjson.dumps(
-        {
-            "specversion": "1.0",
-            "id": fields.get("event_id"),
-            "source": fields.get("source"),
-            "type": fields.get("type"),
-            "subject": fields.get("facility_id"),
-            "time": fields.get("time"),
-            "datacontenttype": "application/json",
-            "data": data,
-        }
-    )
-
-
-def utc_iso(moment: dt.datetime) -> str:
-    """An aware datetime as an RFC 3339 UTC string (rollup buckets)."""
-    return moment.astimezone(dt.UTC).isoformat()

@@ -13,7 +13,7 @@ import pytest
 
 from api.app import create_app
 from paris_live.settings import Settings
-from streams.feedback import FeedbackJob
+from streams.feedback.job import FeedbackJob
 from tests.api.api_testkit import InProcessServer, fast_hub
 from tests.feedback.feedback_testkit import FeedbackApi
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 from schemas.clock import PARIS
 from schemas.events import EventType, make_event
-from streams.feedback import (
+from streams.feedback.rules import (
     ALL_RULES,
     ComplaintFact,
     complaint_fact,

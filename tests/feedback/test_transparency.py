@@ -14,7 +14,7 @@ import pytest
 from api.feedback.datasets import DATASETS
 from paris_live.settings import Settings
 from producers.publisher import Publisher, PublisherOptions
-from streams.feedback import FeedbackJob
+from streams.feedback.job import FeedbackJob
 from tests.feedback.feedback_testkit import SCREENSHOTS, FeedbackApi
 from tests.feedback.simulate import Month, median_days, simulate_month
 from tests.testkit import wait_until

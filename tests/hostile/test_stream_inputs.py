@@ -25,8 +25,8 @@ from paris_live.settings import Settings
 from schemas import topics as contract
 from schemas.events import EventType, make_event
 from streams.app import APP_NAME
-from streams.feedback import FeedbackJob
-from streams.worker import partition_for
+from streams.feedback.job import FeedbackJob
+from streams.worker.partitions import partition_for
 from tests.streams.streams_testkit import (
     WorkerProcess,
     committed_past,

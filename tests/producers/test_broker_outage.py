@@ -34,7 +34,7 @@ from producers.simulator import Simulation
 from schemas import topics as contract
 from schemas.catalogue import load_catalogue
 from schemas.clock import PARIS
-from streams.worker import partition_for
+from streams.worker.partitions import partition_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

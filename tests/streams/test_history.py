@@ -13,8 +13,9 @@ from paris_live.settings import Settings
 from schemas import topics as contract
 from schemas.events import EventType, make_event
 from streams.deadletters import DeadLetters
+from streams.sinks.copy_rows import event_row
 from streams.sinks.kafka import KafkaSink
-from streams.sinks.postgres import HistoryWriter, event_row
+from streams.sinks.postgres import HistoryWriter
 from streams.sinks.spool import HistoryBatch, MergedBatch, Spool
 from tests.streams.streams_testkit import read_dead_letters
 

@@ -7,7 +7,7 @@ replays the same topics from offset 0. Both workers stay up and every facility's
 from both Redis prefixes at the same moment, then compared.
 
 Fields left out of the comparison, and why (the machine never reads the wall clock, but the worker
-passes it as ``now`` — ``streams.worker.Processor`` — and some parts of the status are *about* it):
+passes it as ``now`` — ``streams.worker.processor.Processor`` — and some parts of the status are *about* it):
 
 * ``seq`` and ``updated_at`` — ``seq`` counts visible changes and ``updated_at`` is the worker's
   clock at the last one. Besides the events, timers bump ``seq`` (the trend sliding over

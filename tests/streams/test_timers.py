@@ -22,7 +22,9 @@ from streams.deadletters import DeadLetters
 from streams.sinks.kafka import KafkaSink
 from streams.sinks.redis import RedisSink
 from streams.sinks.spool import Spool
-from streams.worker import CoreMachines, Processor, partition_for
+from streams.worker.machines import CoreMachines
+from streams.worker.partitions import partition_for
+from streams.worker.processor import Processor
 
 pytestmark = pytest.mark.integration
 

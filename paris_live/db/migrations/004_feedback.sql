@@ -1,5 +1,5 @@
 -- Feedback loop (issue 9): complaints as case records, survey answers, and the monthly aggregates
--- the feedback job (streams/feedback.py) keeps for /transparence and the open-data exports.
+-- the feedback job (streams/feedback/) keeps for /transparence and the open-data exports.
 --
 -- Personal data lives in two places only, and `paris-live feedback purge-personal-data` empties
 -- it after the retention: complaints.text, complaints.contact, complaints.answer (written to the

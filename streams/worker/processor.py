@@ -18,7 +18,8 @@ Records the machine must not see never stop the flow: undecodable or invalid one
 whose ``time`` is outside the topic's window (:class:`~streams.core.policy.TimeWindow`), go to
 ``dead-letters``. A valid event on a partition that does not own its facility (a producer that
 hashes keys with CRC32 — librdkafka's default — instead of Java's murmur2) is *forwarded* to the
-owning partition of the same topic, bytes and headers kept, as Kafka Streams repartitions. Dead
+owning partition of the same topic, bytes and headers kept, as Kafka Streams repartitions
+(:mod:`streams.worker.forwarding`). Dead
 letters and forwards are reliable records of the Kafka sink; a history batch carries the sink's
 sequence number at its cut (``effects_seq``) and the writer stores its checkpoint — after which
 the offsets are committed — only once they are all acknowledged.
@@ -30,43 +31,31 @@ import asyncio
 import datetime as dt
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import structlog
-from aiokafka.partitioner import murmur2
 
-from schemas.catalogue import Catalogue, Facility
+from schemas.catalogue import Catalogue
 from schemas.clock import PARIS
 from schemas.codec import decode_event
 from schemas.errors import InvalidEvent, Reason
-from schemas.events import CloudEvent
-from schemas.status import FacilityStatus
 from streams import metrics, recovery
 from streams.core.policy import TimeWindow, reference_instant
 from streams.deadletters import DeadLetters
-from streams.sinks.kafka import KafkaSink, Outgoing
-from streams.sinks.postgres import event_row, status_change_row, utc_iso
+from streams.sinks.copy_rows import event_row
+from streams.sinks.kafka import KafkaSink
 from streams.sinks.redis import LiveStatus, RedisSink
-from streams.sinks.spool import HistoryBatch, Rollup, Spool
+from streams.sinks.spool import HistoryBatch, Spool
+from streams.worker.batching import collect_statuses, cut_batch
+from streams.worker.config import WorkerConfig
+from streams.worker.forwarding import forward
+from streams.worker.machines import MachineFactory
+from streams.worker.partitions import PartitionState, partition_for
 
 PROCESSING_ERROR = "processing_error"
 """Dead-letter reason when the state machine raised on a valid event (a bug, never a crash)."""
-FORWARDED_FROM = "forwarded-from"
-"""Header added to a forwarded record: ``<topic>/<partition>/<offset>`` it was first read at."""
 
 log = structlog.get_logger(__name__)
-
-
-class Machine(Protocol):
-    """What the worker needs of :class:`streams.core.machine.FacilityMachine`."""
-
-    def apply(self, event: CloudEvent, now: dt.datetime) -> bool: ...
-    def tick(self, now: dt.datetime) -> bool: ...
-    def next_wakeup(self) -> dt.datetime | None: ...
-    def status(self) -> FacilityStatus: ...
-    def drain_rollups(self) -> list[Any]: ...
-    def to_snapshot(self) -> dict[str, Any]: ...
 
 
 class HistorySink(Protocol):
@@ -74,81 +63,6 @@ class HistorySink(Protocol):
 
     def wake(self) -> None: ...
     async def wait_idle(self, within: float) -> bool: ...
-
-
-class MachineFactory(Protocol):
-    def new(self, facility: Facility) -> Machine: ...
-    def restore(self, facility: Facility, state: dict[str, Any]) -> Machine: ...
-
-
-class CoreMachines:
-    """The real factory: :mod:`streams.core.machine` with its default configuration."""
-
-    def __init__(self) -> None:
-        from streams.core.machine import FacilityMachine, MachineConfig
-
-        self._cls = FacilityMachine
-        self._cfg = MachineConfig()
-
-    def new(self, facility: Facility) -> Machine:
-        machine: Machine = self._cls(facility, self._cfg)
-        return machine
-
-    def restore(self, facility: Facility, state: dict[str, Any]) -> Machine:
-        machine: Machine = self._cls.from_snapshot(facility, state, self._cfg)
-        return machine
-
-
-@dataclass(frozen=True)
-class WorkerConfig:
-    """Tuning of the worker; the defaults are what production runs."""
-
-    live_interval: float = 0.05
-    """Coalescing window of live writes (Redis, ``facility-status``): one write per facility per
-    window whatever the event rate; it adds half a window to the end-to-end latency on average."""
-    history_interval: float = 0.5
-    """How often the history of a partition is cut into a batch for PostgreSQL."""
-    snapshot_interval: float = 30.0
-    """Snapshot the machines that changed every this many seconds (a snapshot holds the dedup
-    window, up to a few hundred kB per facility; a restart replays at most this much)."""
-    status_history_interval: float = 60.0
-    """A ``status_changes`` row is written when the open state, closures, occupancy level or
-    staleness change, and otherwise at most once per this many seconds per facility."""
-    tick_interval: float = 1.0
-    spool_memory_bytes: int = 256 * 1024 * 1024
-    spool_disk_bytes: int = 4 * 1024 * 1024 * 1024
-    history_max_rows: int = 50_000
-
-
-def partition_for(facility_id: str, partitions: int) -> int:
-    """The partition Kafka's default partitioner puts a facility's records in."""
-    return int(murmur2(facility_id.encode()) & 0x7FFFFFFF) % partitions
-
-
-@dataclass
-class PartitionState:
-    """Everything this worker holds for one partition of the co-partitioned input topics."""
-
-    partition: int
-    machines: dict[str, Machine] = field(default_factory=dict)
-    seq_bump: dict[str, int] = field(default_factory=dict)
-    applied: dict[str, int] = field(default_factory=dict)
-    """Last offset applied to the state, per topic."""
-    effects_until: dict[str, int] = field(default_factory=dict)
-    """Offsets whose effects are already stored (replayed silently after a restart)."""
-    live_dirty: set[str] = field(default_factory=set)
-    snap_dirty: set[str] = field(default_factory=set)
-    recorded: dict[str, tuple[tuple[Any, ...], float]] = field(default_factory=dict)
-    batch: HistoryBatch | None = None
-    last_snapshot: float = 0.0
-    last_cut: float = 0.0
-    ready: asyncio.Event = field(default_factory=asyncio.Event)
-    revoked: bool = False
-
-    def current_batch(self) -> HistoryBatch:
-        if self.batch is None:
-            self.batch = HistoryBatch(self.partition, {})
-        return self.batch
 
 
 class Processor:
@@ -326,7 +240,9 @@ class Processor:
                     raise InvalidEvent(Reason.TIME_OUT_OF_RANGE, "time", refusal)
                 if owner[fid] != partition:
                     if not silent:  # (silent: forwarded before the restart)
-                        self._forward(topic, partition, rec, fid, owner[fid], now)
+                        forward(
+                            self._kafka, self._dead, topic, partition, rec, fid, owner[fid], now
+                        )
                     continue
             except InvalidEvent as exc:
                 if not silent:
@@ -378,47 +294,6 @@ class Processor:
                 metrics.PROCESSING_LAG.set(max(0.0, time.time() - last_ts / 1000.0))
         return n
 
-    def _forward(
-        self, topic: str, partition: int, rec: Any, fid: str, target: int, now: dt.datetime
-    ) -> None:
-        """Send a valid event read on the wrong partition to its facility's partition."""
-        offset = rec.offset
-        headers = [
-            *_headers_of(rec),
-            (FORWARDED_FROM, f"{topic}/{partition}/{offset}".encode()),
-        ]
-        dead = self._dead
-
-        def refused(error: BaseException) -> Outgoing:
-            """The forward cannot be delivered: park the record in dead-letters instead."""
-            _, letter = dead.build(
-                InvalidEvent(
-                    Reason.PERMANENT_ERROR,
-                    "subject",
-                    f"could not forward to partition {target} of {topic}: {error!r}",
-                ),
-                topic=topic,
-                partition=partition,
-                offset=offset,
-                key=rec.key,
-                raw=rec.value,
-                received_at=now,
-            )
-            return letter
-
-        self._kafka.send_reliable(
-            Outgoing(topic, fid.encode(), rec.value, headers, partition=target, fallback=refused)
-        )
-        metrics.FORWARDED.labels(topic=topic).inc()
-        log.info(
-            "record_forwarded",
-            facility_id=fid,
-            topic=topic,
-            partition=partition,
-            offset=offset,
-            to_partition=target,
-        )
-
     def tick(self) -> int:
         """Advance every machine whose wakeup time passed (open → closing soon → closed …)."""
         now = self._clock()
@@ -451,10 +326,13 @@ class Processor:
         for state in states:
             if not state.ready.is_set() or state.revoked:
                 continue
-            self._collect_statuses(state, statuses, mono)
+            collect_statuses(state, statuses, mono, self.config)
             due = force_snapshot or mono - state.last_cut >= self.config.history_interval
             if due:
-                cut.append(self._cut_batch(state, force_snapshot, mono))
+                # effects_seq: the dead letters and forwards of these records
+                cut.append(
+                    cut_batch(state, self._kafka.last_seq, force_snapshot, mono, self.config)
+                )
         # Everything above ran without an await: statuses, rows and marks are one consistent cut.
         # History first: the rows this cut took out of the partitions must reach the spool whatever
         # happens to the live sinks below (a Redis outage once dropped them for good).
@@ -486,55 +364,6 @@ class Processor:
             owned = pending.intersection(state.machines)
             state.live_dirty |= owned
 
-    def _collect_statuses(self, state: PartitionState, out: list[LiveStatus], mono: float) -> None:
-        if not state.live_dirty:
-            return
-        dirty, state.live_dirty = state.live_dirty, set()
-        batch = state.current_batch()
-        interval = self.config.status_history_interval
-        for fid in dirty:
-            status = state.machines[fid].status()
-            bump = state.seq_bump.get(fid, 0)
-            if bump:
-                status = status.model_copy(update={"seq": status.seq + bump})
-            json = status.to_json()
-            out.append(LiveStatus(fid, status.seq, json, status.updated_at.isoformat()))
-            occ = status.occupancy
-            key = (
-                status.open_state,
-                status.stale,
-                tuple(sorted(c.closure_id for c in status.closures)),
-                occ.level if occ is not None else None,
-            )
-            last = state.recorded.get(fid)
-            if last is None or last[0] != key or mono - last[1] >= interval:
-                state.recorded[fid] = (key, mono)
-                batch.status_changes += status_change_row(status, json)
-                batch.n_status_changes += 1
-
-    def _cut_batch(self, state: PartitionState, force_snapshot: bool, mono: float) -> HistoryBatch:
-        batch = state.current_batch()
-        state.batch = None
-        state.last_cut = mono
-        batch.marks = dict(state.applied)
-        batch.effects_seq = self._kafka.last_seq  # dead letters and forwards of these records
-        for fid, machine in state.machines.items():
-            for fig in machine.drain_rollups():
-                batch.rollups.append(rollup_from(fid, fig))
-        if force_snapshot or mono - state.last_snapshot >= self.config.snapshot_interval:
-            batch.snapshots = {
-                fid: recovery.encode_snapshot(
-                    {
-                        "machine": state.machines[fid].to_snapshot(),
-                        "seq_bump": state.seq_bump.get(fid, 0),
-                    }
-                )
-                for fid in state.snap_dirty
-            }
-            state.snap_dirty = set()
-            state.last_snapshot = mono
-        return batch
-
     def commit_offsets_for(
         self, snapshot_marks: dict[int, dict[str, int]]
     ) -> dict[tuple[str, int], int]:
@@ -548,33 +377,3 @@ class Processor:
 
 
 _DEFAULT_WINDOW = TimeWindow()
-
-
-def _headers_of(rec: Any) -> list[tuple[str, bytes]]:
-    """A consumed record's headers as a list of (name, bytes) (aiokafka, faust or test record)."""
-    headers = getattr(rec, "headers", None) or ()
-    if isinstance(headers, dict):
-        headers = headers.items()
-    return [(str(name), bytes(value)) for name, value in headers]
-
-
-def rollup_from(facility_id: str, fig: Any) -> Rollup:
-    """An ``occupancy_1m`` row from a figure of ``drain_rollups()`` (attributes or mapping)."""
-    get = (
-        fig.get
-        if isinstance(fig, dict)
-        else (lambda name, default=None: getattr(fig, name, default))
-    )
-    bucket = get("bucket")
-    return Rollup(
-        facility_id=get("facility_id", facility_id) or facility_id,
-        bucket=utc_iso(bucket) if isinstance(bucket, dt.datetime) else str(bucket),
-        count_avg=float(get("count_avg", 0.0)),
-        count_min=get("count_min"),
-        count_max=get("count_max"),
-        count_last=get("count_last"),
-        capacity=get("capacity"),
-        passages_in=int(get("passages_in", 0) or 0),
-        passages_out=int(get("passages_out", 0) or 0),
-        samples=int(get("samples", 1) or 1),
-    )

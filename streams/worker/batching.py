@@ -1,0 +1,107 @@
+"""What a flush takes out of a partition: statuses to publish and the history batch for PostgreSQL.
+
+Run by :meth:`streams.worker.processor.Processor.flush_live` without an await, so that statuses,
+rows and offset marks form one consistent cut. A status is published for every facility that
+changed; a ``status_changes`` row is recorded only when the open state, closures, occupancy level
+or staleness changed, or every ``status_history_interval`` otherwise.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from streams import recovery
+from streams.sinks.copy_rows import status_change_row, utc_iso
+from streams.sinks.redis import LiveStatus
+from streams.sinks.spool import HistoryBatch, Rollup
+from streams.worker.config import WorkerConfig
+from streams.worker.partitions import PartitionState
+
+
+def collect_statuses(
+    state: PartitionState, out: list[LiveStatus], mono: float, config: WorkerConfig
+) -> None:
+    """Append the status of every facility of ``state`` that changed to ``out`` (to publish), and
+    a ``status_changes`` row to its batch when the change is worth recording (see
+    :attr:`WorkerConfig.status_history_interval`)."""
+    if not state.live_dirty:
+        return
+    dirty, state.live_dirty = state.live_dirty, set()
+    batch = state.current_batch()
+    interval = config.status_history_interval
+    for fid in dirty:
+        status = state.machines[fid].status()
+        bump = state.seq_bump.get(fid, 0)
+        if bump:
+            status = status.model_copy(update={"seq": status.seq + bump})
+        json = status.to_json()
+        out.append(LiveStatus(fid, status.seq, json, status.updated_at.isoformat()))
+        occ = status.occupancy
+        key = (
+            status.open_state,
+            status.stale,
+            tuple(sorted(c.closure_id for c in status.closures)),
+            occ.level if occ is not None else None,
+        )
+        last = state.recorded.get(fid)
+        if last is None or last[0] != key or mono - last[1] >= interval:
+            state.recorded[fid] = (key, mono)
+            batch.status_changes += status_change_row(status, json)
+            batch.n_status_changes += 1
+
+
+def cut_batch(
+    state: PartitionState,
+    effects_seq: int,
+    force_snapshot: bool,
+    mono: float,
+    config: WorkerConfig,
+) -> HistoryBatch:
+    """Take the history a partition accumulated as a batch for PostgreSQL: its rows, the offsets
+    they cover, the rollups the machines drained and, when due, snapshots of the machines that
+    changed. ``effects_seq`` is the Kafka sink's sequence number at the cut: the writer stores the
+    batch only once the dead letters and forwards of these records are acknowledged."""
+    batch = state.current_batch()
+    state.batch = None
+    state.last_cut = mono
+    batch.marks = dict(state.applied)
+    batch.effects_seq = effects_seq
+    for fid, machine in state.machines.items():
+        for fig in machine.drain_rollups():
+            batch.rollups.append(rollup_from(fid, fig))
+    if force_snapshot or mono - state.last_snapshot >= config.snapshot_interval:
+        batch.snapshots = {
+            fid: recovery.encode_snapshot(
+                {
+                    "machine": state.machines[fid].to_snapshot(),
+                    "seq_bump": state.seq_bump.get(fid, 0),
+                }
+            )
+            for fid in state.snap_dirty
+        }
+        state.snap_dirty = set()
+        state.last_snapshot = mono
+    return batch
+
+
+def rollup_from(facility_id: str, fig: Any) -> Rollup:
+    """An ``occupancy_1m`` row from a figure of ``drain_rollups()`` (attributes or mapping)."""
+    get = (
+        fig.get
+        if isinstance(fig, dict)
+        else (lambda name, default=None: getattr(fig, name, default))
+    )
+    bucket = get("bucket")
+    return Rollup(
+        facility_id=get("facility_id", facility_id) or facility_id,
+        bucket=utc_iso(bucket) if isinstance(bucket, dt.datetime) else str(bucket),
+        count_avg=float(get("count_avg", 0.0)),
+        count_min=get("count_min"),
+        count_max=get("count_max"),
+        count_last=get("count_last"),
+        capacity=get("capacity"),
+        passages_in=int(get("passages_in", 0) or 0),
+        passages_out=int(get("passages_out", 0) or 0),
+        samples=int(get("samples", 1) or 1),
+    )

@@ -1,0 +1,26 @@
+"""Tuning of the stream worker (:class:`WorkerConfig`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    """Tuning of the worker; the defaults are what production runs."""
+
+    live_interval: float = 0.05
+    """Coalescing window of live writes (Redis, ``facility-status``): one write per facility per
+    window whatever the event rate; it adds half a window to the end-to-end latency on average."""
+    history_interval: float = 0.5
+    """How often the history of a partition is cut into a batch for PostgreSQL."""
+    snapshot_interval: float = 30.0
+    """Snapshot the machines that changed every this many seconds (a snapshot holds the dedup
+    window, up to a few hundred kB per facility; a restart replays at most this much)."""
+    status_history_interval: float = 60.0
+    """A ``status_changes`` row is written when the open state, closures, occupancy level or
+    staleness change, and otherwise at most once per this many seconds per facility."""
+    tick_interval: float = 1.0
+    spool_memory_bytes: int = 256 * 1024 * 1024
+    spool_disk_bytes: int = 4 * 1024 * 1024 * 1024
+    history_max_rows: int = 50_000
