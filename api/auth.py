@@ -46,6 +46,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from api.errors import ApiError, ServiceUnavailable
+from api.i18n import bilingual
 from paris_live.settings import Settings
 from schemas.catalogue import FACILITY_TYPES
 from schemas.events import FACILITY_ID_PATTERN
@@ -87,10 +88,7 @@ class Unauthenticated(ApiError):
     code = "unauthenticated"
 
     def __init__(self, why: str = "invalid_token") -> None:
-        super().__init__(
-            "Authentification requise : jeton absent, expiré ou invalide / "
-            "Authentication required: missing, expired or invalid token"
-        )
+        super().__init__(bilingual("Authentification requise : jeton absent, expiré ou invalide"))
         error = "" if why == "missing" else ', error="invalid_token"'
         self.headers = {"WWW-Authenticate": f'Bearer realm="paris-live"{error}'}
 
@@ -221,9 +219,7 @@ class TokenVerifier:
             try:
                 key = (await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)).key
             except jwt.PyJWKClientConnectionError as exc:
-                raise ServiceUnavailable(
-                    "Fournisseur d'identité injoignable / Identity provider unreachable"
-                ) from exc
+                raise ServiceUnavailable(bilingual("Fournisseur d'identité injoignable")) from exc
             except jwt.PyJWTError:
                 raise Unauthenticated() from None
         try:

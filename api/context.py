@@ -22,6 +22,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from api.errors import ServiceUnavailable
 from api.hub import Hub
+from api.i18n import bilingual
 from api.kafka import KafkaClients
 from paris_live.live import facility_key, index_key
 from paris_live.settings import Settings
@@ -59,7 +60,7 @@ class AppContext:
             raw = await self.redis.hget(facility_key(self.settings, facility_id), "json")
         except REDIS_DOWN as exc:
             raise ServiceUnavailable(
-                "Statut en direct momentanément indisponible / Live status temporarily unavailable"
+                bilingual("Statut en direct momentanément indisponible")
             ) from exc
         return raw.encode() if isinstance(raw, str) else raw
 
@@ -74,7 +75,7 @@ class AppContext:
                 values = await pipe.execute()
         except REDIS_DOWN as exc:
             raise ServiceUnavailable(
-                "Statut en direct momentanément indisponible / Live status temporarily unavailable"
+                bilingual("Statut en direct momentanément indisponible")
             ) from exc
         return {f: v for f, v in zip(facility_ids, values, strict=True) if v}
 
@@ -84,7 +85,7 @@ class AppContext:
             ids = await self.redis.zrange(index_key(self.settings), 0, -1)
         except REDIS_DOWN as exc:
             raise ServiceUnavailable(
-                "Statut en direct momentanément indisponible / Live status temporarily unavailable"
+                bilingual("Statut en direct momentanément indisponible")
             ) from exc
         return [i.decode() if isinstance(i, bytes) else str(i) for i in ids]
 

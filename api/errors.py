@@ -23,6 +23,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.i18n import N_, bilingual
+
 logger = logging.getLogger("paris_live.api")
 
 __all__ = [
@@ -109,7 +111,7 @@ class UnknownFacilityError(ApiError):
     code = "unknown_facility"
 
     def __init__(self, facility_id: str) -> None:
-        super().__init__(f"Équipement inconnu : {facility_id} / Unknown facility: {facility_id}")
+        super().__init__(bilingual("Équipement inconnu : %(facility_id)s", facility_id=facility_id))
         self.facility_id = facility_id
 
 
@@ -132,11 +134,11 @@ def error_response(status: int, code: str, message: str) -> JSONResponse:
 
 
 _HTTP_CODES = {
-    400: ("bad_request", "Requête invalide / Bad request"),
-    404: ("not_found", "Ressource introuvable / Not found"),
-    405: ("method_not_allowed", "Méthode non autorisée / Method not allowed"),
-    406: ("not_acceptable", "Format non disponible / Not acceptable"),
-    426: ("upgrade_required", "Connexion WebSocket requise / WebSocket upgrade required"),
+    400: ("bad_request", N_("Requête invalide")),
+    404: ("not_found", N_("Ressource introuvable")),
+    405: ("method_not_allowed", N_("Méthode non autorisée")),
+    406: ("not_acceptable", N_("Format non disponible")),
+    426: ("upgrade_required", N_("Connexion WebSocket requise")),
 }
 
 
@@ -146,7 +148,7 @@ def _describe_validation(exc: RequestValidationError) -> str:
         where = ".".join(str(p) for p in error.get("loc", ()))
         parts.append(f"{where}: {error.get('msg', 'invalid')}")
     detail = "; ".join(parts)
-    return f"Paramètre invalide — {detail} / Invalid parameter — {detail}"
+    return bilingual("Paramètre invalide — %(detail)s", detail=detail)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -165,7 +167,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code, message = _HTTP_CODES.get(exc.status_code, ("http_error", str(exc.detail)))
+        if exc.status_code in _HTTP_CODES:
+            code, message = _HTTP_CODES[exc.status_code]
+            message = bilingual(message)
+        else:
+            code, message = "http_error", str(exc.detail)
         response = error_response(exc.status_code, code, message)
         if exc.headers:
             response.headers.update(exc.headers)
@@ -174,6 +180,4 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error", exc_info=exc)
-        return error_response(
-            500, "internal_error", "Erreur interne du serveur / Internal server error"
-        )
+        return error_response(500, "internal_error", bilingual("Erreur interne du serveur"))

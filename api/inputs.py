@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from starlette.requests import HTTPConnection
 
 from api.errors import InvalidParameter
+from api.i18n import bilingual
 from schemas.text import find_control_character, line, text
 
 __all__ = [
@@ -55,8 +56,11 @@ else:
 
 def _refused(where: str, code: int) -> InvalidParameter:
     return InvalidParameter(
-        f"Paramètre invalide — {where} : caractère de contrôle interdit (U+{code:04X}) / "
-        f"Invalid parameter — {where}: control character not allowed (U+{code:04X})"
+        bilingual(
+            "Paramètre invalide — %(where)s : caractère de contrôle interdit (U+%(code)s)",
+            where=where,
+            code=format(code, "04X"),
+        )
     )
 
 

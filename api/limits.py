@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_response
+from api.i18n import bilingual
 from paris_live.settings import Settings
 
 __all__ = ["ROUTE_LIMITS", "RequestLimits", "RouteLimit", "body_limit"]
@@ -84,8 +85,7 @@ class RequestLimits:
             response = error_response(
                 414,
                 "uri_too_long",
-                f"Paramètres d'adresse trop longs (au plus {most} octets) / "
-                f"Query string too long (at most {most} bytes)",
+                bilingual("Paramètres d'adresse trop longs (au plus %(most)s octets)", most=most),
             )
             await response(scope, receive, send)
             return
@@ -94,8 +94,7 @@ class RequestLimits:
             response = error_response(
                 431,
                 "headers_too_large",
-                f"En-têtes trop volumineux (au plus {most} ko) / "
-                f"Request headers too large (at most {most} kB)",
+                bilingual("En-têtes trop volumineux (au plus %(most)s ko)", most=most),
             )
             await response(scope, receive, send)
             return
@@ -129,12 +128,10 @@ class RequestLimits:
     @staticmethod
     async def _refuse(limit: int, scope: Scope, receive: Receive, send: Send) -> None:
         if limit == 0:
-            message = "Cette requête ne prend pas de corps / This request takes no body"
+            message = bilingual("Cette requête ne prend pas de corps")
         else:
             kb = limit // 1024
-            message = (
-                f"Contenu trop volumineux (au plus {kb} ko) / Content too large (at most {kb} kB)"
-            )
+            message = bilingual("Contenu trop volumineux (au plus %(kb)s ko)", kb=kb)
         await error_response(413, "too_large", message)(scope, receive, send)
 
 

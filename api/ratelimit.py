@@ -35,6 +35,7 @@ from fastapi import Request
 from redis.exceptions import RedisError
 
 from api.errors import ApiError, ErrorResponse
+from api.i18n import bilingual
 from paris_live.settings import Settings
 
 __all__ = [
@@ -111,8 +112,7 @@ class RateLimited(ApiError):
     def __init__(self, retry_after: float) -> None:
         seconds = max(1, math.ceil(retry_after))
         super().__init__(
-            f"Trop de requêtes : réessayez dans {seconds} s / "
-            f"Too many requests: retry in {seconds} s"
+            bilingual("Trop de requêtes : réessayez dans %(seconds)s s", seconds=seconds)
         )
         self.retry_after = seconds
         self.headers = {"Retry-After": str(seconds)}

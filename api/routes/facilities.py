@@ -14,6 +14,7 @@ from fastapi.responses import Response
 from api.caching import cached
 from api.context import AppContext, Ctx
 from api.errors import ERROR_RESPONSES, NOT_FOUND, InvalidParameter, UnknownFacilityError
+from api.i18n import bilingual
 from api.jsonld import facility_jsonld
 from api.views import OPEN_STATES, FacilityDetail, FacilityPage, render_item
 from schemas.catalogue import Facility
@@ -49,8 +50,7 @@ def _decode_cursor(cursor: str) -> int:
             raise ValueError(cursor)
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise InvalidParameter(
-            "Curseur invalide : utilisez la valeur « next » d'une page / "
-            "Invalid cursor: use the `next` value of a page",
+            bilingual("Curseur invalide : utilisez la valeur « next » d'une page"),
             code="invalid_cursor",
         ) from None
     return offset

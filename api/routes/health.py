@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from api.context import AppContext, Ctx
 from api.errors import ERROR_RESPONSES, error_response
+from api.i18n import bilingual
 
 __all__ = ["router"]
 
@@ -65,7 +66,7 @@ async def readyz(ctx: Ctx) -> Response:
     if down:
         names = ", ".join(down)
         response = error_response(
-            503, "not_ready", f"Non prêt, injoignable : {names} / Not ready, unreachable: {names}"
+            503, "not_ready", bilingual("Non prêt, injoignable : %(names)s", names=names)
         )
         return response
     return JSONResponse({"status": "ready", "checks": checks}, headers=NO_STORE)

@@ -26,6 +26,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from api.caching import cached
 from api.context import AppContext, Ctx
 from api.errors import ERROR_RESPONSES, NOT_FOUND, InvalidParameter, ServiceUnavailable
+from api.i18n import bilingual
 from api.routes.facilities import FacilityIdParam, require_facility
 from schemas.catalogue import LEVEL_THRESHOLDS, WEEKDAYS, occupancy_level
 from schemas.clock import PARIS
@@ -56,9 +57,7 @@ async def pg(ctx: AppContext) -> AsyncIterator[psycopg.AsyncConnection[TupleRow]
         async with ctx.pool.connection(timeout=5.0) as conn:
             yield conn
     except (psycopg.OperationalError, PoolTimeout) as exc:
-        raise ServiceUnavailable(
-            "Historique momentanément indisponible / History temporarily unavailable"
-        ) from exc
+        raise ServiceUnavailable(bilingual("Historique momentanément indisponible")) from exc
 
 
 class Bucket(BaseModel):
@@ -145,7 +144,7 @@ def _from_cursor(cursor: str) -> datetime:
         _in_years(value, "cursor")
     except (binascii.Error, UnicodeDecodeError, ValueError, InvalidParameter):
         raise InvalidParameter(
-            "Curseur invalide : utilisez la valeur « next » / Invalid cursor: use the `next` value",
+            bilingual("Curseur invalide : utilisez la valeur « next »"),
             code="invalid_cursor",
         ) from None
     return value
@@ -156,8 +155,12 @@ def _in_years(value: datetime | None, name: str) -> None:
     first, last = YEARS
     if value is not None and not first <= value.year <= last:
         raise InvalidParameter(
-            f"« {name} » doit être entre {first} et {last} / "
-            f"`{name}` must be between {first} and {last}",
+            bilingual(
+                "« %(name)s » doit être entre %(first)s et %(last)s",
+                name=name,
+                first=first,
+                last=last,
+            ),
             code="invalid_range",
         )
 
@@ -201,12 +204,10 @@ async def history(
     if cursor is not None:
         start = _from_cursor(cursor)
     if start >= end:
-        raise InvalidParameter(
-            "« from » doit précéder « to » / `from` must be before `to`", code="invalid_range"
-        )
+        raise InvalidParameter(bilingual("« from » doit précéder « to »"), code="invalid_range")
     if end - start > timedelta(days=3660):
         raise InvalidParameter(
-            "Intervalle trop long (10 ans au plus) / Range too long (10 years at most)",
+            bilingual("Intervalle trop long (10 ans au plus)"),
             code="invalid_range",
         )
     start = _align(start, step)

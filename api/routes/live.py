@@ -27,6 +27,7 @@ from api.errors import (
     error_response,
 )
 from api.hub import Hub
+from api.i18n import bilingual
 from api.subscriber import Subscriber, Update
 from schemas.status import FACILITY_TYPE_PATTERN
 from schemas.ws import SubscribeFilter, SubscribeMessage
@@ -94,8 +95,7 @@ def _parse_since(since: str | None, last_event_id: str | None) -> dict[str, int]
         facility_id, sep, seq = part.strip().rpartition(":")
         if not sep or not seq.isdigit() or not facility_id:
             raise InvalidParameter(
-                f"« since » invalide : {part} (attendu id:seq) / invalid `since`: {part} "
-                "(expected id:seq)"
+                bilingual("« since » invalide : %(part)s (attendu id:seq)", part=part)
             )
         result[facility_id] = max(int(seq), result.get(facility_id, -1))
     return result
@@ -147,7 +147,7 @@ async def live_sse(
         error = exc.errors(include_url=False)[0]
         detail = f"{'.'.join(str(p) for p in error['loc']) or 'query'}: {error['msg']}"
         raise InvalidParameter(
-            f"Abonnement invalide — {detail} / Invalid subscription — {detail}"
+            bilingual("Abonnement invalide — %(detail)s", detail=detail)
         ) from None
     for facility_id in ids:
         if facility_id not in ctx.hub.latest and not ctx.knows(facility_id):
@@ -179,7 +179,7 @@ async def live_doc() -> Response:
     response = error_response(
         426,
         "upgrade_required",
-        "Connexion WebSocket requise / WebSocket upgrade required",
+        bilingual("Connexion WebSocket requise"),
     )
     response.headers["Upgrade"] = "websocket"
     return response
