@@ -17,6 +17,7 @@ from api.closures import store
 from api.closures.rules import UnknownClosure
 from api.context import AppContext, Ctx
 from api.errors import ErrorResponse, UnknownFacilityError
+from api.i18n import bilingual
 from api.ratelimit import RATE_LIMITED, Rate, RateLimit
 from api.routes.facilities import FacilityIdParam
 from api.routes.history import pg
@@ -125,17 +126,14 @@ def facilities_of(ctx: AppContext, principal: Principal) -> set[str]:
 
 def _require_manager_role(principal: Principal) -> None:
     if principal.role not in (Role.AGENT, Role.SUPERVISOR):
-        raise Forbidden(
-            "Ce rôle ne peut pas gérer les fermetures / This role cannot manage closures"
-        )
+        raise Forbidden(bilingual("Ce rôle ne peut pas gérer les fermetures"))
 
 
 def _require_manager(principal: Principal, ctx: AppContext, facility_id: str) -> None:
     _require_manager_role(principal)
     if not principal.may_manage_closures(facility_id, facility_type(ctx, facility_id)):
         raise Forbidden(
-            f"Vous ne gérez pas l'équipement {facility_id} / "
-            f"You do not manage facility {facility_id}"
+            bilingual("Vous ne gérez pas l'équipement %(facility_id)s", facility_id=facility_id)
         )
 
 

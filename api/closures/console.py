@@ -14,6 +14,7 @@ from api.closures.access import AUTH_ERRORS, READ_LIMIT, facilities_of, facility
 from api.closures.models import AuditPage, FacilityRef, Me, ServiceRef
 from api.context import Ctx
 from api.errors import ERROR_RESPONSES
+from api.i18n import bilingual
 from api.routes.history import pg
 from schemas.clock import PARIS
 
@@ -40,15 +41,11 @@ async def audit_trail(
 ) -> JSONResponse:
     """Supervisors (their facilities) and operations staff (all); newest first."""
     if principal.role not in (Role.SUPERVISOR, Role.OPS):
-        raise Forbidden(
-            "Journal réservé aux superviseurs et à l'exploitation / "
-            "Audit trail for supervisors and operations only"
-        )
+        raise Forbidden(bilingual("Journal réservé aux superviseurs et à l'exploitation"))
     if facility is not None:
         if not principal.may_read_audit(facility, facility_type(ctx, facility)):
             raise Forbidden(
-                f"Vous ne supervisez pas l'équipement {facility} / "
-                f"You do not supervise facility {facility}"
+                bilingual("Vous ne supervisez pas l'équipement %(facility)s", facility=facility)
             )
         scope: list[str] | None = [facility]
     elif principal.role is Role.OPS:

@@ -54,6 +54,7 @@ from api.closures.service import (
 )
 from api.context import Ctx
 from api.errors import ERROR_RESPONSES, NOT_FOUND
+from api.i18n import bilingual
 from api.ratelimit import client_address
 from api.routes.facilities import FacilityIdParam, require_facility
 from api.routes.history import pg
@@ -197,7 +198,7 @@ async def update_closure(
 ) -> JSONResponse:
     """New expected reopening (``null``: unknown), message or reason of an ongoing closure."""
     if not body.model_fields_set:
-        raise invalid("Rien à modifier", "Nothing to change")
+        raise invalid(bilingual("Rien à modifier"))
     principal, facility = manager
     sub = _submission(request, principal, body, idempotency_key, request_id_header)
     return _answer(await service.update(sub, facility, closure_id, body), sub)

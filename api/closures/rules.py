@@ -19,6 +19,7 @@ import uuid
 from api.auth import Principal, Role
 from api.closures.models import Closure, DeclareClosure, MessageIn, UpdateClosure
 from api.errors import ApiError, InvalidParameter
+from api.i18n import bilingual
 from api.templates import declared_label, render_message
 from schemas.catalogue import Facility
 from schemas.clock import PARIS
@@ -66,7 +67,7 @@ class UnknownClosure(ApiError):
     code = "unknown_closure"
 
     def __init__(self, closure_id: str) -> None:
-        super().__init__(f"Fermeture inconnue : {closure_id} / Unknown closure: {closure_id}")
+        super().__init__(bilingual("Fermeture inconnue : %(closure_id)s", closure_id=closure_id))
 
 
 class ClosureAlreadyEnded(ApiError):
@@ -75,7 +76,7 @@ class ClosureAlreadyEnded(ApiError):
 
     def __init__(self, closure_id: str) -> None:
         super().__init__(
-            f"Fermeture déjà terminée : {closure_id} / Closure already ended: {closure_id}"
+            bilingual("Fermeture déjà terminée : %(closure_id)s", closure_id=closure_id)
         )
 
 
@@ -85,14 +86,18 @@ class TooManyClosures(ApiError):
 
     def __init__(self, facility_id: str, most: int) -> None:
         super().__init__(
-            f"Trop de fermetures en cours pour {facility_id} (au plus {most}) : "
-            f"terminez-en une d'abord / Too many closures in force for {facility_id} "
-            f"(at most {most}): end one first"
+            bilingual(
+                "Trop de fermetures en cours pour %(facility_id)s (au plus %(most)s) : "
+                "terminez-en une d'abord",
+                facility_id=facility_id,
+                most=most,
+            )
         )
 
 
-def invalid(fr: str, en: str) -> InvalidParameter:
-    return InvalidParameter(f"{fr} / {en}", code="invalid_closure")
+def invalid(message: str) -> InvalidParameter:
+    """422 ``invalid_closure`` with ``message`` (a :func:`~api.i18n.bilingual` text)."""
+    return InvalidParameter(message, code="invalid_closure")
 
 
 # ── checks ────────────────────────────────────────────────────────────────────────────────────
@@ -104,45 +109,41 @@ def check_times(
     """A start at most 24 h past (when declaring) and a year ahead; a reopening after the start,
     not past, at most a year after the start."""
     if new and starts_at < now - PAST_START:
-        raise invalid(
-            "Le début ne peut précéder maintenant de plus de 24 h",
-            "starts_at cannot be more than 24 h ago",
-        )
+        raise invalid(bilingual("Le début ne peut précéder maintenant de plus de 24 h"))
     if starts_at > now + HORIZON:
-        raise invalid("Début trop lointain (1 an au plus)", "starts_at more than a year ahead")
+        raise invalid(bilingual("Début trop lointain (1 an au plus)"))
     if reopening is not None:
         if reopening <= starts_at:
-            raise invalid(
-                "La réouverture prévue doit suivre le début",
-                "expected_reopening_at must be after starts_at",
-            )
+            raise invalid(bilingual("La réouverture prévue doit suivre le début"))
         if reopening <= now:
-            raise invalid(
-                "La réouverture prévue est déjà passée",
-                "expected_reopening_at is already past",
-            )
+            raise invalid(bilingual("La réouverture prévue est déjà passée"))
         if reopening > starts_at + HORIZON:
-            raise invalid(
-                "Réouverture prévue trop lointaine (1 an au plus)",
-                "expected_reopening_at more than a year after starts_at",
-            )
+            raise invalid(bilingual("Réouverture prévue trop lointaine (1 an au plus)"))
 
 
 def check_scope(facility: Facility, scope: object) -> None:
     """An area or a service the facility has."""
     if isinstance(scope, AreaScope) and scope.name not in facility.areas:
-        known = ", ".join(facility.areas) or "aucun / none"
+        known = ", ".join(facility.areas) or bilingual("aucun")
         raise invalid(
-            f"Espace inconnu pour {facility.id} : {scope.name} (espaces : {known})",
-            f"Unknown area for {facility.id}: {scope.name} (areas: {known})",
+            bilingual(
+                "Espace inconnu pour %(facility_id)s : %(name)s (espaces : %(known)s)",
+                facility_id=facility.id,
+                name=scope.name,
+                known=known,
+            )
         )
     if isinstance(scope, ServiceScope) and scope.service_id not in {
         s.service_id for s in facility.services
     }:
         known = ", ".join(s.service_id for s in facility.services)
         raise invalid(
-            f"Service inconnu pour {facility.id} : {scope.service_id} (services : {known})",
-            f"Unknown service for {facility.id}: {scope.service_id} (services: {known})",
+            bilingual(
+                "Service inconnu pour %(facility_id)s : %(service_id)s (services : %(known)s)",
+                facility_id=facility.id,
+                service_id=scope.service_id,
+                known=known,
+            )
         )
 
 

@@ -19,6 +19,7 @@ from psycopg.types.json import Jsonb
 from api.auth import Principal
 from api.closures.models import AuditEntry, Closure
 from api.errors import ApiError
+from api.i18n import bilingual
 from api.templates import declared_label
 from schemas.clock import PARIS
 from schemas.events import CloudEvent
@@ -182,10 +183,7 @@ class IdempotencyKeyReused(ApiError):
     code = "idempotency_key_reused"
 
     def __init__(self) -> None:
-        super().__init__(
-            "Clé d'idempotence déjà utilisée pour une autre requête / "
-            "Idempotency key already used for a different request"
-        )
+        super().__init__(bilingual("Clé d'idempotence déjà utilisée pour une autre requête"))
 
 
 @dataclass(frozen=True, slots=True)
