@@ -33,6 +33,7 @@ from api.feed import RedisFeed
 from api.feedback import routes as feedback
 from api.headers import SecurityHeaders
 from api.hub import Hub
+from api.i18n import bilingual
 from api.inputs import refuse_control_characters
 from api.kafka import KafkaClients
 from api.limits import RequestLimits
@@ -110,7 +111,7 @@ def create_app(
             async with feed.running():
                 yield {"ctx": ctx, "live": endpoint}
                 for sub in list(hub.subscribers):  # SSE streams and anything left
-                    sub.terminate(1001, "arrêt du serveur / server shutting down")
+                    sub.terminate(1001, bilingual("arrêt du serveur"))
         finally:
             registry.unregister(collector)
             try:

@@ -25,6 +25,7 @@ from typing import TypeVar
 
 import orjson
 
+from api.i18n import bilingual
 from api.subscriber import (
     GOING_AWAY,
     POLICY_VIOLATION,
@@ -130,9 +131,7 @@ class Hub:
         self.send_error(sub, code, message)
         if sub.strikes >= self.limits.max_strikes and not sub.closed:
             self.closed_abuse += 1
-            sub.terminate(
-                POLICY_VIOLATION, "trop de messages invalides / too many invalid messages"
-            )
+            sub.terminate(POLICY_VIOLATION, bilingual("trop de messages invalides"))
 
     @staticmethod
     def send_error(sub: Subscriber, code: str, message: str) -> None:
@@ -152,8 +151,9 @@ class Hub:
                 self.refuse(
                     sub,
                     "too_many_subscriptions",
-                    f"au plus {self.limits.max_filters} filtres par connexion / "
-                    f"at most {self.limits.max_filters} filters per connection",
+                    bilingual(
+                        "au plus %(most)s filtres par connexion", most=self.limits.max_filters
+                    ),
                 )
                 return
             sub.filters.add(key)
@@ -168,8 +168,10 @@ class Hub:
                 self.refuse(
                     sub,
                     "too_many_subscriptions",
-                    f"au plus {self.limits.max_facilities} équipements par connexion / "
-                    f"at most {self.limits.max_facilities} facilities per connection",
+                    bilingual(
+                        "au plus %(most)s équipements par connexion",
+                        most=self.limits.max_facilities,
+                    ),
                 )
                 return
             if unknown:
@@ -177,7 +179,7 @@ class Hub:
                 self.send_error(
                     sub,
                     "unknown_facility",
-                    f"Équipement inconnu : {shown} / Unknown facility: {shown}",
+                    bilingual("Équipement inconnu : %(facility_id)s", facility_id=shown),
                 )
             for facility_id in fresh:
                 sub.ids.add(facility_id)
@@ -327,9 +329,9 @@ class Hub:
             self.send_error(
                 sub,
                 "too_slow",
-                "connexion trop lente, reconnectez-vous / connection too slow, please reconnect",
+                bilingual("connexion trop lente, reconnectez-vous"),
             )
-            sub.terminate(TRY_AGAIN_LATER, "trop lent / too slow")
+            sub.terminate(TRY_AGAIN_LATER, bilingual("trop lent"))
         if now < self._next_heartbeat:
             return
         self._next_heartbeat = now + limits.heartbeat_interval
@@ -340,7 +342,7 @@ class Hub:
                 continue
             if now - sub.last_seen > limits.dead_after:
                 self.closed_dead += 1
-                sub.terminate(GOING_AWAY, "pas de réponse / no pong")
+                sub.terminate(GOING_AWAY, bilingual("pas de réponse"))
             elif sub.paused_since is None:
                 sub.send_heartbeat(payload)
 

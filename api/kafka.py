@@ -31,6 +31,7 @@ from typing import Self
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 
+from api.i18n import bilingual
 from paris_live.settings import Settings
 from producers.errors import ProducerError
 from producers.publisher import Publisher, PublisherOptions
@@ -92,7 +93,7 @@ class KafkaClients:
 
     def _check_open(self) -> None:
         if self._closed:
-            raise KafkaClientsClosed("l'API s'arrête / the API is shutting down")
+            raise KafkaClientsClosed(bilingual("l'API s'arrête"))
 
     async def publisher(self) -> Publisher:
         """The process's publisher, started on first use (it spools while Kafka is away)."""

@@ -50,6 +50,7 @@ from websockets.protocol import CONNECTING, OPEN
 from websockets.server import ServerProtocol
 
 from api.hub import Hub
+from api.i18n import bilingual
 from api.subscriber import GOING_AWAY, PING_FRAME, MessageBudget, Subscriber, Update, ws_frame
 
 __all__ = ["LIVE_PATH", "LiveConnection", "LiveEndpoint", "LiveGuard", "LivePolicy"]
@@ -242,7 +243,7 @@ class LiveConnection(Subscriber, asyncio.Protocol):
     def shutdown(self) -> None:
         """uvicorn's graceful shutdown: close with 1001 (going away)."""
         if self.conn.state is OPEN:
-            self.terminate(GOING_AWAY, "arrêt du serveur / server shutting down")
+            self.terminate(GOING_AWAY, bilingual("arrêt du serveur"))
         elif self.transport is not None:
             self.transport.close()
 
@@ -285,15 +286,15 @@ class LiveConnection(Subscriber, asyncio.Protocol):
         path = request.path.split("?", 1)[0].rstrip("/")
         response: Response
         if endpoint is None:
-            response = conn.reject(503, "Service indisponible / Service unavailable\n")
+            response = conn.reject(503, bilingual("Service indisponible") + "\n")
         elif path != LIVE_PATH:
-            response = conn.reject(404, "Introuvable / Not found\n")
+            response = conn.reject(404, bilingual("Introuvable") + "\n")
         elif not endpoint.origin_allowed(request.headers.get("Origin")):
-            response = conn.reject(403, "Origine non autorisée / Origin not allowed\n")
+            response = conn.reject(403, bilingual("Origine non autorisée") + "\n")
         elif not self._admit(request):
             response = conn.reject(
                 429,
-                "Trop de connexions depuis cette adresse / Too many connections from this address\n",
+                bilingual("Trop de connexions depuis cette adresse") + "\n",
             )
             response.headers["Retry-After"] = str(self.guard.policy.retry_after)
         else:
@@ -321,7 +322,7 @@ class LiveConnection(Subscriber, asyncio.Protocol):
         self.hub.refuse(
             self,
             "rate_limited",
-            "trop de messages, ralentissez / too many messages, slow down",
+            bilingual("trop de messages, ralentissez"),
         )
         return False
 
@@ -343,9 +344,7 @@ class LiveConnection(Subscriber, asyncio.Protocol):
                 data, self.fragments = b"".join(self.fragments), None
                 self.hub.handle_text(self, data)
         elif opcode is Opcode.BINARY:
-            self.hub.refuse(
-                self, "invalid_message", "trames texte JSON uniquement / JSON text frames only"
-            )
+            self.hub.refuse(self, "invalid_message", bilingual("trames texte JSON uniquement"))
         elif opcode is Opcode.CLOSE:
             self.hub.detach(self)
 
