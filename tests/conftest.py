@@ -17,7 +17,7 @@ from psycopg import sql
 
 from paris_live.settings import Settings
 
-pytest_plugins = ["tests.plugins.stream_workers"]
+pytest_plugins = ["tests.plugins.stream_workers", "tests.plugins.browser"]
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,6 @@
-"""Page test fixtures: Debian's Chromium (Playwright), the real API on a Redis filled with a
-simulated city, and a fresh page per test; the axe-core summary written at the end of the
-session. The helpers (``start_api``, ``screenshot``, ``run_axe``) are in
+"""Browser fixtures (tests/dashboards, tests/journeys): Debian's Chromium (Playwright), the real
+API on a Redis filled with a simulated city, and a fresh page per test; the axe-core summary
+written at the end of the session. Declared once, in ``tests/conftest.py``. The helpers (``start_api``, ``screenshot``, ``run_axe``) are in
 :mod:`tests.dashboards.dashboards_testkit`.
 """
 
