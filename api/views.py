@@ -23,7 +23,15 @@ from schemas.clock import PARIS
 from schemas.hours import periods_on
 from schemas.status import FacilityStatus, OpenState
 
-__all__ = ["CatalogueSummary", "FacilityDetail", "FacilityItem", "FacilityPage", "render_item"]
+__all__ = [
+    "CatalogueSummary",
+    "FacilityDetail",
+    "FacilityItem",
+    "FacilityPage",
+    "NearbyItem",
+    "NearbyPage",
+    "render_item",
+]
 
 OPEN_STATES = frozenset({OpenState.OPEN, OpenState.CLOSING_SOON, OpenState.PARTIALLY_CLOSED})
 
@@ -45,6 +53,19 @@ class FacilityItem(FacilityStatus):
 
     live: bool = Field(description="false when no live status exists yet (state unknown)")
     catalogue: CatalogueSummary | None = None
+
+
+class NearbyItem(FacilityItem):
+    """A facility suggested instead of a closed one, with its straight-line distance."""
+
+    distance_m: int = Field(ge=0, description="distance à vol d'oiseau / straight line, metres")
+
+
+class NearbyPage(BaseModel):
+    """``{"items": [...], "next": null}``: the nearest open facilities of the same type."""
+
+    items: list[NearbyItem]
+    next: None = None
 
 
 class FacilityDetail(FacilityStatus):

@@ -16,7 +16,8 @@ from api.context import AppContext, Ctx
 from api.errors import ERROR_RESPONSES, NOT_FOUND, InvalidParameter, UnknownFacilityError
 from api.i18n import bilingual
 from api.jsonld import facility_jsonld
-from api.views import OPEN_STATES, FacilityDetail, FacilityPage, render_item
+from api.nearby import nearest_open
+from api.views import OPEN_STATES, FacilityDetail, FacilityPage, NearbyPage, render_item
 from schemas.catalogue import Facility
 from schemas.events import FACILITY_ID_PATTERN
 from schemas.status import FACILITY_TYPE_PATTERN, FacilityStatus
@@ -207,3 +208,34 @@ async def get_facility(request: Request, ctx: Ctx, facility_id: FacilityIdParam)
         document = facility_jsonld(facility, status, base_url=ctx.settings.public_base_url, now=now)
         return cached(request, orjson.dumps(document), "application/ld+json")
     return cached(request, render_item(raw, facility, full=True, now=now), "application/json")
+
+
+@router.get(
+    "/facilities/{facility_id}/nearby",
+    summary="Équipements du même type ouverts, les plus proches / Nearest open facilities of the "
+    "same type",
+    response_model=NearbyPage,
+    responses={**NOT_FOUND, **ERROR_RESPONSES},
+)
+async def nearby_open(
+    request: Request,
+    ctx: Ctx,
+    facility_id: FacilityIdParam,
+    limit: Annotated[int, Query(ge=1, le=10)] = 3,
+) -> Response:
+    """What a closed facility's card and screen suggest instead: up to ``limit`` facilities of
+    the same type that are open now, nearest first, each with ``distance_m`` (straight line,
+    metres). ``next`` is always null."""
+    facility, _raw = await require_facility(ctx, facility_id)
+    if facility is None:
+        return cached(request, b'{"items":[],"next":null}', "application/json")
+    same_type = [f for f in ctx.catalogue if f.type == facility.type]
+    raws = await ctx.statuses([f.id for f in same_type])
+    states = {fid: orjson.loads(raw).get("open_state", "unknown") for fid, raw in raws.items()}
+    now = datetime.now(UTC)
+    items = []
+    for other, metres in nearest_open(facility, same_type, states, limit=limit):
+        item = orjson.loads(render_item(raws.get(other.id), other, full=False, now=now))
+        item["distance_m"] = round(metres)
+        items.append(item)
+    return cached(request, orjson.dumps({"items": items, "next": None}), "application/json")

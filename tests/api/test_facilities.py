@@ -133,3 +133,37 @@ async def test_etag_304_and_cors(
     await put_status(redis_client, settings, make_status(pool, 2))  # read from Redis: no wait
     changed = await http.get(f"/v1/facilities/{pool.id}", headers={"If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["etag"] != etag
+
+
+async def test_nearby_suggests_the_nearest_open_ones_of_the_same_type(
+    http: httpx.AsyncClient, redis_client: aioredis.Redis, settings: Settings
+) -> None:
+    """A closed pool's suggestions: open pools only, nearest first, never itself nor a library."""
+    from api.nearby import distance_m
+
+    closed, *others = facilities_of("pool", 6)
+    await put_status(
+        redis_client, settings, make_status(closed, 3, open_state="exceptionally_closed")
+    )
+    states = ["open", "closed", "closing_soon", "exceptionally_closed", "partially_closed"]
+    for seq, (pool, state) in enumerate(zip(others, states, strict=True), start=1):
+        await put_status(redis_client, settings, make_status(pool, seq, open_state=state))
+    library = facilities_of("library", 1)[0]
+    await put_status(redis_client, settings, make_status(library, 1, open_state="open"))
+
+    answer = (await http.get(f"/v1/facilities/{closed.id}/nearby", params={"limit": 10})).json()
+    open_ones = {
+        p.id
+        for p, s in zip(others, states, strict=True)
+        if s in {"open", "closing_soon", "partially_closed"}
+    }
+    got = [item["facility_id"] for item in answer["items"]]
+    assert set(got) == open_ones and answer["next"] is None
+    distances = [item["distance_m"] for item in answer["items"]]
+    assert distances == sorted(distances)
+    by_id = {p.id: p for p in others}
+    assert distances[0] == round(distance_m(closed.location, by_id[got[0]].location))
+    one = (await http.get(f"/v1/facilities/{closed.id}/nearby", params={"limit": 1})).json()
+    assert [i["facility_id"] for i in one["items"]] == got[:1]
+    missing = await http.get("/v1/facilities/nulle-part/nearby")
+    assert missing.status_code == 404 and missing.json()["error"]["code"]
