@@ -18,7 +18,7 @@ from api.i18n import bilingual, language
 from api.jsonld import facility_jsonld
 from api.pages import views
 from api.pages.assets import asset, serve
-from api.pages.directory import Filters
+from api.pages.directory import Filters, procedure_hints
 from api.pages.ops import OpsSampler, summarize
 from api.views import render_item
 
@@ -83,7 +83,6 @@ async def directory(
 ) -> HTMLResponse:
     """Every facility with its live state; the filters work without JavaScript too."""
     filters = Filters.parse(
-        ctx.catalogue,
         type=type,
         arrondissement=arrondissement,
         q=q,
@@ -92,7 +91,14 @@ async def directory(
         accessible=accessible,
     )
     items = await _items(ctx, [f.id for f in ctx.catalogue])
-    page = views.directory_page(language(lang), items.values(), filters, ctx.catalogue.types(), q)
+    page = views.directory_page(
+        language(lang),
+        items.values(),
+        filters,
+        ctx.catalogue.types(),
+        q,
+        procedure_hints(ctx.catalogue),
+    )
     return views.html_page(page)
 
 

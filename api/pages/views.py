@@ -17,7 +17,15 @@ from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
 from api.i18n import Lang, render
-from api.pages.directory import ARRONDISSEMENTS, Filters, in_order, search_text
+from api.pages.directory import (
+    ARRONDISSEMENTS,
+    Filters,
+    ProcedureHint,
+    crowd_level,
+    hints_for,
+    in_order,
+    search_text,
+)
 from api.pages.qr import qr_svg
 from schemas.catalogue import TYPE_LABELS, Facility, LocalizedText
 
@@ -64,7 +72,7 @@ class Live:
     def of(cls, item: Mapping[str, Any]) -> Live:
         return cls(
             state=item["open_state"],
-            level=(item.get("occupancy") or {}).get("level"),
+            level=crowd_level(item),
             hours=", ".join(f"{h['opens']}–{h['closes']}" for h in item.get("today_hours") or []),
             closures=tuple(c["message"] for c in item.get("closures") or []),
         )
@@ -108,10 +116,16 @@ def directory_page(
     filters: Filters,
     types: Iterable[str],
     q: str | None,
+    hints: Iterable[ProcedureHint] = (),
 ) -> str:
     """Every facility with its live state; those the filters leave out are in the page, hidden
-    (the filters work without JavaScript, and instantly with it)."""
+    (the filters work without JavaScript, and instantly with it). When nothing matches, the page
+    says so and where to go instead: the procedures the search names, with the facility types
+    that handle them, and the town halls for any other procedure."""
     entries = [_entry(i, lang, hidden=not filters.matches(i)) for i in in_order(items)]
+    hints = list(hints)
+    named = {h.procedure_id for h in hints_for(hints, q)}
+    suffix = "&lang=en" if lang == "en" else ""
     return render(
         lang,
         "templates/directory.html",
@@ -119,9 +133,13 @@ def directory_page(
         q=q or "",
         filters=filters,
         types=[(t, TYPE_LABELS[t]) for t in types],
+        type_labels=TYPE_LABELS,
         arrondissements=ARRONDISSEMENTS,
         entries=entries,
         shown=sum(not e.hidden for e in entries),
+        hints=[(h, h.procedure_id in named) for h in hints],
+        type_href=lambda t: f"/?type={t}{suffix}",
+        clear_href="/?lang=en" if lang == "en" else "/",
     )
 
 

@@ -13,6 +13,7 @@ import redis.asyncio as aioredis
 
 from api.auth import issue_token
 from paris_live.settings import Settings
+from schemas.catalogue import load_catalogue
 from tests.api.api_testkit import InProcessServer, make_status, put_status
 from tests.streams.streams_testkit import passage, produce
 from tests.testkit import wait_until
@@ -78,9 +79,16 @@ async def test_facility_page_carries_jsonld_and_a_readable_fallback(
         assert (await client.get("/screen/nowhere-at-all")).status_code == 404
 
 
-async def test_directory_filters_work_without_javascript(city_api: InProcessServer) -> None:
+async def test_directory_filters_work_without_javascript(
+    city_api: InProcessServer, redis_client: aioredis.Redis, settings: Settings
+) -> None:
     """The directory form filters on the server too: ?type=pool&open_now=true shows only open
     pools; the other facilities are in the page but hidden."""
+    current = orjson.loads(
+        await redis_client.hget(settings.key("facility", "piscine-pontoise"), "json")
+    )
+    opened = dict(current, seq=current["seq"] + 1, open_state="open", closures=[])
+    await put_status(redis_client, settings, orjson.dumps(opened))
     async with httpx.AsyncClient(base_url=city_api.http) as client:
         page = await client.get("/", params={"type": "pool", "open_now": "true"})
     items = re.findall(r'<li class="facility" ([^>]*)>(.*?)</li>', page.text, re.S)
@@ -178,3 +186,35 @@ async def test_ops_summary_is_for_operations_staff_and_supervisors_only(
         assert answers[role].headers["cache-control"] == "no-store"
     assert page.status_code == 200 and 'data-local="true"' in page.text
     assert "/static/pages/ops.js" in page.text
+
+
+def _shown(html: str) -> list[str]:
+    items = re.findall(r'<li class="facility" ([^>]*)>', html)
+    return [re.search(r'data-id="([^"]+)"', a).group(1) for a in items if " hidden" not in a]  # type: ignore[union-attr]
+
+
+async def test_a_search_without_result_says_where_to_go_without_javascript(
+    city_api: InProcessServer,
+) -> None:
+    """?q=passeport renders no facility, the "aucun équipement" help and the passport hint
+    linking to the town halls; a search that finds facilities shows neither; ?q=15e finds the
+    facilities of the 15e as the page's script does (the same words are searched)."""
+    async with httpx.AsyncClient(base_url=city_api.http) as client:
+        passeport = (await client.get("/", params={"q": "passeport"})).text
+        fps = (await client.get("/", params={"q": "FPS"})).text
+        pools = (await client.get("/", params={"q": "piscine 15e"})).text
+        english = (await client.get("/", params={"q": "passport", "lang": "en"})).text
+    assert _shown(passeport) == []
+    assert '<section id="empty" class="empty" aria-labelledby="empty-title">' in passeport
+    assert "Aucun équipement ne correspond à votre recherche." in passeport
+    hint = re.search(r'<li data-words="[^"]*passeport[^"]*">(.*?)</li>', passeport, re.S)
+    assert hint is not None and 'href="/?type=town_hall"' in hint.group(1)
+    assert "Passeport" in hint.group(1)
+    assert _shown(fps) == [] and '<section id="hints"' in fps
+    assert re.search(r'<section id="hints"[^>]* hidden>', fps)
+    assert 'href="/?type=town_hall">Voir les mairies' in fps
+    pools_15 = {f.id for f in load_catalogue() if f.type == "pool" and f.arrondissement == 15}
+    assert set(_shown(pools)) == pools_15
+    assert re.search(r'<section id="empty"[^>]* hidden>', pools)
+    assert "No facility matches your search." in english
+    assert 'href="/?type=town_hall&amp;lang=en"' in english
