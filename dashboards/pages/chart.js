@@ -1,97 +1,168 @@
 // "Meilleur moment pour venir": typical affluence per hour of a weekday (GET /typical), as bars
-// coloured AND labelled by level, the quietest open hour in words, and the figures as a table.
+// coloured AND labelled by level, the quietest hour still ahead in words, and the figures as a
+// table. The advice is `advise()`, a pure function (tested in Chromium, tests/dashboards/).
 import { TEXT, escapeHtml } from "/embed/card.js";
 
 const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+/** An hour's figure is trusted from this many observations of the same weekday and hour (one per
+ * week): one or two weeks are dominated by one-off days (a school trip, a heat wave). */
+export const MIN_SAMPLES = 3;
+/** No advice unless at least this share of the hours still ahead have trusted figures: a gap may
+ * hide the quietest hour. */
+export const MIN_KNOWN_SHARE = 0.5;
+/** An hour counts as open when one can arrive at its start and stay at least this long. */
+export const MIN_STAY_MINUTES = 30;
+
 const WORDS = {
   fr: {
     title: "Meilleur moment pour venir",
     long: ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"],
-    best: (day, h) => `Le ${day}, le moment le plus calme est vers ${h} h.`,
-    none: "Pas encore assez d'historique pour connaître l'affluence habituelle.",
-    closed: (day) => `Fermé le ${day}.`, table: "Voir les chiffres", hour: "Heure", level: "Affluence",
-    people: "Personnes (moyenne)", chart: (day) => `Affluence habituelle du ${day}, heure par heure`,
-    noData: "pas de donnée", choose: "Jour de la semaine",
+    bestToday: (h) => `Aujourd'hui, le moment le plus calme encore à venir est vers ${h} h.`,
+    best: (day, h) => `Le ${day}, le moment le plus calme est habituellement vers ${h} h.`,
+    few: "Pas encore assez de données pour conseiller une heure.",
+    fewWhy: `Il faut au moins ${MIN_SAMPLES} semaines d'historique pour la plupart des heures d'ouverture.`,
+    over: "Plus d'heure d'ouverture à venir aujourd'hui : choisissez un autre jour.",
+    closed: (day) => `Fermé le ${day}.`, closedToday: "Fermé aujourd'hui : pas de conseil pour aujourd'hui.",
+    table: "Voir les chiffres", hour: "Heure", level: "Affluence",
+    people: "Personnes (moyenne)", chart: (day) => `Affluence habituelle du ${day}, heure par heure, aux heures d'ouverture`,
+    noData: "pas de données", fewData: "pas assez de données", past: "heure passée", choose: "Jour de la semaine",
+    gap: "pas de données (pas de barre)", bestMark: "conseillé",
   },
   en: {
     title: "Best time to come",
     long: ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
-    best: (day, h) => `On ${day}, the quietest time is around ${h}:00.`,
-    none: "Not enough history yet to know the usual crowding.",
-    closed: (day) => `Closed on ${day}.`, table: "Show the figures", hour: "Hour", level: "Crowding",
-    people: "People (average)", chart: (day) => `Usual crowding on ${day}, hour by hour`,
-    noData: "no data", choose: "Day of the week",
+    bestToday: (h) => `Today, the quietest time still ahead is around ${h}:00.`,
+    best: (day, h) => `On ${day}, the quietest time is usually around ${h}:00.`,
+    few: "Not enough data yet to suggest a time.",
+    fewWhy: `At least ${MIN_SAMPLES} weeks of history are needed for most opening hours.`,
+    over: "No opening hours left today: choose another day.",
+    closed: (day) => `Closed on ${day}.`, closedToday: "Closed today: no advice for today.",
+    table: "Show the figures", hour: "Hour", level: "Crowding",
+    people: "People (average)", chart: (day) => `Usual crowding on ${day}, hour by hour, during opening hours`,
+    noData: "no data", fewData: "not enough data", past: "past hour", choose: "Day of the week",
+    gap: "no data (no bar)", bestMark: "suggested",
   },
 };
 
-function parisWeekday(date = new Date()) {
-  const name = new Intl.DateTimeFormat("en-GB", { timeZone: "Europe/Paris", weekday: "short" }).format(date).toLowerCase().slice(0, 3);
-  return Math.max(0, DAYS.indexOf(name));
-}
+const minutes = (hhmm) => {
+  const [h, m] = hhmm.split(":").map(Number);
+  return h * 60 + m;
+};
 
-function openHours(catalogue, day) {
-  const spans = catalogue?.hours?.weekly?.[DAYS[day]] || [];
-  const hours = new Set();
-  for (const [opens, closes] of spans) {
-    const start = parseInt(opens, 10);
-    const end = parseInt(closes, 10) + (closes.endsWith(":00") ? 0 : 1);
-    for (let h = start; h < end; h++) hours.add(h);
+/** The hours (0–23) at whose start one can arrive and stay MIN_STAY_MINUTES, within `spans`
+ * (["09:00", "19:00"] pairs, Paris time). */
+export function openHours(spans) {
+  const hours = [];
+  for (let h = 0; h < 24; h++) {
+    if (spans.some(([opens, closes]) => minutes(opens) <= h * 60 && h * 60 + MIN_STAY_MINUTES <= minutes(closes))) hours.push(h);
   }
   return hours;
+}
+
+/**
+ * The advice for one day. `cells`: that weekday's /typical cells ({hour, count_avg, ratio_avg,
+ * level, samples}); `spans`: its opening spans; `from`: minutes since midnight before which an
+ * hour no longer counts (now, for today; 0 for another day). Returns every open hour with its
+ * kind ("past", "known", "few" = too few observations, "none" = no data) and, as `reason`:
+ * "best" (with `best`, the quietest known hour still ahead), "closed" (no opening that day),
+ * "over" (no open hour left) or "few" (not enough history to advise).
+ */
+export function advise(cells, spans, from = 0) {
+  const byHour = new Map(cells.map((c) => [c.hour, c]));
+  const hours = openHours(spans).map((hour) => {
+    const cell = byHour.get(hour) || null;
+    let kind = "none";
+    if (cell && cell.count_avg !== null && cell.count_avg !== undefined) kind = (cell.samples ?? 0) >= MIN_SAMPLES ? "known" : "few";
+    return { hour, cell, kind, ahead: hour * 60 >= from };
+  });
+  if (!hours.length) return { hours, reason: "closed", best: null };
+  const ahead = hours.filter((h) => h.ahead);
+  if (!ahead.length) return { hours, reason: "over", best: null };
+  const known = ahead.filter((h) => h.kind === "known");
+  if (known.length < Math.min(2, ahead.length) || known.length < ahead.length * MIN_KNOWN_SHARE) return { hours, reason: "few", best: null };
+  const quietness = (h) => h.cell.ratio_avg ?? h.cell.count_avg;
+  const best = known.reduce((a, b) => (quietness(b) < quietness(a) ? b : a));
+  return { hours, reason: "best", best: best.hour };
+}
+
+function paris(date, options) {
+  return new Intl.DateTimeFormat("en-GB", { timeZone: "Europe/Paris", hourCycle: "h23", ...options }).format(date);
+}
+
+function parisWeekday(date = new Date()) {
+  return Math.max(0, DAYS.indexOf(paris(date, { weekday: "short" }).toLowerCase().slice(0, 3)));
+}
+
+function parisMinutes(date = new Date()) {
+  return minutes(paris(date, { hour: "2-digit", minute: "2-digit" }));
 }
 
 export async function bestTime(container, facilityId, lang, base = "/") {
   const w = WORDS[lang];
   const levels = TEXT[lang].levels;
   let typical;
-  let catalogue = null;
+  let detail = null;
   try {
     const [t, d] = await Promise.all([
       fetch(new URL(`v1/facilities/${encodeURIComponent(facilityId)}/typical`, new URL(base, location.href))),
       fetch(new URL(`v1/facilities/${encodeURIComponent(facilityId)}`, new URL(base, location.href))),
     ]);
     typical = t.ok ? await t.json() : { items: [] };
-    catalogue = d.ok ? (await d.json()).catalogue : null;
+    detail = d.ok ? await d.json() : null;
   } catch {
     typical = { items: [] };
   }
-  let day = parisWeekday();
+  const today = parisWeekday();
+  let day = today;
+
+  function spansOf(d) {
+    // Today: the live status's hours (exceptions included); another day: the usual week.
+    if (d === today && detail?.today_hours) return detail.today_hours.map((h) => [h.opens, h.closes]);
+    return detail?.catalogue?.hours?.weekly?.[DAYS[d]] || [];
+  }
 
   function draw() {
     const cells = typical.items.filter((c) => c.weekday === day + 1);
-    const open = openHours(catalogue, day);
-    const withData = cells.filter((c) => c.count_avg !== null && (open.size === 0 || open.has(c.hour)));
-    const hours = open.size ? [...open].sort((a, b) => a - b) : [...Array(18).keys()].map((h) => h + 6);
-    const max = Math.max(1, ...withData.map((c) => c.ratio_avg ?? 0));
-    const width = 24 * hours.length;
+    const isToday = day === today;
+    const advice = advise(cells, spansOf(day), isToday ? parisMinutes() : 0);
+    const closedNow = isToday && detail?.open_state === "exceptionally_closed";
+    const hours = advice.hours;
+    const known = hours.filter((h) => h.kind === "known");
+    const max = Math.max(0.0001, ...known.map((h) => h.cell.ratio_avg ?? h.cell.count_avg));
+    const step = 24;
+    const width = Math.max(1, hours.length) * step;
     const bars = hours.map((h, i) => {
-      const c = cells.find((x) => x.hour === h);
-      const has = c && c.count_avg !== null;
-      const height = has ? Math.max(2, Math.round(((c.ratio_avg ?? 0) / max) * 80)) : 4;
-      const level = has ? c.level || "low" : "none";
-      const label = `${h} h : ${has ? levels[level] || "" : w.noData}`;
-      return `<g><title>${escapeHtml(label)}</title><rect class="bar-${level}" x="${i * 24 + 3}" y="${90 - height}" width="18" height="${height}" rx="2"/>${i % 2 === 0 ? `<text x="${i * 24 + 12}" y="104" text-anchor="middle">${h}h</text>` : ""}</g>`;
+      const x = i * step;
+      const shown = h.kind === "known";
+      const what = shown ? levels[h.cell.level] || levels.low : h.kind === "few" ? w.fewData : w.noData;
+      const label = `${h.hour} h : ${what}${h.ahead ? "" : ` (${w.past})`}${advice.best === h.hour && !closedNow ? ` — ${w.bestMark}` : ""}`;
+      const height = shown ? Math.max(3, Math.round(((h.cell.ratio_avg ?? h.cell.count_avg) / max) * 80)) : 0;
+      const mark = shown
+        ? `<rect class="bar-${h.cell.level || "low"}${h.ahead ? "" : " past"}${advice.best === h.hour && !closedNow ? " best" : ""}" x="${x + 3}" y="${90 - height}" width="18" height="${height}" rx="2"/>`
+        : `<line class="gap" x1="${x + 4}" x2="${x + 20}" y1="89" y2="89"/><text class="gap-label" x="${x + 12}" y="84" text-anchor="middle">?</text>`;
+      const tick = i % 2 === 0 ? `<text x="${x + 12}" y="104" text-anchor="middle">${h.hour}h</text>` : "";
+      return `<g><title>${escapeHtml(label)}</title>${mark}${tick}</g>`;
     }).join("");
-    const nowHour = parseInt(new Intl.DateTimeFormat("en-GB", { timeZone: "Europe/Paris", hour: "2-digit", hourCycle: "h23" }).format(new Date()), 10);
-    const nowIndex = hours.indexOf(nowHour);
-    const nowLine = day === parisWeekday() && nowIndex >= 0 ? `<line class="now" x1="${nowIndex * 24 + 12}" x2="${nowIndex * 24 + 12}" y1="4" y2="92"/>` : "";
-    let sentence = w.none;
-    if (catalogue && open.size === 0) sentence = w.closed(w.long[day]);
-    else if (withData.length) {
-      const best = withData.reduce((a, b) => ((b.ratio_avg ?? b.count_avg) < (a.ratio_avg ?? a.count_avg) ? b : a));
-      sentence = w.best(w.long[day], best.hour);
-    }
+    const nowIndex = hours.findIndex((h) => h.hour === Math.floor(parisMinutes() / 60));
+    const nowLine = isToday && nowIndex >= 0 ? `<line class="now" x1="${nowIndex * step + 12}" x2="${nowIndex * step + 12}" y1="4" y2="92"/>` : "";
+    let sentence;
+    let why = "";
+    if (closedNow) sentence = w.closedToday;
+    else if (advice.reason === "best") sentence = isToday ? w.bestToday(advice.best) : w.best(w.long[day], advice.best);
+    else if (advice.reason === "closed") sentence = w.closed(w.long[day]);
+    else if (advice.reason === "over") sentence = w.over;
+    else { sentence = w.few; why = w.fewWhy; }
     const rows = hours.map((h) => {
-      const c = cells.find((x) => x.hour === h);
-      const has = c && c.count_avg !== null;
-      return `<tr><th scope="row">${h} h</th><td>${has ? levels[c.level] || "—" : w.noData}</td><td>${has ? Math.round(c.count_avg) : "—"}</td></tr>`;
+      const has = h.kind === "known";
+      return `<tr><th scope="row">${h.hour} h</th><td>${has ? levels[h.cell.level] || "—" : h.kind === "few" ? w.fewData : w.noData}${h.ahead ? "" : ` (${w.past})`}</td><td>${has ? Math.round(h.cell.count_avg) : "—"}</td></tr>`;
     }).join("");
+    const chart = hours.length ? `<svg class="chart" viewBox="0 0 ${width} 108" role="img" aria-label="${escapeHtml(w.chart(w.long[day]))}">${bars}${nowLine}</svg>
+      <ul class="legend">${["low", "moderate", "high", "full"].map((l) => `<li><span class="bar-${l}" style="background:var(--c-${l})"></span>${levels[l]}</li>`).join("")}<li><span class="gap-key"></span>${w.gap}</li></ul>
+      <details class="table"><summary>${w.table}</summary><table><thead><tr><th scope="col">${w.hour}</th><th scope="col">${w.level}</th><th scope="col">${w.people}</th></tr></thead><tbody>${rows}</tbody></table></details>` : "";
     container.innerHTML = `<h2>${w.title}</h2>
       <div class="days" role="group" aria-label="${w.choose}">${w.long.map((d, i) => `<button type="button" data-day="${i}" aria-pressed="${i === day}">${d}</button>`).join("")}</div>
-      <p><strong>${sentence}</strong></p>
-      <svg class="chart" viewBox="0 0 ${width} 108" role="img" aria-label="${escapeHtml(w.chart(w.long[day]))}">${bars}${nowLine}</svg>
-      <ul class="legend">${["low", "moderate", "high", "full"].map((l) => `<li><span class="bar-${l}" style="background:var(--c-${l})"></span>${levels[l]}</li>`).join("")}</ul>
-      <details class="table"><summary>${w.table}</summary><table><thead><tr><th scope="col">${w.hour}</th><th scope="col">${w.level}</th><th scope="col">${w.people}</th></tr></thead><tbody>${rows}</tbody></table></details>`;
+      <p class="advice" data-reason="${closedNow ? "closed" : advice.reason}"><strong>${sentence}</strong>${why ? ` <span>${why}</span>` : ""}</p>
+      ${chart}`;
     container.querySelectorAll("[data-day]").forEach((b) => b.addEventListener("click", () => {
       day = Number(b.dataset.day);
       draw();

@@ -4,12 +4,14 @@ also saved as a screenshot (``test-artifacts/screenshots/``) and its axe result 
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
 
 from api.auth import issue_token
 from paris_live.settings import Settings
+from schemas.clock import PARIS
 from tests.api.api_testkit import InProcessServer
 from tests.dashboards.dashboards_testkit import run_axe, screenshot
 
@@ -69,6 +71,9 @@ async def test_directory_filters_live_and_shows_the_best_time_to_come(
 
     async with await connect(settings, autocommit=True) as conn:
         await fill_typical(conn, settings, "piscine-pontoise", capacity=350)
+    # At 12:30 today (Paris), whatever the hour the test runs: the afternoon is still ahead.
+    noon = dt.datetime.now(PARIS).replace(hour=12, minute=30, second=0, microsecond=0)
+    await page.clock.set_fixed_time(noon)
     await page.goto(city_api.http + "/")
     count = page.locator("#count")
     total = int(await count.inner_text())
@@ -86,8 +91,9 @@ async def test_directory_filters_live_and_shows_the_best_time_to_come(
     await page.locator("#detail paris-facility-card article").wait_for()
     chart = page.locator("#detail .best-time svg.chart")
     await chart.wait_for()
-    sentence = await page.locator("#detail .best-time p strong").inner_text()
-    assert "le moment le plus calme est vers" in sentence
+    sentence = await page.locator("#detail .best-time .advice").inner_text()
+    assert "le moment le plus calme encore à venir est vers" in sentence, sentence
+    assert await page.locator("#detail").is_visible()
     await screenshot(page, "directory-detail-best-time", full_page=False)
     serious = await run_axe(page, "directory-detail")
     assert not serious, serious
