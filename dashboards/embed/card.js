@@ -23,7 +23,7 @@ export const TEXT = {
     reasons: {
       staff_shortage: "Manque de personnel", technical_failure: "Panne technique",
       water_quality: "Qualité de l'eau", weather: "Météo", security: "Sécurité", works: "Travaux",
-      strike: "Grève", event: "Événement", other: "Autre motif",
+      strike: "Mouvement social", event: "Événement", other: "Autre motif",
     },
     types: {
       pool: "Piscine", town_hall: "Mairie d'arrondissement", library: "Bibliothèque",
@@ -47,8 +47,22 @@ export const TEXT = {
     inLine: (n) => `${n} ${n > 1 ? "personnes" : "personne"} dans la file`,
     appointment: "Prochain rendez-vous", noSlot: "aucun créneau publié",
     inDays: (d) => (d < 1 ? "aujourd'hui" : `dans ${Math.round(d)} j`),
-    processing: "Délais de traitement", median: (d) => `${fmtNum(d)} j en moyenne`,
-    committed: (d) => `engagement : ${fmtNum(d)} j`, closures: "Fermetures en cours",
+    processing: "Délais de traitement", median: (d) => `médiane : ${fmtDays(d, "fr")}`,
+    p90: (d) => `90e centile : ${fmtDays(d, "fr")}`,
+    committed: (d, indicative) => (d === 0 ? "engagement : délivré sur place" : `engagement${indicative ? " (indicatif)" : ""} : ${fmtDays(d, "fr")}`),
+    processingHelp: "Médiane : la moitié des dossiers sont traités plus vite, l'autre moitié plus lentement. 90e centile : 9 dossiers sur 10 sont traités dans ce délai.",
+    closedCrowd: "Fermé : pas d'affluence ni d'attente en ce moment.",
+    nearby: {
+      pool: "Piscines ouvertes les plus proches", town_hall: "Mairies d'arrondissement ouvertes les plus proches",
+      library: "Bibliothèques ouvertes les plus proches", conservatory: "Conservatoires ouverts les plus proches",
+      sports_centre: "Centres sportifs ouverts les plus proches", leisure_centre: "Centres Paris Anim' ouverts les plus proches",
+      social_services: "Services sociaux ouverts les plus proches", legal_advice: "Points d'accès au droit ouverts les plus proches",
+    },
+    nearbyOther: "Équipements du même type ouverts les plus proches",
+    nearbyNone: "Aucun autre équipement de ce type n'est ouvert en ce moment.",
+    away: (m) => (m < 1000 ? `à ${Math.round(m / 10) * 10} m` : `à ${(Math.round(m / 100) / 10).toString().replace(".", ",")} km`),
+    feedback: "Donner mon avis", complaint: "Faire une réclamation", yourSay: "Votre avis",
+    closures: "Fermetures en cours",
     whole: "Tout l'équipement", declared: (t) => `déclaré par l'équipe à ${t}`,
     from: (t) => `à partir de ${t}`, access: "Accessibilité", contact: "Contact",
     updated: (r) => `mis à jour ${r}`, stale: (r) => `Données anciennes : dernière information ${r}.`,
@@ -67,7 +81,7 @@ export const TEXT = {
     trends: { rising: "rising", steady: "steady", falling: "falling" },
     reasons: {
       staff_shortage: "Staff shortage", technical_failure: "Technical failure", water_quality: "Water quality",
-      weather: "Weather", security: "Security", works: "Works", strike: "Strike", event: "Event", other: "Other reason",
+      weather: "Weather", security: "Security", works: "Works", strike: "Industrial action", event: "Event", other: "Other reason",
     },
     types: {
       pool: "Swimming pool", town_hall: "District town hall", library: "Library", conservatory: "Conservatory",
@@ -90,8 +104,22 @@ export const TEXT = {
     inLine: (n) => `${n} ${n > 1 ? "people" : "person"} in line`,
     appointment: "Next appointment", noSlot: "no slot published",
     inDays: (d) => (d < 1 ? "today" : `in ${Math.round(d)} d`),
-    processing: "Processing times", median: (d) => `${fmtNum(d)} d on average`,
-    committed: (d) => `commitment: ${fmtNum(d)} d`, closures: "Current closures",
+    processing: "Processing times", median: (d) => `median: ${fmtDays(d, "en")}`,
+    p90: (d) => `90th percentile: ${fmtDays(d, "en")}`,
+    committed: (d, indicative) => (d === 0 ? "commitment: issued on the spot" : `commitment${indicative ? " (indicative)" : ""}: ${fmtDays(d, "en")}`),
+    processingHelp: "Median: half the cases are handled faster, half slower. 90th percentile: 9 cases out of 10 are handled within this time.",
+    closedCrowd: "Closed: no crowding or waiting right now.",
+    nearby: {
+      pool: "Nearest open swimming pools", town_hall: "Nearest open district town halls", library: "Nearest open libraries",
+      conservatory: "Nearest open conservatories", sports_centre: "Nearest open sports centres",
+      leisure_centre: "Nearest open leisure centres", social_services: "Nearest open social services",
+      legal_advice: "Nearest open free legal advice centres",
+    },
+    nearbyOther: "Nearest open facilities of the same type",
+    nearbyNone: "No other facility of this type is open right now.",
+    away: (m) => (m < 1000 ? `${Math.round(m / 10) * 10} m away` : `${Math.round(m / 100) / 10} km away`),
+    feedback: "Give my opinion", complaint: "File a complaint", yourSay: "Your opinion",
+    closures: "Current closures",
     whole: "Whole facility", declared: (t) => `reported by the staff at ${t}`,
     from: (t) => `from ${t}`, access: "Accessibility", contact: "Contact",
     updated: (r) => `updated ${r}`, stale: (r) => `Old data: last information ${r}.`,
@@ -124,6 +152,20 @@ const ICONS = {
   access: "M12 4.5v.5M8 8h8M12 8v6M9 20l3-6l3 6",
   phone: "M5 4h4l2 5l-2.5 1.5a11 11 0 0 0 5 5L15 13l5 2v4a2 2 0 0 1-2 2A16 16 0 0 1 3 6a2 2 0 0 1 2-2z",
   stale: "M12 3a9 9 0 1 0 0 18a9 9 0 1 0 0-18zM12 7v5M12 15.5v.5",
+  pin: "M12 21s-6-5.5-6-11a6 6 0 0 1 12 0c0 5.5-6 11-6 11zM12 8v.5",
+  // One per accessibility feature (schemas/catalogue.py AccessibilityFeature), each with its word.
+  wheelchair_accessible: "M10 4v.5M10 8v6h5l2.5 5M7 10.5a5.5 5.5 0 1 0 7.5 6.5",
+  step_free_entrance: "M6 20V4h9v16M12 12v.5M3 20h18",
+  accessible_toilets: "M5 4h6v7H5zM4 11h14a5 5 0 0 1-5 5H9v4h6",
+  accessible_parking: "M4 4h16v16H4zM10 17V7h3.5a3 3 0 0 1 0 6H10",
+  elevator: "M5 3h14v18H5zM9 10l3-3l3 3M9 14l3 3l3-3",
+  hearing_loop: "M7 9a5 5 0 0 1 10 0c0 4-5 5-5 9a2.5 2.5 0 0 1-5 0M10 9a2 2 0 0 1 4 0",
+  sign_language: "M8 13V6.5a1.5 1.5 0 0 1 3 0V11M11 10V4.5a1.5 1.5 0 0 1 3 0V11M14 11V6.5a1.5 1.5 0 0 1 3 0V14a6 6 0 0 1-6 6c-2 0-3.2-.8-4.2-2.2L4.5 14.5a1.5 1.5 0 0 1 2.4-1.8L8 14",
+  braille: "M8 5v.5M8 12v.5M8 19v.5M16 5v.5M16 12v.5",
+  large_print: "M3 19L8 5l5 14M5 14h6M15 19l3-8l3 8M16 16.5h4",
+  accessible_changing_room: "M10 6a2 2 0 1 1 3 1.7c-.7.4-1 .8-1 1.6V10M12 10l-9 7h18z",
+  pool_lift: "M3 19c2-1.5 4-1.5 6 0s4 1.5 6 0s4-1.5 6 0M7 16V4h9v5M16 9v3",
+  easy_read: "M3 5h6a3 3 0 0 1 3 3v12a2 2 0 0 0-2-2H3zM21 5h-6a3 3 0 0 0-3 3v12a2 2 0 0 1 2-2h7z",
 };
 
 export function icon(name, size = 20) {
@@ -138,6 +180,7 @@ function dtf(lang, options) {
   return fmtCache.get(key);
 }
 export const fmtNum = (n) => (Math.round(n * 10) / 10).toString();
+const fmtDays = (d, lang) => (lang === "en" ? `${fmtNum(d)} d` : `${fmtNum(d).replace(".", ",")} j`);
 export const escapeHtml = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 export const fmtTime = (iso, lang) => dtf(lang, { hour: "2-digit", minute: "2-digit" }).format(new Date(iso));
 export const fmtDay = (iso, lang) => dtf(lang, { weekday: "long", day: "numeric", month: "long" }).format(new Date(iso));
@@ -318,7 +361,12 @@ p,ul{margin:0}ul{padding:0;list-style:none;display:grid;gap:.35rem}
 .stale{display:flex;gap:.4rem;align-items:center;padding:.4rem .6rem;background:#fff4ce;color:#5c4500;border:1px dashed #8a6d00;border-radius:.3rem}
 .foot{font-size:.85rem;color:#4a4a4a;display:flex;justify-content:space-between;gap:.5rem;flex-wrap:wrap}
 a{color:#0b4fa3}a:focus-visible{outline:3px solid #0b4fa3;outline-offset:2px}
-.is-stale .badge,.is-stale .gauge{opacity:.7}
+.is-stale .gauge{opacity:.7}
+.closed-note{font-weight:600;color:#3d3d3d}
+.nearby{border:1px solid var(--line);border-radius:.4rem;padding:.5rem .7rem;background:#f4f8fd}
+.nearby h3{display:flex;gap:.3rem;align-items:center}
+.help{font-size:.85rem}
+.feature{display:inline-flex;gap:.3rem;align-items:center}
 @media (prefers-reduced-motion:no-preference){.gauge>span{transition:width .6s ease}}
 `;
 
@@ -371,6 +419,16 @@ export function closureItem(c, catalogue, lang, now = new Date()) {
     + `<p class="sub">${t.declared(fmtTime(c.declared_at, lang))}</p></li>`;
 }
 
+/** Where a count comes from, in words (FacilityStatus occupancy.source): a sensor or turnstile
+ * count is "comptage"; a drift-corrected figure ("estimate") or anything unknown, "estimation". */
+export const COUNTED_SOURCES = new Set(["sensor", "turnstile"]);
+export function sourceTag(source, lang) {
+  return COUNTED_SOURCES.has(source) ? TEXT[lang].measured : TEXT[lang].estimate;
+}
+
+/** Whether crowding and waits mean anything now: not while the facility is closed. */
+export const isClosed = (status) => status.open_state === "closed" || status.open_state === "exceptionally_closed";
+
 export function crowdBlock(occ, lang) {
   const t = TEXT[lang];
   const ratio = occ.ratio ?? (occ.capacity ? occ.count / occ.capacity : null);
@@ -378,7 +436,19 @@ export function crowdBlock(occ, lang) {
   const trend = { rising: "up", falling: "down" }[occ.trend] || "flat";
   const words = `${occ.level ? t.levels[occ.level] + ", " : ""}${t.people(occ.count, occ.capacity)}, ${t.trends[occ.trend] || ""}`;
   const gauge = ratio === null ? "" : `<div class="gauge lvl-${level}" role="meter" aria-label="${t.crowd}" aria-valuemin="0" aria-valuemax="${occ.capacity}" aria-valuenow="${Math.min(occ.count, occ.capacity)}" aria-valuetext="${escapeHtml(words)}"><span style="width:${Math.min(100, Math.round(ratio * 100))}%"></span></div>`;
-  return `<section aria-label="${t.crowd}"><h3>${t.crowd}</h3>${gauge}<p class="row"><strong class="lvl-${level}">${occ.level ? t.levels[occ.level] : ""}</strong><span>${t.people(occ.count, occ.capacity)}</span><span>${icon(trend, 16)} ${t.trends[occ.trend] || ""}</span><span class="tag">${occ.source === "passages" ? t.estimate : t.measured}</span></p></section>`;
+  return `<section aria-label="${t.crowd}"><h3>${t.crowd}</h3>${gauge}<p class="row"><strong class="lvl-${level}">${occ.level ? t.levels[occ.level] : ""}</strong><span>${t.people(occ.count, occ.capacity)}</span><span>${icon(trend, 16)} ${t.trends[occ.trend] || ""}</span><span class="tag">${sourceTag(occ.source, lang)}</span></p></section>`;
+}
+
+/** A procedure's délais: "médiane : 12 j · 90e centile : 25 j · engagement : 30 j" (a commitment
+ * of 0 days means issued on the spot; an illustrative one is marked "indicatif"). */
+export function processingItem(p, catalogue, lang) {
+  const t = TEXT[lang];
+  const procedure = (catalogue?.procedures || []).find((x) => x.procedure_id === p.procedure_id);
+  const figures = [];
+  if (p.median_days != null) figures.push(t.median(p.median_days));
+  if (p.p90_days != null) figures.push(t.p90(p.p90_days));
+  if (p.committed_days != null) figures.push(t.committed(p.committed_days, Boolean(procedure?.illustrative)));
+  return `<li><strong>${escapeHtml(nameOfService(catalogue, p.procedure_id, lang))}</strong> : ${figures.length ? figures.join(" · ") : "—"}</li>`;
 }
 
 export function statusBody(status, catalogue, lang, now = new Date()) {
@@ -389,15 +459,17 @@ export function statusBody(status, catalogue, lang, now = new Date()) {
   if (status.closures?.length) {
     parts.push(`<section aria-label="${t.closures}"><h3>${t.closures}</h3><ul>${status.closures.map((c) => closureItem(c, catalogue, lang, now)).join("")}</ul></section>`);
   }
-  if (status.occupancy) parts.push(crowdBlock(status.occupancy, lang));
-  if (status.queues?.length) {
+  const closed = isClosed(status);
+  if (closed && (status.occupancy || status.queues?.length)) parts.push(`<p class="closed-note">${t.closedCrowd}</p>`);
+  if (status.occupancy && !closed) parts.push(crowdBlock(status.occupancy, lang));
+  if (status.queues?.length && !closed) {
     parts.push(`<section aria-label="${t.queue}"><h3>${t.queue}</h3><ul>${status.queues.map((q) => `<li><strong>${escapeHtml(nameOfService(catalogue, q.service_id, lang))}</strong> : ${q.wait_minutes == null ? "" : t.wait(Math.round(q.wait_minutes)) + " · "}${t.inLine(q.length)} <span class="tag">${t.estimate}</span></li>`).join("")}</ul></section>`);
   }
   if (status.appointments?.length) {
     parts.push(`<section aria-label="${t.appointment}"><h3>${t.appointment}</h3><ul>${status.appointments.map((a) => `<li><strong>${escapeHtml(nameOfService(catalogue, a.service_id, lang))}</strong> : ${a.next_available_at ? `${fmtDay(a.next_available_at, lang)} (${t.inDays(a.delay_days ?? 0)})` : t.noSlot}</li>`).join("")}</ul></section>`);
   }
   if (status.processing?.length) {
-    parts.push(`<section aria-label="${t.processing}"><h3>${t.processing}</h3><ul>${status.processing.map((p) => `<li><strong>${escapeHtml(nameOfService(catalogue, p.procedure_id, lang))}</strong> : ${p.median_days == null ? "—" : t.median(p.median_days)}${p.committed_days == null ? "" : ` · ${t.committed(p.committed_days)}`}</li>`).join("")}</ul></section>`);
+    parts.push(`<section aria-label="${t.processing}"><h3>${t.processing}</h3><ul>${status.processing.map((p) => processingItem(p, catalogue, lang)).join("")}</ul><p class="sub help">${t.processingHelp}</p></section>`);
   }
   return parts.join("");
 }
@@ -409,6 +481,8 @@ export class ParisFacilityCard extends HTMLElement {
   #status = null;
   #error = null;
   #live = null;
+  #nearby = null;
+  #nearbyKey = "";
   #onStatus = (e) => { if (e.detail.facility_id === this.facilityId) { this.#status = e.detail; this.render(); } };
   #onState = () => this.render();
 
@@ -473,6 +547,48 @@ export class ParisFacilityCard extends HTMLElement {
     this.render();
   }
 
+  get #base() { return this.getAttribute("api") || API_BASE; }
+
+  /** The nearest open facilities of the same type, read once per closure of this facility. */
+  async #loadNearby(status) {
+    const key = `${status.facility_id}:${status.open_state}:${status.closures?.map((c) => c.closure_id).join(",") || ""}`;
+    if (this.#nearbyKey === key) return;
+    this.#nearbyKey = key;
+    this.#nearby = null;
+    try {
+      const response = await fetch(new URL(`v1/facilities/${encodeURIComponent(status.facility_id)}/nearby?limit=3`, this.#base), { headers: { Accept: "application/json" } });
+      if (!response.ok) throw new Error("unavailable");
+      const items = (await response.json()).items;
+      if (this.#nearbyKey === key) { this.#nearby = items; this.render(); }
+    } catch {
+      if (this.#nearbyKey === key) this.#nearbyKey = "";
+    }
+  }
+
+  #pageUrl(path, lang) {
+    const url = new URL(path, this.#base);
+    if (lang === "en") url.searchParams.set("lang", "en");
+    return url.href;
+  }
+
+  #nearbyBlock(status, lang) {
+    const t = TEXT[lang];
+    if (this.#nearby === null) return "";
+    const title = t.nearby[status.type] || t.nearbyOther;
+    const list = this.#nearby.length
+      ? `<ul>${this.#nearby.map((n) => `<li><a href="${escapeHtml(this.#pageUrl(`facilities/${encodeURIComponent(n.facility_id)}`, lang))}">${escapeHtml(n.name)}</a> <span class="sub">${t.away(n.distance_m)} · ${t.states[n.open_state] || ""}</span></li>`).join("")}</ul>`
+      : `<p>${t.nearbyNone}</p>`;
+    return `<section class="nearby" aria-label="${escapeHtml(title)}"><h3>${icon("pin", 16)} ${escapeHtml(title)}</h3>${list}</section>`;
+  }
+
+  #linksBlock(status, lang) {
+    const t = TEXT[lang];
+    const id = encodeURIComponent(status.facility_id);
+    const feedback = this.#pageUrl(`feedback/${id}?channel=web`, lang);
+    const complaint = this.#pageUrl(`complaints?facility=${id}`, lang);
+    return `<section class="say" aria-label="${t.yourSay}"><h3>${t.yourSay}</h3><p class="row"><a href="${escapeHtml(feedback)}">${t.feedback}</a><a href="${escapeHtml(complaint)}">${t.complaint}</a></p></section>`;
+  }
+
   render() {
     const lang = langOf(this);
     const t = TEXT[lang];
@@ -489,12 +605,16 @@ export class ParisFacilityCard extends HTMLElement {
     const head = `<header><h2>${escapeHtml(status.name)}</h2><p class="sub">${t.types[status.type] || ""}${status.type ? " · " : ""}${t.arr(status.arrondissement)}</p></header>`;
     const staleNote = stale ? `<p class="stale" role="note">${icon("stale", 18)}<span>${live && status.last_data_at ? t.stale(ago(status.last_data_at, lang, now)) : t.staleNoData}</span></p>` : "";
     const access = catalogue?.accessibility?.length
-      ? `<section aria-label="${t.access}"><h3>${t.access}</h3><p class="row">${catalogue.accessibility.map((f) => `<span>${icon("access", 16)} ${t.features[f] || escapeHtml(f)}</span>`).join("")}</p></section>` : "";
+      ? `<section aria-label="${t.access}"><h3>${t.access}</h3><p class="row">${catalogue.accessibility.map((f) => `<span class="feature" data-feature="${escapeHtml(f)}">${icon(ICONS[f] ? f : "access", 18)} ${t.features[f] || escapeHtml(f)}</span>`).join("")}</p></section>` : "";
     const info = (catalogue?.contacts || []).find((c) => c.need === "information");
     const contact = info ? `<section aria-label="${t.contact}"><h3>${t.contact}</h3><p class="row"><span>${escapeHtml(localized(info.service_name, lang))}</span>${info.phone ? `<a href="tel:${escapeHtml(info.phone.replace(/\s/g, ""))}">${icon("phone", 16)} ${escapeHtml(info.phone)}</a>` : ""}${info.email ? `<a href="mailto:${escapeHtml(info.email)}">${escapeHtml(info.email)}</a>` : ""}${info.url ? `<a href="${escapeHtml(info.url)}" rel="noopener">${escapeHtml(info.url.replace(/^https:\/\//, ""))}</a>` : ""}</p></section>` : "";
     const lost = this.#live?.state === "lost" && !this._preview ? `<span role="status">${t.lost}</span>` : "";
     const updated = live ? t.updated(ago(status.updated_at, lang, now)) : "";
-    this.root.innerHTML = `<article lang="${lang}" class="${stale ? "is-stale" : ""}" aria-label="${escapeHtml(status.name)} — ${t.liveCard}" data-seq="${status.seq}">${head}<p>${renderState(status, lang)}</p>${staleNote}${statusBody(status, catalogue, lang, now)}${access}${contact}<p class="foot"><span>${updated}</span>${lost}</p></article>`;
+    const own = !this._preview && !this.hasAttribute("static");
+    if (own && isClosed(status)) this.#loadNearby(status);
+    const nearby = own && isClosed(status) ? this.#nearbyBlock(status, lang) : "";
+    const links = own ? this.#linksBlock(status, lang) : "";
+    this.root.innerHTML = `<article lang="${lang}" class="${stale ? "is-stale" : ""}" aria-label="${escapeHtml(status.name)} — ${t.liveCard}" data-seq="${status.seq}" data-state="${escapeHtml(status.open_state)}">${head}<p>${renderState(status, lang)}</p>${staleNote}${statusBody(status, catalogue, lang, now)}${nearby}${access}${contact}${links}<p class="foot"><span>${updated}</span>${lost}</p></article>`;
   }
 }
 

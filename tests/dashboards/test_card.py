@@ -39,7 +39,10 @@ async def test_card_updates_within_one_second_of_a_status_change(
     latencies = []
     for step in range(1, 4):
         changed = dict(
-            current, seq=current["seq"] + step, occupancy=occupancy | {"count": 120 + step}
+            current,
+            seq=current["seq"] + step,
+            open_state="open",
+            occupancy=occupancy | {"count": 120 + step},
         )
         began = time.perf_counter()
         await put_status(redis_client, settings, orjson.dumps(changed))
