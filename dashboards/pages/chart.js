@@ -156,7 +156,8 @@ export async function bestTime(container, facilityId, lang, base = "/") {
       const has = h.kind === "known";
       return `<tr><th scope="row">${h.hour} h</th><td>${has ? levels[h.cell.level] || "—" : h.kind === "few" ? w.fewData : w.noData}${h.ahead ? "" : ` (${w.past})`}</td><td>${has ? Math.round(h.cell.count_avg) : "—"}</td></tr>`;
     }).join("");
-    const chart = hours.length ? `<svg class="chart" viewBox="0 0 ${width} 108" role="img" aria-label="${escapeHtml(w.chart(w.long[day]))}">${bars}${nowLine}</svg>
+    // A day without a single figure is said in words only: a chart of gaps tells nothing more.
+    const chart = hours.some((h) => h.kind !== "none") ? `<svg class="chart" viewBox="0 0 ${width} 108" role="img" aria-label="${escapeHtml(w.chart(w.long[day]))}">${bars}${nowLine}</svg>
       <ul class="legend">${["low", "moderate", "high", "full"].map((l) => `<li><span class="bar-${l}" style="background:var(--c-${l})"></span>${levels[l]}</li>`).join("")}<li><span class="gap-key"></span>${w.gap}</li></ul>
       <details class="table"><summary>${w.table}</summary><table><thead><tr><th scope="col">${w.hour}</th><th scope="col">${w.level}</th><th scope="col">${w.people}</th></tr></thead><tbody>${rows}</tbody></table></details>` : "";
     container.innerHTML = `<h2>${w.title}</h2>

@@ -1,0 +1,91 @@
+"""The "meilleur moment pour venir" rule (``advise()`` of ``dashboards/pages/chart.js``), run in
+Chromium as the pages run it: only hours still ahead and within the day's opening hours count,
+no advice below the minimum history, gaps stay gaps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.api.api_testkit import InProcessServer
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+ADVISE = """async ([cells, spans, from]) => {
+  const chart = await import("/static/pages/chart.js");
+  return chart.advise(cells, spans, from);
+}"""
+
+
+def cell(hour: int, ratio: float | None, samples: int = 3) -> dict[str, Any]:
+    """A /typical cell (``ratio`` None: no data that hour)."""
+    return {
+        "hour": hour,
+        "count_avg": None if ratio is None else ratio * 100,
+        "ratio_avg": ratio,
+        "level": None if ratio is None else "low" if ratio < 0.4 else "high",
+        "samples": samples if ratio is not None else 0,
+    }
+
+
+@pytest.fixture
+async def advise(page: Any, city_api: InProcessServer) -> Any:
+    await page.goto(city_api.http + "/")
+
+    async def run(cells: list[dict[str, Any]], spans: list[list[str]], at: str) -> Any:
+        hours, minutes = map(int, at.split(":"))
+        return await page.evaluate(ADVISE, [cells, spans, hours * 60 + minutes])
+
+    return run
+
+
+DAY = [["09:00", "19:00"]]
+CURVE = {9: 0.2, 10: 0.3, 11: 0.5, 12: 0.7, 13: 0.6, 14: 0.5, 15: 0.45, 16: 0.4, 17: 0.6, 18: 0.5}
+
+
+async def test_the_quietest_hour_still_ahead_is_advised_not_a_past_one(advise: Any) -> None:
+    """At 14:10, 9 h (the quietest of the day) is past: the advice is 16 h, the quietest after."""
+    result = await advise([cell(h, r) for h, r in CURVE.items()], DAY, "14:10")
+    assert result["reason"] == "best" and result["best"] == 16
+    kinds = {h["hour"]: h["ahead"] for h in result["hours"]}
+    assert not kinds[14] and kinds[15]
+
+
+async def test_no_hour_after_closing_is_ever_advised(advise: Any) -> None:
+    """A quiet figure at 20 h (after closing at 19:00) or 18 h (30 min short of closing at 18:20)
+    is not advised; after the last hour, there is nothing left today."""
+    cells = [cell(h, r) for h, r in CURVE.items()] + [cell(20, 0.01), cell(21, 0.01)]
+    result = await advise(cells, DAY, "09:00")
+    assert result["best"] == 9
+    assert max(h["hour"] for h in result["hours"]) == 18
+    short = await advise(cells, [["09:00", "18:20"]], "16:30")
+    assert short["best"] == 17 and 18 not in [h["hour"] for h in short["hours"]]
+    late = await advise(cells, DAY, "18:30")
+    assert late["reason"] == "over" and late["best"] is None
+    closed = await advise(cells, [], "09:00")
+    assert closed["reason"] == "closed" and closed["best"] is None
+
+
+async def test_too_little_history_gives_no_advice(advise: Any) -> None:
+    """One hour of history, or every hour seen in fewer than 3 weeks, or gaps over half of the
+    hours ahead: "pas encore assez de données", no hour."""
+    one = await advise([cell(16, 0.1)], DAY, "09:00")
+    assert one["reason"] == "few" and one["best"] is None
+    young = await advise([cell(h, r, samples=2) for h, r in CURVE.items()], DAY, "09:00")
+    assert young["reason"] == "few"
+    sparse = [cell(h, r) for h, r in CURVE.items() if h in {9, 10, 11}]
+    assert (await advise(sparse, DAY, "09:00"))["reason"] == "few"
+    enough = [cell(h, r) for h, r in CURVE.items() if h != 12]
+    result = await advise(enough, DAY, "09:00")
+    assert result["reason"] == "best" and result["best"] == 9
+
+
+async def test_gaps_stay_gaps(advise: Any) -> None:
+    """An hour without data, or with too few weeks, is a gap ("none" / "few"), never a bar of 0."""
+    cells = [cell(h, r) for h, r in CURVE.items() if h != 13] + [cell(13, None)]
+    cells = [c for c in cells if c["hour"] != 15] + [cell(15, 0.01, samples=1)]
+    result = await advise(cells, DAY, "09:00")
+    kinds = {h["hour"]: h["kind"] for h in result["hours"]}
+    assert kinds[13] == "none" and kinds[15] == "few" and kinds[14] == "known"
+    assert result["best"] == 9, "the 15 h figure seen once is not trusted"
