@@ -387,3 +387,33 @@ async def _axe_all(page: Any, name: str) -> list[dict[str, Any]]:
     assert not serious, serious
     found: list[dict[str, Any]] = json.loads((AXE_DIR / f"{name}.json").read_text("utf-8"))
     return found
+
+
+async def test_the_page_and_the_server_find_the_same_facilities(
+    page: Any, city_api: InProcessServer
+) -> None:
+    """Typing a search shows exactly the facilities the server shows for it without JavaScript
+    (one rule in api/pages/directory.py and directory.js)."""
+    import re
+
+    queries = ["piscine 15e", "mairie", "75011", "pontoise", "bibliotheque 20e", "swimming", "cni"]
+    await page.goto(city_api.http + "/")
+    await page.locator(CARDS).first.wait_for()
+    async with httpx.AsyncClient(base_url=city_api.http) as client:
+        for q in queries:
+            html = (await client.get("/", params={"q": q})).text
+            server = sorted(
+                re.search(r'data-id="([^"]+)"', attrs).group(1)  # type: ignore[union-attr]
+                for attrs in re.findall(r'<li class="facility" ([^>]*)>', html)
+                if " hidden" not in attrs
+            )
+            await page.locator("#q").fill(q)
+            await page.wait_for_function(
+                "n => document.getElementById('count').textContent === String(n)", arg=len(server)
+            )
+            ids = page.locator(f"{CARDS}:not([hidden])")
+            shown = sorted(
+                [await ids.nth(i).get_attribute("data-id") for i in range(await ids.count())]
+            )
+            assert shown == server, q
+            assert await visible_count(page.locator(CARDS)) == len(server), q
