@@ -81,18 +81,6 @@ class Filters:
             accessible=accessible,
         )
 
-    @property
-    def active(self) -> bool:
-        """Whether any filter or search narrows the list."""
-        return bool(
-            self.q
-            or self.type
-            or self.arrondissement
-            or self.open_now
-            or self.low_crowd
-            or self.accessible
-        )
-
     def matches(self, item: Item) -> bool:
         if self.q and not found_by(search_text(item), self.q):
             return False
