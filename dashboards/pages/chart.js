@@ -17,8 +17,8 @@ const WORDS = {
   fr: {
     title: "Meilleur moment pour venir",
     long: ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"],
-    bestToday: (h) => `Aujourd'hui, le moment le plus calme encore à venir est vers ${h} h.`,
-    best: (day, h) => `Le ${day}, le moment le plus calme est habituellement vers ${h} h.`,
+    bestToday: (h) => `Aujourd'hui, le moment le plus calme encore à venir est vers ${h}\u00a0h.`,
+    best: (day, h) => `Le ${day}, le moment le plus calme est habituellement vers ${h}\u00a0h.`,
     few: "Pas encore assez de données pour conseiller une heure.",
     fewWhy: `Il faut au moins ${MIN_SAMPLES} semaines d'historique pour la plupart des heures d'ouverture.`,
     over: "Plus d'heure d'ouverture à venir aujourd'hui : choisissez un autre jour.",
@@ -156,8 +156,8 @@ export async function bestTime(container, facilityId, lang, base = "/") {
       const has = h.kind === "known";
       return `<tr><th scope="row">${h.hour} h</th><td>${has ? levels[h.cell.level] || "—" : h.kind === "few" ? w.fewData : w.noData}${h.ahead ? "" : ` (${w.past})`}</td><td>${has ? Math.round(h.cell.count_avg) : "—"}</td></tr>`;
     }).join("");
-    // A day without a single figure is said in words only: a chart of gaps tells nothing more.
-    const chart = hours.some((h) => h.kind !== "none") ? `<svg class="chart" viewBox="0 0 ${width} 108" role="img" aria-label="${escapeHtml(w.chart(w.long[day]))}">${bars}${nowLine}</svg>
+    // A day without a single trusted figure is said in words only: a chart of gaps tells nothing.
+    const chart = hours.some((h) => h.kind === "known") ? `<svg class="chart" viewBox="0 0 ${width} 108" role="img" aria-label="${escapeHtml(w.chart(w.long[day]))}">${bars}${nowLine}</svg>
       <ul class="legend">${["low", "moderate", "high", "full"].map((l) => `<li><span class="bar-${l}" style="background:var(--c-${l})"></span>${levels[l]}</li>`).join("")}<li><span class="gap-key"></span>${w.gap}</li></ul>
       <details class="table"><summary>${w.table}</summary><table><thead><tr><th scope="col">${w.hour}</th><th scope="col">${w.level}</th><th scope="col">${w.people}</th></tr></thead><tbody>${rows}</tbody></table></details>` : "";
     container.innerHTML = `<h2>${w.title}</h2>

@@ -15,6 +15,7 @@ history the chart reads is written into ``occupancy_1h`` by the test (``fill_typ
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import httpx
@@ -200,7 +201,9 @@ async def test_lea_finds_open_quiet_pools_in_the_15e_and_the_best_time_ahead(
         if weeks == 3:
             assert await advice.get_attribute("data-reason") == "best", sentence
             assert "le moment le plus calme encore à venir est vers" in sentence
-            hour = int(sentence.split("vers ")[1].split(" h")[0])
+            found = re.search(r"vers (\d+)\s*h", sentence)
+            assert found is not None, sentence
+            hour = int(found.group(1))
             assert hour >= 13 and hour * 60 + 30 <= 22 * 60, sentence
         else:
             assert await advice.get_attribute("data-reason") == "few", sentence
@@ -394,8 +397,6 @@ async def test_the_page_and_the_server_find_the_same_facilities(
 ) -> None:
     """Typing a search shows exactly the facilities the server shows for it without JavaScript
     (one rule in api/pages/directory.py and directory.js)."""
-    import re
-
     queries = ["piscine 15e", "mairie", "75011", "pontoise", "bibliotheque 20e", "swimming", "cni"]
     await page.goto(city_api.http + "/")
     await page.locator(CARDS).first.wait_for()
