@@ -63,6 +63,9 @@ function applyFilters({ remember = true } = {}) {
     if (ok) shown++;
   }
   count.textContent = String(shown);
+  // The plural rule of the page's language (French: 0 and 1 are singular).
+  const word = document.getElementById("count-word");
+  word.textContent = (lang === "fr" ? shown <= 1 : shown === 1) ? word.dataset.one : word.dataset.many;
   empty.hidden = shown > 0;
   const q = String(data.get("q") || "");
   let named = 0;
