@@ -59,8 +59,9 @@ async def test_static_files_stay_inside_dashboards(city_api: InProcessServer) ->
 async def test_facility_page_carries_jsonld_and_a_readable_fallback(
     city_api: InProcessServer,
 ) -> None:
-    """/facilities/{id} is readable without JavaScript (state in words, hours, address) and
-    carries schema.org JSON-LD; ?lang=en is in English; an unknown id is an HTML 404."""
+    """/facilities/{id} is readable without JavaScript (state in words, hours, address, links to
+    the survey and the complaint form) and carries schema.org JSON-LD; ?lang=en is in English; an
+    unknown id is an HTML 404."""
     async with httpx.AsyncClient(base_url=city_api.http) as client:
         page = await client.get("/facilities/piscine-pontoise")
         assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
@@ -72,8 +73,18 @@ async def test_facility_page_carries_jsonld_and_a_readable_fallback(
         assert document["openingHoursSpecification"]
         assert "19 rue de Pontoise, 75005 Paris" in page.text
         assert re.search(r"Ouvert|Fermé|Ferme bientôt", page.text)
+        assert '<a href="/feedback/piscine-pontoise?channel=web">Donner mon avis</a>' in page.text
+        assert (
+            '<a href="/complaints?facility=piscine-pontoise">Faire une réclamation</a>' in page.text
+        )
         english = await client.get("/facilities/piscine-pontoise?lang=en")
         assert '<html lang="en">' in english.text and "Address" in english.text
+        assert "/complaints?facility=piscine-pontoise&amp;lang=en" in english.text
+        for path in (
+            "/feedback/piscine-pontoise?channel=web",
+            "/complaints?facility=piscine-pontoise",
+        ):
+            assert (await client.get(path)).status_code == 200, path
         missing = await client.get("/facilities/nowhere-at-all")
         assert missing.status_code == 404 and "Équipement inconnu" in missing.text
         assert (await client.get("/screen/nowhere-at-all")).status_code == 404
