@@ -101,7 +101,8 @@ function showErrors(formElement, summary, fields, message) {
       const target = control || holder;
       if (!target.id) target.id = `ctl-${name.replace(/\W/g, "-")}`;
       link.href = `#${target.id}`;
-      const label = holder.querySelector("legend .question, legend, label")?.textContent?.trim() || name;
+      const title = holder.querySelector("legend .question") || holder.querySelector("legend, label");
+      const label = title?.textContent?.trim() || name;
       link.textContent = `${label} : ${text}`;
       link.addEventListener("click", (event) => { event.preventDefault(); target.focus(); });
       li.append(link);
