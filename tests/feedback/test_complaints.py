@@ -184,6 +184,21 @@ async def test_errors_come_in_the_language_asked_for(feedback_api: FeedbackApi) 
     assert french["fields"]["text"] == "trop court" and "too" not in french["message"]
 
 
+async def test_the_form_without_javascript_is_refused_in_its_own_language(
+    feedback_api: FeedbackApi,
+) -> None:
+    """A plain form post from the English page with « pas un email »: an English page naming the
+    field by its label, with no French message in it."""
+    form = await feedback_api.http.post(
+        "/v1/complaints?lang=en",
+        data={"facility_id": POOL.id, "rule": "delays", "text": TEXT, "contact": "pas un email"},
+    )
+    assert form.status_code == 422 and '<html lang="en">' in form.text
+    assert "Your contact details for the answer" in form.text
+    assert "enter an e-mail address" in form.text and "indiquez" not in form.text
+    assert "Back to the form" in form.text
+
+
 async def test_oversized_complaints_get_413_and_the_form_posts_without_javascript(
     feedback_api: FeedbackApi,
 ) -> None:
