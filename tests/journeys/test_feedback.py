@@ -379,19 +379,21 @@ async def test_every_feedback_page_passes_axe_and_fits_320_px(
     }
     found: dict[str, list[dict[str, Any]]] = {}
     for name, path in pages.items():
-        for label, viewport in (("phone", PHONE), ("desktop", DESKTOP), ("narrow", NARROW)):
-            await page.set_viewport_size(viewport)
-            await page.goto(feedback_stack.base + path)
-            if name == "complaint-errors":
-                await page.locator("#f-contact").fill("pas un email")
-                await page.locator("form.feedback-form button[type=submit]").click()
-                await expect(page.locator("#err-contact")).to_be_visible()
-            if label == "narrow":
-                assert await horizontal_overflow(page) == 0, (name, label)
-                continue
-            violations = await axe_clean(page, f"feedback-{name}-{label}")
-            if violations:
-                found[f"{name}-{label}"] = violations
+        for lang in ("fr", "en"):
+            url = f"{feedback_stack.base}{path}{'&' if '?' in path else '?'}lang={lang}"
+            for label, viewport in (("phone", PHONE), ("desktop", DESKTOP), ("narrow", NARROW)):
+                await page.set_viewport_size(viewport)
+                await page.goto(url)
+                if name == "complaint-errors":
+                    await page.locator("#f-contact").fill("pas un email")
+                    await page.locator("form.feedback-form button[type=submit]").click()
+                    await expect(page.locator("#err-contact")).to_be_visible()
+                if label == "narrow":
+                    assert await horizontal_overflow(page) == 0, (name, lang, label)
+                    continue
+                violations = await axe_clean(page, f"feedback-{name}-{lang}-{label}")
+                if violations:
+                    found[f"{name}-{lang}-{label}"] = violations
     assert found == {}
 
     await page.goto(f"{feedback_stack.base}/complaints/{reference}")
