@@ -242,7 +242,8 @@ async def test_a_survey_without_its_required_rating_says_so_in_english_and_recov
     feedback_stack: FeedbackStack, page: Any
 ) -> None:
     """Sent without the overall rating: the English page says so in English only, next to the
-    question; one tap on a rating takes the message away."""
+    question; one tap on a rating takes the message away; an optional rating given by mistake
+    can be cleared, and is then not sent."""
     from playwright.async_api import expect
 
     await page.set_viewport_size(PHONE)
@@ -259,6 +260,23 @@ async def test_a_survey_without_its_required_rating_says_so_in_english_and_recov
     await expect(error).to_be_hidden()
     await expect(page.locator(".error-summary")).to_be_hidden()
     await journey.step("the message gone after one tap")
+
+    welcome = page.locator('fieldset[data-field="rule_ratings.welcome"]')
+    clear = welcome.get_by_text("Clear my rating")
+    await expect(clear).to_be_hidden()  # nothing to clear yet
+    await welcome.locator("label.rating").nth(0).click()
+    journey.act()
+    await expect(clear).to_be_visible()
+    await journey.step("an optional question rated, its rating can be cleared")
+    await clear.click()
+    journey.act()
+    assert await welcome.locator(".options input:checked").count() == 0
+    await expect(clear).to_be_hidden()
+    await page.get_by_role("button", name="Send my feedback").click()
+    journey.act()
+    await expect(page.get_by_role("heading", name="Thank you for your feedback!")).to_be_visible()
+    [(_, event)] = await read_topic(feedback_stack.settings, topics.SURVEYS, expect=1)
+    assert event["data"]["rating"] == 3 and event["data"]["rule_ratings"] is None
 
 
 # ── /transparence ─────────────────────────────────────────────────────────────────────────────
