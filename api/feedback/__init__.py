@@ -13,12 +13,14 @@ One module per concept; routes are thin (read the request, call the service, ren
     transparency.py         the month's figures and open-data rows
     store.py                the SQL (case record, monthly aggregates)
     models.py               bodies and documents (pydantic)
+    contact.py              a complaint's contact: e-mail, phone number or postal address
     body.py                 reading a body: JSON or form, bounded, errors per field
     abuse.py                rate limits with HMAC'd identities
     runtime.py              the Kafka publisher seam and ``publish``
     responses.py            the error shape, OpenAPI error docs, the ``?lang=`` parameter
     views.py                the pages: Jinja2 templates of dashboards/feedback/ (api.i18n)
-    labels.py, datasets.py  what citizens read: rule and state labels, open-data columns (msgids)
+    labels.py, datasets.py  what citizens read: rule, state and field labels, the directions
+                            written out, open-data columns (msgids)
 
 Errors are in :mod:`api.feedback.errors`.
 """

@@ -22,7 +22,7 @@ from fastapi import Request
 from api.auth import Forbidden, Principal, Role
 from api.context import AppContext
 from api.errors import InvalidParameter, UnknownFacilityError
-from api.feedback import store
+from api.feedback import labels, store
 from api.feedback.abuse import COMPLAINTS_PER_ADDRESS, address_identity, limit
 from api.feedback.errors import ComplaintGone, Conflict, InvalidInput
 from api.feedback.models import (
@@ -35,7 +35,7 @@ from api.feedback.models import (
     Status,
 )
 from api.feedback.runtime import publish
-from api.i18n import LANGUAGES, N_, bilingual, in_language, translator
+from api.i18n import LANGUAGES, N_, bilingual, translator
 from api.ratelimit import client_address
 from api.routes.history import pg
 from schemas.catalogue import Catalogue, Facility
@@ -78,7 +78,13 @@ def check_reference(reference: str) -> str:
 def service_out(service_id: str) -> ServiceOut:
     service = load_routing().services.get(service_id)
     name = service.name if service else LocalizedText(fr=service_id, en=service_id)
-    return ServiceOut(service_id=service_id, name=LocalizedText(fr=name.fr, en=name.en))
+    return ServiceOut(
+        service_id=service_id,
+        name=LocalizedText(fr=name.fr, en=name.en),
+        full_name=LocalizedText(
+            fr=labels.service_name(service_id, "fr"), en=labels.service_name(service_id, "en")
+        ),
+    )
 
 
 def route_out(route: Route) -> RouteOut:
@@ -283,7 +289,7 @@ def _receipt_message(reference: str, route: Route, answer_due: dt.datetime) -> s
         translator(lang).gettext(
             RECEIPT,
             reference=reference,
-            service=in_language(route.service.name, lang),
+            service=labels.service_name(route.service.service_id, lang),
             date=answer_due.strftime(DATE_FORMATS[lang]),
         )
         for lang in LANGUAGES

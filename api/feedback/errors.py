@@ -13,9 +13,16 @@
 from __future__ import annotations
 
 from api.errors import ApiError
-from api.i18n import LANGUAGES, bilingual, translator
+from api.i18n import LANGUAGES, Lang, bilingual, translator
 
-__all__ = ["ComplaintGone", "Conflict", "InvalidInput", "PublishFailed", "TooLarge"]
+__all__ = [
+    "ComplaintGone",
+    "Conflict",
+    "InvalidInput",
+    "PublishFailed",
+    "TooLarge",
+    "in_language",
+]
 
 MAX_BODY = 16 * 1024
 """Bytes a feedback or complaint body may have (413 above)."""
@@ -29,16 +36,33 @@ class InvalidInput(ApiError):
 
     def __init__(self, fields: dict[str, str]) -> None:
         halves = {name: _fr_en(text) for name, text in fields.items()}
-        texts = []
-        for i, lang in enumerate(LANGUAGES):
-            tr = translator(lang)
-            listed = "; ".join(
-                tr.gettext("%(name)s : %(message)s", name=name, message=pair[i])
-                for name, pair in halves.items()
-            )
-            texts.append(tr.gettext("Saisie invalide — %(fields)s", fields=listed))
-        super().__init__(" / ".join(texts))
+        self.texts = {
+            lang: _summary(lang, {name: pair[i] for name, pair in halves.items()})
+            for i, lang in enumerate(LANGUAGES)
+        }
+        super().__init__(" / ".join(message for message, _ in self.texts.values()))
         self.fields = fields
+
+    def in_language(self, lang: Lang) -> tuple[str, dict[str, str]]:
+        """The message and the field messages in ``lang`` only (what a page shows)."""
+        return self.texts[lang]
+
+
+def _summary(lang: Lang, fields: dict[str, str]) -> tuple[str, dict[str, str]]:
+    tr = translator(lang)
+    listed = "; ".join(
+        tr.gettext("%(name)s : %(message)s", name=name, message=text)
+        for name, text in fields.items()
+    )
+    return tr.gettext("Saisie invalide — %(fields)s", fields=listed), fields
+
+
+def in_language(exc: ApiError, lang: Lang) -> tuple[str, dict[str, str]]:
+    """The message of ``exc`` in ``lang`` only, with its field messages (none but on an
+    :class:`InvalidInput`): the half of the « français / English » message a page shows."""
+    if isinstance(exc, InvalidInput):
+        return exc.in_language(lang)
+    return _fr_en(exc.message)[LANGUAGES.index(lang)], {}
 
 
 def _fr_en(text: str) -> tuple[str, str]:

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from api.feedback.contact import check_contact
 from api.inputs import AnswerText, ComplaintText, Contact, Honeypot, ShortText, Topic
 from schemas.events import GoldenRule, LocalizedText
 
@@ -58,6 +59,9 @@ class SurveyIn(BaseModel):
     rules_not_kept: list[GoldenRule] | None = Field(
         default=None, description="défaut : les règles notées 1 ou 2 / default: rules rated 1–2"
     )
+    comment: ShortText | None = Field(
+        default=None, description="Un commentaire libre (la page n'en propose qu'un)"
+    )
     liked: ShortText | None = Field(default=None, description="Ce qui est appréciable")
     to_improve: ShortText | None = Field(default=None, description="Ce qui est améliorable")
     went_wrong: ShortText | None = Field(default=None, description="Ce qui ne va pas")
@@ -70,7 +74,7 @@ class SurveyIn(BaseModel):
         default=None, description="Laisser vide (anti-spam) / leave empty"
     )
 
-    @field_validator("liked", "to_improve", "went_wrong", "website", mode="before")
+    @field_validator("comment", "liked", "to_improve", "went_wrong", "website", mode="before")
     @classmethod
     def _blank_is_none(cls, value: Any) -> Any:
         return _none_if_blank(value)
@@ -96,7 +100,10 @@ class ComplaintIn(BaseModel):
     text: ComplaintText = Field(description="ce qui s'est passé")
     contact: Contact | None = Field(
         default=None,
-        description="facultatif : courriel, téléphone ou adresse postale pour la réponse",
+        description=(
+            "facultatif : adresse électronique, téléphone (01 23 45 67 89, +33 …) ou adresse "
+            "postale avec code postal, pour la réponse"
+        ),
     )
     channel: Literal["web", "screen", "on_site", "phone", "mail"] = "web"
     language: Literal["fr", "en"] = "fr"
@@ -107,10 +114,20 @@ class ComplaintIn(BaseModel):
     def _blank_is_none(cls, value: Any) -> Any:
         return _none_if_blank(value)
 
+    @field_validator("contact")
+    @classmethod
+    def _usable_contact(cls, value: str | None) -> str | None:
+        """An e-mail address, a phone number or a postal address the service can answer."""
+        return None if value is None else check_contact(value)
+
 
 class ServiceOut(BaseModel):
     service_id: str
     name: LocalizedText
+    full_name: LocalizedText | None = Field(
+        default=None,
+        description="le nom, sigle de la direction développé / the name, acronym written out",
+    )
 
 
 class RouteOut(BaseModel):

@@ -9,10 +9,12 @@ from fastapi import Query
 from fastapi.responses import JSONResponse, Response
 
 from api.errors import ApiError, ErrorResponse
-from api.feedback.errors import InvalidInput
+from api.feedback.errors import InvalidInput, in_language
+from api.i18n import Lang
 from api.ratelimit import RATE_LIMITED
 
 __all__ = [
+    "ErrorLangQuery",
     "LangQuery",
     "api_error_response",
     "errors_doc",
@@ -22,6 +24,16 @@ __all__ = [
 
 LangQuery = Annotated[Literal["fr", "en"] | None, Query(description="fr (défaut) ou en")]
 """``?lang=``: French first, English only when asked for (the switch on every page)."""
+ErrorLangQuery = Annotated[
+    Literal["fr", "en"] | None,
+    Query(
+        description=(
+            "langue des messages d'erreur (défaut : français / English) / "
+            "language of the error messages (default: both)"
+        )
+    ),
+]
+"""``?lang=`` on a POST: the errors in that language only (the pages send theirs)."""
 
 
 def no_store_json(body: Any, status_code: int = 200, **headers: str) -> Response:
@@ -31,19 +43,24 @@ def no_store_json(body: Any, status_code: int = 200, **headers: str) -> Response
     )
 
 
-def input_error_response(exc: InvalidInput, headers: dict[str, str] | None = None) -> Response:
+def input_error_response(
+    exc: InvalidInput, headers: dict[str, str] | None = None, lang: Lang | None = None
+) -> Response:
+    message, fields = (exc.message, exc.fields) if lang is None else exc.in_language(lang)
     return JSONResponse(
-        {"error": {"code": exc.code, "message": exc.message, "fields": exc.fields}},
+        {"error": {"code": exc.code, "message": message, "fields": fields}},
         status_code=exc.status,
         headers={"Cache-Control": "no-store", **(headers or {})},
     )
 
 
-def api_error_response(exc: ApiError) -> Response:
-    """The error shape of ``exc`` (``fields`` too on an :class:`InvalidInput`), never cached."""
+def api_error_response(exc: ApiError, lang: Lang | None = None) -> Response:
+    """The error shape of ``exc`` (``fields`` too on an :class:`InvalidInput`), never cached;
+    with ``lang``, its messages in that language only (« français / English » otherwise)."""
     if isinstance(exc, InvalidInput):
-        return input_error_response(exc)
-    body = {"error": {"code": exc.code, "message": exc.message}}
+        return input_error_response(exc, lang=lang)
+    message = exc.message if lang is None else in_language(exc, lang)[0]
+    body = {"error": {"code": exc.code, "message": message}}
     headers = {"Cache-Control": "no-store", **(exc.headers or {})}
     return JSONResponse(body, status_code=exc.status, headers=headers)
 

@@ -29,7 +29,13 @@ from api.feedback.models import (
     ComplaintStatus,
     RouteOut,
 )
-from api.feedback.responses import LangQuery, api_error_response, errors_doc, no_store_json
+from api.feedback.responses import (
+    ErrorLangQuery,
+    LangQuery,
+    api_error_response,
+    errors_doc,
+    no_store_json,
+)
 from api.i18n import bilingual, language
 from schemas.events import GoldenRule
 
@@ -69,16 +75,17 @@ async def routing_preview(
         }
     },
 )
-async def file_complaint(request: Request, ctx: Ctx) -> Response:
-    """Route the complaint to the competent service; answers its reference and délais at once."""
+async def file_complaint(request: Request, ctx: Ctx, lang: ErrorLangQuery = None) -> Response:
+    """Route the complaint to the competent service; answers its reference and délais at once
+    (errors in ``lang`` only when it is given: the form sends its page's)."""
     form = is_form(request)
     try:
         complaint = parse(ComplaintIn, await read_body(request))
         receipt = await complaints.file_complaint(request, ctx, complaint)
     except ApiError as exc:
         if form:
-            return views.complaint_error(exc, language(None))
-        return api_error_response(exc)
+            return views.complaint_error(exc, language(lang))
+        return api_error_response(exc, lang)
     if receipt is None:  # the honeypot: answered as received, dropped
         if form:
             return RedirectResponse("/complaints?merci=1", status_code=303)

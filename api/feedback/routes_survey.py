@@ -18,7 +18,13 @@ from api.feedback import survey, views
 from api.feedback.abuse import DEVICE_COOKIE
 from api.feedback.body import is_form, parse, read_body
 from api.feedback.models import SurveyIn, SurveyReceipt
-from api.feedback.responses import LangQuery, api_error_response, errors_doc, no_store_json
+from api.feedback.responses import (
+    ErrorLangQuery,
+    LangQuery,
+    api_error_response,
+    errors_doc,
+    no_store_json,
+)
 from api.i18n import bilingual, language
 from api.routes.facilities import FacilityIdParam
 from schemas.clock import PARIS
@@ -63,8 +69,11 @@ async def feedback_asset(request: Request, name: str) -> Response:
         }
     },
 )
-async def submit_survey(request: Request, ctx: Ctx, facility_id: FacilityIdParam) -> Response:
-    """Record one answer; 202 once it is on Kafka (or safely spooled), 429 during a cooldown."""
+async def submit_survey(
+    request: Request, ctx: Ctx, facility_id: FacilityIdParam, lang: ErrorLangQuery = None
+) -> Response:
+    """Record one answer; 202 once it is on Kafka (or safely spooled), 429 during a cooldown
+    (errors in ``lang`` only when it is given: the page sends its own)."""
     form = is_form(request)
     try:
         facility = survey.known_facility(ctx, facility_id)
@@ -72,8 +81,8 @@ async def submit_survey(request: Request, ctx: Ctx, facility_id: FacilityIdParam
         event = await survey.submit(request, ctx, facility, answer)
     except ApiError as exc:
         if form:
-            return views.survey_error(exc, facility_id, language(None))
-        return api_error_response(exc)
+            return views.survey_error(exc, facility_id, language(lang))
+        return api_error_response(exc, lang)
     return _survey_done(form, facility_id, answer.language, event)
 
 

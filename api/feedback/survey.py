@@ -2,8 +2,9 @@
 the ``fr.paris.feedback.survey.submitted`` event on ``feedback-surveys`` (keyed by facility) that
 the feedback job (:mod:`streams.feedback`) counts.
 
-Under three minutes: one overall rating, a 1–5 rating per golden rule (each may be skipped) and
-three optional sentences — « ce qui est appréciable / améliorable / ce qui ne va pas ». No account.
+Under a minute on a phone: one overall rating, a 1–5 rating per golden rule (each may be skipped)
+and one optional comment (other clients may still send the three sentences « ce qui est
+appréciable / améliorable / ce qui ne va pas »). No account.
 Anti-abuse, light: a honeypot field (filled → answered as accepted, dropped, counted), a cooldown
 per device and facility (the page sets an anonymous ``pl_device`` cookie), and a budget per client
 address shared by all facilities (:mod:`api.feedback.abuse`).
@@ -70,6 +71,7 @@ def survey_event(facility: Facility, answer: SurveyIn, now: dt.datetime) -> Clou
             "rules_not_kept": sorted(not_kept),
             "language": answer.language,
             "rule_ratings": ratings or None,
+            "comment": answer.comment,
             "liked": answer.liked,
             "to_improve": answer.to_improve,
             "went_wrong": answer.went_wrong,

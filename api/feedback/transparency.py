@@ -28,7 +28,22 @@ from schemas.clock import PARIS
 from schemas.events import GoldenRule
 from schemas.routing import load_routing
 
-__all__ = ["dataset_rows", "months_available", "parse_month", "pick_month", "report", "to_csv"]
+__all__ = [
+    "MIN_SAMPLE",
+    "dataset_rows",
+    "months_available",
+    "parse_month",
+    "pick_month",
+    "report",
+    "to_csv",
+]
+
+MIN_SAMPLE = 10
+"""Answers a month needs before a figure computed from them is published: a satisfaction average
+(survey answers rating that aspect, or that type of facility) or a response délai (median, 90th
+percentile, share on time: complaints answered). Below it the figure is ``null`` and the page
+says « pas assez de réponses ce mois-ci » — one or two answers are an anecdote, not a result.
+The counts themselves, and the open-data rows, are always published."""
 
 MONTH = re.compile(r"^(20[0-9]{2})-(0[1-9]|1[0-2])$")
 Row = dict[str, Any]
@@ -177,13 +192,15 @@ def _by_aspect(satisfaction: list[Row]) -> list[Row]:
         responses = _total(rows, "responses")
         distribution = [_total(rows, f"rating_{i}") for i in range(1, 6)]
         total = sum(i * n for i, n in enumerate(distribution, start=1))
+        published = responses >= MIN_SAMPLE
         aspects.append(
             {
                 "aspect": aspect,
                 "label": localized(ASPECT_LABELS[aspect]),
                 "responses": responses,
-                "average": _share(total, responses, 2),
-                "distribution": distribution,
+                "published": published,
+                "average": _share(total, responses, 2) if published else None,
+                "distribution": distribution if published else None,
                 "not_kept": _total(rows, "not_kept"),
             }
         )
@@ -199,12 +216,14 @@ def _by_type(satisfaction: list[Row], complaints: list[Row]) -> list[Row]:
         if not responses and not filed:
             continue
         total = sum(r["average_rating"] * r["responses"] for r in rows if r["responses"])
+        published = responses >= MIN_SAMPLE
         by_type.append(
             {
                 "facility_type": kind,
                 "label": {"fr": label.fr, "en": label.en},
                 "responses": responses,
-                "average": _share(total, responses, 2),
+                "published": published,
+                "average": _share(total, responses, 2) if published else None,
                 "complaints": filed,
             }
         )
@@ -239,7 +258,8 @@ def _complaint_figures(complaints: list[Row], overdue: int) -> Row:
         "acknowledged": _total(complaints, "acknowledged"),
         "answered": answered,
         "answered_on_time": on_time,
-        "on_time_rate": _share(on_time, answered, 3),
+        "on_time_published": answered >= MIN_SAMPLE,
+        "on_time_rate": _share(on_time, answered, 3) if answered >= MIN_SAMPLE else None,
         "overdue_unanswered": overdue,
         "by_rule": [
             {
@@ -253,6 +273,21 @@ def _complaint_figures(complaints: list[Row], overdue: int) -> Row:
     }
 
 
+def _published_delays(row: Row) -> Row:
+    """A service's délais, the measured ones only from :data:`MIN_SAMPLE` answers on."""
+    published = row["answered"] >= MIN_SAMPLE
+    hidden = {} if published else dict.fromkeys(("on_time_rate", "median_days", "p90_days"))
+    return {
+        **row,
+        **hidden,
+        "published": published,
+        "name": {
+            "fr": service_name(row["service_id"]),
+            "en": service_name(row["service_id"], "en"),
+        },
+    }
+
+
 async def report(ctx: AppContext, month: dt.date, months: list[dt.date]) -> Row:
     """The month's figures as /transparence shows them."""
     async with pg(ctx) as conn:
@@ -260,20 +295,11 @@ async def report(ctx: AppContext, month: dt.date, months: list[dt.date]) -> Row:
         complaints = await _dataset(conn, ctx.catalogue, "complaints", month)
         delays = await _dataset(conn, ctx.catalogue, "response-delays", month)
         overdue = await store.overdue_unanswered(conn, month)
-    services = [
-        {
-            **d,
-            "name": {
-                "fr": service_name(d["service_id"]),
-                "en": service_name(d["service_id"], "en"),
-            },
-        }
-        for d in delays
-        if d["rule"] == "*"
-    ]
+    services = [_published_delays(d) for d in delays if d["rule"] == "*"]
     label = f"{month:%Y-%m}"
     return {
         "month": label,
+        "min_sample": MIN_SAMPLE,
         "months": [f"{m:%Y-%m}" for m in months],
         "satisfaction": {
             "by_aspect": _by_aspect(satisfaction),

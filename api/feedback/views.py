@@ -12,12 +12,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from babel.numbers import format_decimal, format_percent
 from fastapi.responses import HTMLResponse
 
 from api.errors import ApiError
 from api.feedback.datasets import DATASETS
-from api.feedback.errors import InvalidInput
-from api.feedback.labels import RULE_LABELS, STATUS_WORDS
+from api.feedback.errors import in_language as error_in_language
+from api.feedback.labels import FIELD_LABELS, RULE_LABELS, STATUS_WORDS, ServiceNames
 from api.feedback.models import ComplaintStatus
 from api.i18n import N_, Lang, bilingual, in_language, render, translator
 from api.ratelimit import RateLimited
@@ -119,17 +120,26 @@ def _form_error(
     path: str,
     retry: bool = False,
 ) -> HTMLResponse:
-    """The error, in words, with a way back to the form (and, with ``retry``, when to retry)."""
+    """The error in the page's language, each bad field by its label, with a way back to the
+    form (and, with ``retry``, when to retry)."""
+    tr = translator(lang)
+    message, fields = error_in_language(exc, lang)
     return page(
         lang,
         "error.html",
-        title=bilingual("Erreur"),
+        title=tr.gettext("Erreur"),
         path=path,
         status_code=exc.status,
         headers=exc.headers or {},
         heading=heading,
-        message=exc.message,
-        fields=exc.fields if isinstance(exc, InvalidInput) else {},
+        message=message,
+        fields=[
+            {
+                "label": tr.gettext(FIELD_LABELS[name]) if name in FIELD_LABELS else name,
+                "text": text,
+            }
+            for name, text in fields.items()
+        ],
         retry_after=exc.retry_after if retry and isinstance(exc, RateLimited) else None,
         back=back,
         back_href=back_href,
@@ -187,7 +197,8 @@ def survey_thanks(facility: Facility, lang: Lang) -> HTMLResponse:
 def survey_form(
     facility: Facility, lang: Lang, *, service: str | None, channel: str
 ) -> HTMLResponse:
-    """The survey of a facility (the QR code of its screen): overall, each rule, three texts."""
+    """The survey of a facility (the QR code of its screen), answered in a few taps on a phone:
+    the overall rating, one per golden rule, one optional comment."""
     opinion = translator(lang).gettext("Votre avis")
     return page(
         lang,
@@ -302,7 +313,7 @@ def complaint_status(case: ComplaintStatus, lang: Lang, *, created: bool) -> HTM
         steps=steps,
         rule=_rule(case.rule.value, lang),
         topic=in_language(topic, lang) if topic else None,
-        service=in_language(case.service.name, lang),
+        service=ServiceNames(lang)(case.service.service_id),
         acknowledge_by=_date(case.acknowledge_due_at, lang),
         answer_by=_date(case.answer_due_at, lang),
     )
@@ -322,30 +333,39 @@ def inbox_page(lang: Lang) -> HTMLResponse:
 # ── /transparence ─────────────────────────────────────────────────────────────────────────────
 
 
-def _num(value: float | None, lang: Lang, digits: int = 1) -> str:
+def _decimal(value: float | None, lang: Lang, digits: int = 1) -> str:
+    """A measured number in the page's locale (« 3,6 » in French, "3.6" in English)."""
     if value is None:
         return "—"
-    text = f"{value:.{digits}f}"
-    return text.replace(".", ",") if lang == "fr" else text
+    return format_decimal(value, format=f"#,##0.{'0' * digits}", locale=lang)
+
+
+def _integer(value: int, lang: Lang) -> str:
+    return format_decimal(value, format="#,##0", locale=lang)
 
 
 def _pct(part: int, whole: int, lang: Lang) -> str:
-    return f"{_num(100 * part / whole, lang, 0)} %" if whole else "—"
+    return format_percent(part / whole, format="#,##0 %", locale=lang) if whole else "—"
 
 
 def transparency_page(data: dict[str, Any], lang: Lang) -> HTMLResponse:
-    """The month's figures as tables and meters, the mediator, the documented exports."""
+    """The month's figures (a figure from fewer than ``min_sample`` answers is not shown), the
+    mediator, the documented exports; numbers and plurals in the page's locale."""
     tr = translator(lang)
 
     def month_name(month: str) -> str:
         year, number = month.split("-")
         return f"{tr.gettext(MONTHS[int(number) - 1])} {year}"
 
+    def answers(n: int) -> str:
+        return tr.ngettext("%(count)s réponse", "%(count)s réponses", n, count=_integer(n, lang))
+
     results = tr.gettext("Résultats publics")
     services = data["services"]
     max_days = max(
         [s["p90_days"] or 0 for s in services] + [s["committed_days"] for s in services] + [1]
     )
+    names = ServiceNames(lang)
     datasets = {
         name: {
             "title": tr.gettext(spec.title),
@@ -364,8 +384,11 @@ def transparency_page(data: dict[str, Any], lang: Lang) -> HTMLResponse:
         data=data,
         datasets=datasets,
         max_days=max_days,
+        service_names=[names(s["service_id"]) for s in services],
         month_name=month_name,
-        num=lambda value: _num(value, lang),
+        answers=answers,
+        num=lambda value: _decimal(value, lang),
+        count=lambda value: _integer(value, lang),
         pct=lambda part, whole: _pct(part, whole, lang),
         rule_label=lambda rule: _rule(rule, lang),
     )

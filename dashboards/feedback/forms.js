@@ -1,7 +1,11 @@
-// Feedback forms (survey, complaint): submit as JSON, tie each error to its field, keep focus sane.
-// Without JavaScript the same forms post as HTML forms and the server answers with a page.
+// Feedback forms (survey, complaint): submit as JSON, tie each error to its field (message next to
+// it, aria-invalid, a summary at the top linking to each field: the DSFR / GOV.UK pattern), and take
+// an error away as soon as its field is fixed. Messages come from the API in the page's language
+// (the form's action carries ?lang=); without JavaScript the same forms post as HTML forms and the
+// server answers with a page.
 
 const form = document.querySelector("form.feedback-form");
+const CONTROLS = "input:not([type=hidden]), select, textarea";
 
 function bodyOf(formElement) {
   const doc = {};
@@ -19,12 +23,57 @@ function bodyOf(formElement) {
   return doc;
 }
 
+// What the server accepts as a contact (api/feedback/contact.py), loosely: enough to take the
+// message away once the person has typed something usable; the server still decides on sending.
+function contactLooksValid(value) {
+  if (value.includes("@")) return /^[^\s@]+@[^\s@]+\.[^\s@]{2,}$/.test(value);
+  if (/^[+0-9 ().\-/]+$/.test(value)) {
+    const digits = value.replace(/\D/g, "");
+    if (value.startsWith("+") || digits.startsWith("00")) return digits.length >= 8 && digits.length <= 15;
+    return digits.length === 10 && digits.startsWith("0");
+  }
+  return /(^|\D)\d{5}(\D|$)/.test(value) && /\p{L}{2,}/u.test(value);
+}
+
+function isFixed(holder) {
+  const controls = [...holder.querySelectorAll(CONTROLS)];
+  if (!controls.length) return true;
+  if (controls[0].type === "radio") return controls.some((radio) => radio.checked);
+  const control = controls[0];
+  const value = control.value.trim();
+  if (value === holder.dataset.rejected) return false;
+  if (control.dataset.check === "contact") return value === "" || contactLooksValid(value);
+  if (control.required && value === "") return false;
+  if (control.minLength > 0 && value.length < control.minLength) return false;
+  return !(control.maxLength > 0 && value.length > control.maxLength);
+}
+
+function summaryOf() {
+  return document.querySelector(".error-summary");
+}
+
+function clearField(holder) {
+  const error = holder.querySelector(".field-error");
+  if (error) { error.hidden = true; error.textContent = ""; }
+  holder.classList.remove("invalid");
+  for (const node of holder.querySelectorAll("[aria-invalid]")) node.removeAttribute("aria-invalid");
+  delete holder.dataset.rejected;
+  const summary = summaryOf();
+  for (const item of summary.querySelectorAll("li")) {
+    if (item.dataset.field === holder.dataset.field) item.remove();
+  }
+  if (!summary.querySelector("li")) summary.hidden = true;
+}
+
 function clearErrors(formElement, summary) {
   summary.hidden = true;
   summary.querySelector("ul").replaceChildren();
-  for (const node of formElement.querySelectorAll(".field-error")) { node.hidden = true; node.textContent = ""; }
-  for (const node of formElement.querySelectorAll("[aria-invalid]")) node.removeAttribute("aria-invalid");
-  for (const node of formElement.querySelectorAll("fieldset.invalid")) node.classList.remove("invalid");
+  for (const holder of formElement.querySelectorAll("[data-field]")) clearField(holder);
+}
+
+function holderOf(formElement, name) {
+  return formElement.querySelector(`[data-field="${CSS.escape(name)}"]`)
+    || formElement.querySelector(`[data-field="${CSS.escape(name.split(".")[0])}"]`);
 }
 
 function showErrors(formElement, summary, fields, message) {
@@ -36,20 +85,25 @@ function showErrors(formElement, summary, fields, message) {
     list.append(li);
   }
   for (const [name, text] of entries) {
-    const holder = formElement.querySelector(`[data-field="${CSS.escape(name)}"]`)
-      || formElement.querySelector(`[data-field="${CSS.escape(name.split(".")[0])}"]`);
+    const holder = holderOf(formElement, name);
     const li = document.createElement("li");
     if (holder) {
+      li.dataset.field = holder.dataset.field;
       const error = holder.querySelector(".field-error");
       if (error) { error.textContent = text; error.hidden = false; }
-      const control = holder.querySelector("input:not([type=hidden]), select, textarea");
+      const control = holder.querySelector(CONTROLS);
       if (holder.tagName === "FIELDSET") holder.classList.add("invalid");
-      else if (control) control.setAttribute("aria-invalid", "true");
+      else if (control) {
+        control.setAttribute("aria-invalid", "true");
+        holder.dataset.rejected = control.value.trim();
+      }
       const link = document.createElement("a");
       const target = control || holder;
       if (!target.id) target.id = `ctl-${name.replace(/\W/g, "-")}`;
       link.href = `#${target.id}`;
-      link.textContent = `${holder.querySelector("legend, label")?.textContent?.trim() || name} : ${text}`;
+      const title = holder.querySelector("legend .question") || holder.querySelector("legend, label");
+      const label = title?.textContent?.trim() || name;
+      link.textContent = `${label} : ${text}`;
       link.addEventListener("click", (event) => { event.preventDefault(); target.focus(); });
       li.append(link);
     } else {
@@ -61,9 +115,15 @@ function showErrors(formElement, summary, fields, message) {
   summary.focus();
 }
 
+function onEdit(event) {
+  const holder = event.target.closest?.("[data-field]");
+  if (!holder || !holder.querySelector(".field-error:not([hidden])")) return;
+  if (isFixed(holder)) clearField(holder);
+}
+
 async function submit(event) {
   event.preventDefault();
-  const summary = document.querySelector(".error-summary");
+  const summary = summaryOf();
   const button = form.querySelector("button[type=submit]");
   clearErrors(form, summary);
   const doc = bodyOf(form);
@@ -90,14 +150,14 @@ async function submit(event) {
       return;
     }
     const error = answer.error || {};
-    let message = error.message || `HTTP ${response.status}`;
+    let message = error.message || form.dataset.failed;
     if (response.status === 429) {
       const wait = response.headers.get("Retry-After");
       if (wait) message += ` (${wait} s)`;
     }
     showErrors(form, summary, error.fields, message);
-  } catch (failure) {
-    showErrors(form, summary, null, String(failure));
+  } catch {
+    showErrors(form, summary, null, form.dataset.failed);
   } finally {
     button.disabled = false;
     button.textContent = label;
@@ -146,15 +206,19 @@ function setUpComplaint() {
     const response = await fetch(`/v1/complaints/routing?${params}`);
     if (!response.ok) return;
     const route = await response.json();
-    const fr = form.dataset.lang !== "en";
-    out.textContent = fr
-      ? `Votre réclamation sera transmise à : ${route.service.name.fr}. Réponse sous ${route.answer_days} jours.`
-      : `Your complaint will go to: ${route.service.name.en}. Answer within ${route.answer_days} days.`;
+    const lang = form.dataset.lang === "en" ? "en" : "fr";
+    const service = (route.service.full_name || route.service.name)[lang];
+    out.textContent = form.dataset.preview
+      .replace("{service}", service)
+      .replace("{days}", String(route.answer_days));
   }
   preview();
 }
 
 if (form) {
   form.addEventListener("submit", submit);
+  form.addEventListener("input", onEdit);
+  form.addEventListener("change", onEdit);
+  form.addEventListener("focusout", onEdit);
   if (form.dataset.kind === "complaint") setUpComplaint();
 }

@@ -123,6 +123,9 @@ async def test_the_public_status_shows_progress_and_nothing_personal(
         ({"text": "court"}, "text"),
         ({"text": "x" * 4001}, "text"),
         ({"contact": "a@b"}, "contact"),
+        ({"contact": "pas un email"}, "contact"),
+        ({"contact": "06 12 34"}, "contact"),
+        ({"contact": "12 rue de Vaugirard"}, "contact"),  # no code postal
         ({"facility_id": "piscine-inexistante"}, "facility_id"),
         ({"facility_id": "Not A Slug"}, "facility_id"),
         ({"priority": "urgent"}, "priority"),
@@ -141,6 +144,59 @@ async def test_invalid_complaints_get_422_tied_to_the_field(
     async with await connect(feedback_api.settings) as conn:
         count = await (await conn.execute("SELECT count(*) FROM complaints")).fetchone()
     assert count == (0,)
+
+
+@pytest.mark.parametrize(
+    ("contact", "kept"),
+    [
+        ("  Claire.Dupont@Example.ORG ", "Claire.Dupont@example.org"),
+        ("06.12.34.56.78", "06 12 34 56 78"),
+        ("+33 1 23 45 67 89", "01 23 45 67 89"),
+        ("+44 20 7946 0958", "+44 20 7946 0958"),
+        ("Claire Dupont, 12 rue de Vaugirard, 75006 Paris", None),
+    ],
+)
+async def test_a_usable_contact_is_kept_normalized(
+    feedback_api: FeedbackApi,
+    staff: Callable[..., dict[str, str]],
+    contact: str,
+    kept: str | None,
+) -> None:
+    """An e-mail address, a French or foreign phone number, a postal address with its code
+    postal: accepted, and the service reads one form of each."""
+    response = await feedback_api.http.post("/v1/complaints", json=complaint(contact=contact))
+    assert response.status_code == 201, response.text
+    inbox = await feedback_api.http.get(
+        "/v1/inbox/complaints?state=all", headers=staff("djs-piscines")
+    )
+    [case] = inbox.json()["items"]
+    assert case["contact"] == (kept or contact.strip())
+
+
+async def test_errors_come_in_the_language_asked_for(feedback_api: FeedbackApi) -> None:
+    """``?lang=`` (what the pages send): the message and each field's in that language only."""
+    body = complaint(contact="pas un email", text="court")
+    english = (await feedback_api.http.post("/v1/complaints?lang=en", json=body)).json()["error"]
+    french = (await feedback_api.http.post("/v1/complaints?lang=fr", json=body)).json()["error"]
+    assert english["fields"]["contact"].startswith("enter an e-mail address")
+    assert english["fields"]["text"] == "too short" and " / " not in english["message"]
+    assert french["fields"]["contact"].startswith("indiquez une adresse électronique")
+    assert french["fields"]["text"] == "trop court" and "too" not in french["message"]
+
+
+async def test_the_form_without_javascript_is_refused_in_its_own_language(
+    feedback_api: FeedbackApi,
+) -> None:
+    """A plain form post from the English page with « pas un email »: an English page naming the
+    field by its label, with no French message in it."""
+    form = await feedback_api.http.post(
+        "/v1/complaints?lang=en",
+        data={"facility_id": POOL.id, "rule": "delays", "text": TEXT, "contact": "pas un email"},
+    )
+    assert form.status_code == 422 and '<html lang="en">' in form.text
+    assert "Your contact details for the answer" in form.text
+    assert "enter an e-mail address" in form.text and "indiquez" not in form.text
+    assert "Back to the form" in form.text
 
 
 async def test_oversized_complaints_get_413_and_the_form_posts_without_javascript(
@@ -223,7 +279,8 @@ async def test_the_service_inbox_acknowledges_and_answers(
 async def test_acknowledging_and_answering_update_the_statistics(
     feedback_api: FeedbackApi, feedback_job: Any, staff: Callable[..., dict[str, str]]
 ) -> None:
-    """Two complaints filed, one acknowledged, one answered: /v1/transparency counts them."""
+    """Two complaints filed, one acknowledged, one answered: /v1/transparency counts them; one
+    answer is too few for a published délai, the open data still carries it."""
     http = feedback_api.http
     mine = staff("djs-piscines")
     first = (await http.post("/v1/complaints", json=complaint())).json()["reference"]
@@ -257,8 +314,12 @@ async def test_acknowledging_and_answering_update_the_statistics(
     assert report["complaints"]["acknowledged"] == 2
     assert report["complaints"]["answered_on_time"] == 1
     [service] = [s for s in report["services"] if s["service_id"] == "djs-piscines"]
-    assert service["answered"] == 1 and service["median_days"] is not None
-    assert service["median_days"] < 0.1 and service["committed_days"] == 15
+    assert service["answered"] == 1 and service["committed_days"] == 15
+    assert not service["published"] and service["median_days"] is None  # 1 < MIN_SAMPLE
+    assert report["complaints"]["on_time_rate"] is None
+    rows = (await http.get(f"/v1/open-data/response-delays.json?month={month}")).json()["rows"]
+    [row] = [r for r in rows if r["service_id"] == "djs-piscines" and r["rule"] == "*"]
+    assert row["median_days"] is not None and row["median_days"] < 0.1
 
 
 def load_routing_tz() -> dt.tzinfo:

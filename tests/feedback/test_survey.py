@@ -25,6 +25,7 @@ def answer(**changes: object) -> dict[str, object]:
         "rule_ratings": {"information": 5, "delays": 2, "welcome": 5},
         "liked": "Bassin propre",
         "went_wrong": "Vestiaires pleins",
+        "comment": "Accueil aimable",
         "channel": "screen",
     }
     body.update(changes)
@@ -48,24 +49,25 @@ async def test_an_answer_is_published_on_feedback_surveys(feedback_api: Feedback
     }  # fmt: skip
     assert data["rules_not_kept"] == ["delays"]  # rated 1 or 2
     assert data["went_wrong"] == "Vestiaires pleins"
+    assert data["comment"] == "Accueil aimable"  # the page's one comment box
 
 
 async def test_the_survey_page_is_french_first_labelled_and_self_contained(
     feedback_api: FeedbackApi,
 ) -> None:
-    """The QR page: French by default, English on request, every control labelled, no CDN."""
+    """The QR page: French by default, English on request, every control labelled, no CDN; five
+    rating questions and one comment box."""
     page = await feedback_api.http.get(f"/feedback/{POOL.id}")
     assert page.status_code == 200
     html = page.text
     assert '<html lang="fr">' in html and POOL.name in html
-    assert "Ce qui est appréciable" in html and "Ce qui ne va pas" in html
-    for control in re.findall(r'<textarea id="([^"]+)"', html):
-        assert f'<label for="{control}">' in html
-    assert html.count("<legend>") == 6  # overall, the charter block, four rules
+    assert re.findall(r'<textarea id="([^"]+)"', html) == ["f-comment"]
+    assert '<label for="f-comment">' in html
+    assert html.count("<legend>") == 5  # overall, four rules
     assert not re.search(r'(src|href)="(https?:)?//', html), "no external resource"
     assert "pl_device" in page.headers["set-cookie"] and "HttpOnly" in page.headers["set-cookie"]
     english = await feedback_api.http.get(f"/feedback/{POOL.id}?lang=en")
-    assert '<html lang="en">' in english.text and "What went wrong" in english.text
+    assert '<html lang="en">' in english.text and "A comment? (optional)" in english.text
     for asset in ("feedback.css", "forms.js"):
         assert (await feedback_api.http.get(f"/feedback-assets/{asset}")).status_code == 200
     assert (await feedback_api.http.get("/feedback/piscine-inexistante")).status_code == 404
@@ -151,6 +153,11 @@ async def test_the_form_works_without_javascript(feedback_api: FeedbackApi) -> N
     )
     assert response.status_code == 303
     assert response.headers["location"] == f"/feedback/{POOL.id}?merci=1&lang=fr"
+    refused = await feedback_api.http.post(
+        f"/v1/facilities/{POOL.id}/feedback?lang=en", data={"comment": "Bien"}
+    )
+    assert refused.status_code == 422 and "Overall satisfaction" in refused.text
+    assert "required" in refused.text and "obligatoire" not in refused.text
     thanks = await feedback_api.http.get(response.headers["location"])
     assert "Merci pour votre avis" in thanks.text
     records = await read_topic(feedback_api.settings, topics.SURVEYS, expect=1)

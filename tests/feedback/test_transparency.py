@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from api.feedback.datasets import DATASETS
+from api.feedback.transparency import MIN_SAMPLE
 from paris_live.settings import Settings
 from producers.publisher import Publisher, PublisherOptions
 from streams.feedback.job import FeedbackJob
@@ -78,7 +79,8 @@ async def test_a_simulated_month_gives_the_published_figures(
     assert complaints["answered_on_time"] == month.on_time
     assert complaints["overdue_unanswered"] == month.filed - month.answered  # all past due now
     for service in report["services"]:
-        if service["answered"]:
+        assert service["published"] == (service["answered"] >= MIN_SAMPLE)
+        if service["published"]:
             expected = median_days(month, service["service_id"])
             assert abs(service["median_days"] - expected) < 0.01, service["service_id"]
     assert report["months"] == ["2025-05"]
@@ -173,7 +175,7 @@ async def test_the_survey_page_submits_and_thanks_in_the_browser(
             )
             assert await page.evaluate("document.activeElement.classList.contains('error-summary')")
             await page.check("input[name=rating][value='4']")
-            await page.fill("#f-liked", "Bassin très propre")
+            await page.fill("#f-comment", "Bassin très propre")
             await page.keyboard.press("Tab")
             await page.click("button[type=submit]")
             await page.locator(".done h2").wait_for(state="visible")
