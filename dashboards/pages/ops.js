@@ -223,7 +223,7 @@ function spark(title, key, series, current, format = (v) => num.format(v)) {
 
 function table(rows, head, caption) {
   if (!rows.length) return `<p>${W.none}</p>`;
-  return `<div class="table-scroll"><table class="ops-table">${caption ? `<caption class="visually-hidden">${caption}</caption>` : ""}<thead><tr>${head.map((h) => `<th scope="col">${h}</th>`).join("")}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join("")}</tr>`).join("")}</tbody></table></div>`;
+  return `<div class="table-scroll" tabindex="0" role="region" aria-label="${escapeHtml(caption)}"><table class="ops-table"><caption class="visually-hidden">${escapeHtml(caption)}</caption><thead><tr>${head.map((h) => `<th scope="col">${h}</th>`).join("")}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join("")}</tr>`).join("")}</tbody></table></div>`;
 }
 
 function alertText(a) {
