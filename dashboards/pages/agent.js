@@ -522,6 +522,7 @@ async function publish() {
     expect("declared", closure.closure_id, (s) => (s.closures || []).some((c) => c.closure_id === closure.closure_id));
   } catch (error) {
     if (error.status === 401) { showSignin(explain(error)); return; }
+    if (error.status) draft.key = crypto.randomUUID(); // answered: the next try is a new request
     say(explain(error), "failed");
   } finally {
     button.disabled = false;

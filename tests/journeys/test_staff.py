@@ -70,8 +70,9 @@ async def no_axe_violations(page: Any, name: str) -> None:
     assert found == 0, details
 
 
-WIDEST = """() => [...document.querySelectorAll("body *")]
-  .filter((el) => el.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+WIDEST = """() => [...document.querySelectorAll("body *"), ...[...document.querySelectorAll("*")]
+    .filter((el) => el.shadowRoot).flatMap((el) => [...el.shadowRoot.querySelectorAll("*")])]
+  .filter((el) => el.getBoundingClientRect().right > document.documentElement.clientWidth)
   .slice(0, 8).map((el) => `${el.tagName}.${el.className}#${el.id}: ${Math.round(el.getBoundingClientRect().right)}`)"""
 
 
@@ -152,14 +153,14 @@ async def test_agent_declares_a_closure_with_an_absolute_time_in_five_actions(
         "Tout l'équipement"
     ]
     assert await page.get_by_label("Message au public (français)").input_value() == ""
-    assert await page.get_by_label("Date de réouverture").input_value() == ""
+    assert await page.get_by_label("Date de réouverture", exact=True).input_value() == ""
     await expect(summary).to_be_hidden()
 
     # a second declaration, with a typed Paris date and time
     tomorrow = (dt.datetime.now(PARIS) + dt.timedelta(days=1)).date()
     await page.get_by_role("button", name="Travaux").click()
-    await page.get_by_label("Date de réouverture").fill(tomorrow.isoformat())
-    await page.get_by_label("Heure de réouverture").fill("18:30")
+    await page.get_by_label("Date de réouverture", exact=True).fill(tomorrow.isoformat())
+    await page.get_by_label("Heure de réouverture", exact=True).fill("18:30")
     await expect(summary).to_contain_text("à 18 h 30")
     await expect(summary).to_contain_text(f" {tomorrow.day} ")
     await page.get_by_role("button", name="Publier la fermeture").click()
@@ -242,20 +243,20 @@ async def test_wrong_dates_and_refusals_are_explained_in_the_page_language(
     await sign_in(page, journey, token, words["token"], words["signin"])
     await page.get_by_role("button", name=words["reason"]).click()
     tomorrow = (dt.datetime.now(PARIS) + dt.timedelta(days=1)).date().isoformat()
-    await page.get_by_label(words["start_date"]).fill(tomorrow)
-    await page.get_by_label(words["start_time"]).fill("10:00")
-    await page.get_by_label(words["date"]).fill(tomorrow)
-    await page.get_by_label(words["time"]).fill("09:00")
+    await page.get_by_label(words["start_date"], exact=True).fill(tomorrow)
+    await page.get_by_label(words["start_time"], exact=True).fill("10:00")
+    await page.get_by_label(words["date"], exact=True).fill(tomorrow)
+    await page.get_by_label(words["time"], exact=True).fill("09:00")
     posts: list[int] = []
     page.on("request", lambda r: posts.append(1) if r.method == "POST" else None)
     await page.get_by_role("button", name=words["publish"]).click()
     confirm = page.locator("#confirm.failed")
     await expect(confirm).to_have_text(words["before"])
-    assert await page.get_by_label(words["date"]).get_attribute("aria-invalid") == "true"
+    assert await page.get_by_label(words["date"], exact=True).get_attribute("aria-invalid") == "true"
     assert posts == []  # refused before sending
     await journey.step("reopening before the start")
 
-    await page.get_by_label(words["time"]).fill("12:00")
+    await page.get_by_label(words["time"], exact=True).fill("12:00")
     await page.get_by_role("button", name=words["publish"]).click()
     await expect(page.locator("#confirm.pending")).to_contain_text(words["saved"])
     await page.get_by_role("button", name=words["other"]).click()
