@@ -182,7 +182,7 @@ function explain(error) {
   if (L.codes[error.code]) return L.codes[error.code];
   if (error.code === "invalid_closure") {
     const half = halfOf(error.message);
-    if (half) return `${half.replace(/[.\s]+$/, "")}.`;
+    if (half) return `${half.replace(/\s*\([a-z_.]+\)/g, "").replace(/[.\s]+$/, "")}.`; // field names are for API users
   }
   return L.errors[error.status] || L.errors.other;
 }
