@@ -252,7 +252,9 @@ async def test_wrong_dates_and_refusals_are_explained_in_the_page_language(
     await page.get_by_role("button", name=words["publish"]).click()
     confirm = page.locator("#confirm.failed")
     await expect(confirm).to_have_text(words["before"])
-    assert await page.get_by_label(words["date"], exact=True).get_attribute("aria-invalid") == "true"
+    assert (
+        await page.get_by_label(words["date"], exact=True).get_attribute("aria-invalid") == "true"
+    )
     assert posts == []  # refused before sending
     await journey.step("reopening before the start")
 
