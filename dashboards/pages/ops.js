@@ -238,7 +238,7 @@ function render(summary) {
     : `<li class="ok" data-code="none">${icon("check", 18)} ${W.noAlert}</li>`;
   const lagging = stream.lagging || [];
   document.getElementById("lagging").innerHTML = lagging.length
-    ? `<h3 id="h-lagging">${W.lagging}</h3>${table(lagging.map((p) => [escapeHtml(p.group), escapeHtml(p.topic), String(p.partition), p.seconds === null ? W.unavailable : W.sec(p.seconds), num.format(p.events)]), [W.group, W.topic, W.partition, W.seconds, W.events], W.lagging)}`
+    ? `<h3 id="h-lagging">${W.lagging}</h3>${table(lagging.map((p) => [escapeHtml(p.topic), String(p.partition), p.seconds === null ? W.unavailable : W.sec(p.seconds), num.format(p.events), escapeHtml(p.group)]), [W.topic, W.partition, W.seconds, W.events, W.group], W.lagging)}`
     : "";
   document.getElementById("overdue").innerHTML = table(summary.overdue_closures.map((c) => [`<a href="/facilities/${encodeURIComponent(c.facility_id)}">${escapeHtml(c.name)}</a>`, escapeHtml(t.reasons[c.reason] || c.reason), c.expected_reopening_at ? escapeHtml(fmtWhen(c.expected_reopening_at, lang)) : "—"]), [W.name, W.reason, W.eta], W.overdue);
   document.getElementById("stale").innerHTML = table(summary.stale.slice(0, 50).map((s) => [`<a href="/facilities/${encodeURIComponent(s.facility_id)}">${escapeHtml(s.name)}</a>`, s.last_data_at ? ago(s.last_data_at, lang) : "—"]), [W.name, W.last], W.staleList);
