@@ -80,12 +80,20 @@ async def kafka_figures(
     settings: Settings,
     *,
     times: dict[tuple[str, int, int], int] | None = None,
+    earlier: tuple[float, dict[tuple[str, int], int]] | None = None,
+    recent_within: float = LAG_ALERT_SECONDS,
     now: float | None = None,
 ) -> dict[str, Any]:
     """Input events so far, dead letters so far, the stream workers' lag in events and, per
     lagging partition, in seconds — read with a started ``AIOKafkaConsumer`` (no group) and
-    ``AIOKafkaAdminClient`` (untyped: ``Any`` at this boundary). ``times`` caches the record
-    timestamps already read, by (topic, partition, offset)."""
+    ``AIOKafkaAdminClient`` (untyped: ``Any`` at this boundary).
+
+    ``times`` caches the record timestamps already read, by (topic, partition, offset).
+    ``earlier`` is (when, end offsets) of the previous call, at most ``recent_within`` seconds
+    ago: a partition whose next record to process arrived since then is behind by less than
+    that (``seconds`` None, ``under`` the bound) and its record is not fetched — a healthy group
+    always has a few records in flight, and reading them every sample would cost a fetch per
+    partition."""
     from aiokafka import TopicPartition
 
     times = {} if times is None else times
@@ -122,8 +130,18 @@ async def kafka_figures(
             if ends[tp] > position:
                 behind[tp] = (position, ends[tp] - position)
         lag = sum(n for _, n in behind.values())
+        recent: dict[Any, int] = {}
+        if earlier is not None and 0 <= now - earlier[0] <= recent_within:
+            under = max(1, round(now - earlier[0]))
+            recent = {
+                tp: under
+                for tp, (at, _) in behind.items()
+                if at >= earlier[1].get((tp.topic, tp.partition), 0)
+            }
         unknown = {
-            tp: at for tp, (at, _) in behind.items() if (tp.topic, tp.partition, at) not in times
+            tp: at
+            for tp, (at, _) in behind.items()
+            if tp not in recent and (tp.topic, tp.partition, at) not in times
         }
         if unknown:
             read = await _record_times(consumer, unknown)
@@ -133,7 +151,7 @@ async def kafka_figures(
                 times.pop(next(iter(times)))
         prefix = settings.topic_prefix
         for tp, (at, n) in sorted(behind.items(), key=lambda kv: (kv[0].topic, kv[0].partition)):
-            ms = times.get((tp.topic, tp.partition, at))
+            ms = None if tp in recent else times.get((tp.topic, tp.partition, at))
             lagging.append(
                 {
                     "group": group,
@@ -141,6 +159,7 @@ async def kafka_figures(
                     "partition": tp.partition,
                     "events": n,
                     "seconds": None if ms is None else max(0, round(now - ms / 1000)),
+                    "under": recent.get(tp),
                 }
             )
     return {
@@ -150,6 +169,8 @@ async def kafka_figures(
         "consumer_group": group,
         "group_committed": bool(committed),
         "lagging": lagging,
+        "read_at": now,
+        "ends": {(tp.topic, tp.partition): ends[tp] for tp in inputs},
     }
 
 
@@ -166,6 +187,7 @@ class OpsSampler:
     error: str | None = None
     _retry_at: float = 0.0
     _times: dict[tuple[str, int, int], int] = field(default_factory=dict)
+    _earlier: tuple[float, dict[tuple[str, int], int]] | None = None
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def sample(self, clients: KafkaClients, updates_in: int) -> Sample:
@@ -179,8 +201,14 @@ class OpsSampler:
                 try:
                     consumer, admin = await clients.admin_clients()
                     kafka = await kafka_figures(
-                        consumer, admin, clients.settings, times=self._times
+                        consumer,
+                        admin,
+                        clients.settings,
+                        times=self._times,
+                        earlier=self._earlier,
+                        recent_within=self.lag_alert_seconds,
                     )
+                    self._earlier = (kafka["read_at"], kafka["ends"])
                     self.error = None
                 except Exception as exc:  # Kafka away: the dashboard says so, the API stays up
                     self.error = f"{type(exc).__name__}: {exc}"[:200]
@@ -190,6 +218,7 @@ class OpsSampler:
             previous = self.samples[-1] if self.samples else None
             lagging: list[dict[str, Any]] = kafka.get("lagging") or []
             seconds = [p["seconds"] for p in lagging if p["seconds"] is not None]
+            under = [p["under"] for p in lagging if p.get("under") is not None]
             sample: Sample = {
                 "mono": now,
                 "at": datetime.now(PARIS).isoformat(timespec="seconds"),
@@ -198,6 +227,7 @@ class OpsSampler:
                 "lag_seconds": max(seconds)
                 if seconds
                 else (0 if kafka.get("consumer_lag") == 0 else None),
+                "lag_seconds_under": max(under) if under and not seconds else None,
                 "dead_letters": kafka.get("dead_letters"),
                 "updates_total": updates_in,
                 "events_per_s": None,
@@ -382,6 +412,7 @@ def summarize(
             "events_per_s": sample.get("events_per_s"),
             "consumer_lag": sample.get("consumer_lag"),
             "lag_seconds": sample.get("lag_seconds"),
+            "lag_seconds_under": sample.get("lag_seconds_under"),
             "lag_alert_seconds": lag_alert_seconds,
             "consumer_group": sample.get("consumer_group"),
             "lagging": sample.get("lagging") or [],

@@ -25,6 +25,7 @@ const W = {
     dead: "Messages rejetés (lettres mortes, dead-letters)", clients: "Écrans et pages connectés",
     lagging: "Retard de traitement par partition", group: "Groupe de consommateurs", topic: "Flux (topic Kafka)",
     partition: "Partition", seconds: "Retard", events: "En attente", sec: (n) => `${num.format(n)} s`,
+    under: (n) => `moins de ${num.format(n)} s`,
     grid: "Tous les équipements, par arrondissement", staleList: "Sources sans données récentes",
     overdue: "Fermetures dont la réouverture est dépassée", name: "Équipement", last: "Dernière donnée",
     reason: "Motif", eta: "Réouverture prévue", none: "Aucune.", unavailable: "indisponible",
@@ -47,6 +48,7 @@ const W = {
     dead: "Rejected messages (dead letters)", clients: "Connected screens and pages",
     lagging: "Processing lag per partition", group: "Consumer group", topic: "Stream (Kafka topic)",
     partition: "Partition", seconds: "Lag", events: "Waiting", sec: (n) => `${num.format(n)} s`,
+    under: (n) => `under ${num.format(n)} s`,
     grid: "Every facility, by arrondissement", staleList: "Sources without recent data",
     overdue: "Closures past their expected reopening", name: "Facility", last: "Last data",
     reason: "Reason", eta: "Expected reopening", none: "None.", unavailable: "unavailable",
@@ -216,7 +218,7 @@ function spark(title, key, series, current, format = (v) => num.format(v)) {
   const values = series.map((s) => s[key]).filter((v) => v !== null && v !== undefined);
   const max = Math.max(1, ...values);
   const points = values.map((v, i) => `${(i / Math.max(1, values.length - 1)) * 100},${38 - (v / max) * 34}`).join(" ");
-  const shown = current === null || current === undefined ? W.unavailable : format(current);
+  const shown = current === null || current === undefined ? W.unavailable : typeof current === "string" ? current : format(current);
   const recent = values.slice(-10).map((v) => num.format(v)).join(" ; ") || W.unavailable;
   return `<div class="spark" data-metric="${key}"><h3>${title}</h3><strong>${shown}</strong><svg viewBox="0 0 100 40" preserveAspectRatio="none" role="img" aria-label="${escapeHtml(`${title} : ${recent}`)}"><polyline points="${points}"/></svg></div>`;
 }
@@ -238,11 +240,11 @@ function render(summary) {
     : `<li class="ok" data-code="none">${icon("check", 18)} ${W.noAlert}</li>`;
   const lagging = stream.lagging || [];
   document.getElementById("lagging").innerHTML = lagging.length
-    ? `<h3 id="h-lagging">${W.lagging}</h3>${table(lagging.map((p) => [escapeHtml(p.topic), String(p.partition), p.seconds === null ? W.unavailable : W.sec(p.seconds), num.format(p.events), escapeHtml(p.group)]), [W.topic, W.partition, W.seconds, W.events, W.group], W.lagging)}`
+    ? `<h3 id="h-lagging">${W.lagging}</h3>${table(lagging.map((p) => [escapeHtml(p.topic), String(p.partition), p.seconds !== null ? W.sec(p.seconds) : p.under ? W.under(p.under) : W.unavailable, num.format(p.events), escapeHtml(p.group)]), [W.topic, W.partition, W.seconds, W.events, W.group], W.lagging)}`
     : "";
   document.getElementById("overdue").innerHTML = table(summary.overdue_closures.map((c) => [`<a href="/facilities/${encodeURIComponent(c.facility_id)}">${escapeHtml(c.name)}</a>`, escapeHtml(t.reasons[c.reason] || c.reason), c.expected_reopening_at ? escapeHtml(fmtWhen(c.expected_reopening_at, lang)) : "—"]), [W.name, W.reason, W.eta], W.overdue);
   document.getElementById("stale").innerHTML = table(summary.stale.slice(0, 50).map((s) => [`<a href="/facilities/${encodeURIComponent(s.facility_id)}">${escapeHtml(s.name)}</a>`, s.last_data_at ? ago(s.last_data_at, lang) : "—"]), [W.name, W.last], W.staleList);
-  document.getElementById("sparks").innerHTML = spark(W.lagSeconds, "lag_seconds", series, stream.lag_seconds, W.sec)
+  document.getElementById("sparks").innerHTML = spark(W.lagSeconds, "lag_seconds", series, stream.lag_seconds ?? (stream.lag_seconds_under ? W.under(stream.lag_seconds_under) : null), W.sec)
     + spark(W.lag, "consumer_lag", series, stream.consumer_lag)
     + spark(W.eps, "events_per_s", series, stream.events_per_s)
     + spark(W.changes, "status_changes_per_s", series, summary.api.status_changes_per_s)

@@ -94,3 +94,14 @@ def test_the_threshold_is_the_callers() -> None:
     s = sample([behind(0, 5, 4)])
     body = summarize({}, {}, s, [s], kafka_error=None, clients=0, lag_alert_seconds=3)
     assert [a["code"] for a in body["alerts"]] == ["consumer_lag"]
+
+
+def test_records_in_flight_are_bounded_not_fetched() -> None:
+    """A partition whose next record arrived since the previous sample is « under » that many
+    seconds behind: no alert, and the summary gives the bound rather than a made-up figure."""
+    s = sample([])
+    s["lagging"] = [dict(behind(0, 12, None), under=4)]
+    s["consumer_lag"], s["lag_seconds"], s["lag_seconds_under"] = 12, None, 4
+    body = summarize({}, {}, s, [s], kafka_error=None, clients=0)
+    assert body["alerts"] == []
+    assert body["stream"]["lag_seconds"] is None and body["stream"]["lag_seconds_under"] == 4
