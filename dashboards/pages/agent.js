@@ -363,11 +363,13 @@ function renderWork() {
           <p class="group-label" id="quick-label">${L.quick}</p>
           <ul class="choices" id="etas" aria-labelledby="quick-label">${presets.map((p, i) => `<li><button type="button" data-preset="${i}" aria-pressed="false">${escapeHtml(p.label)}</button></li>`).join("")}${RELATIVE.map((h) => `<li><button type="button" data-eta="${h}" aria-pressed="false">${L.inH(h)}</button></li>`).join("")}<li><button type="button" data-eta="none" aria-pressed="false">${L.unknown}</button></li></ul>
           <fieldset class="when" id="eta-exact"><legend class="group-label">${L.exact}</legend>
-            <p><label for="eta-date">${L.date}</label><input id="eta-date" type="date" aria-describedby="confirm"></p>
-            <p><label for="eta-time">${L.time}</label><input id="eta-time" type="time" step="300" aria-describedby="confirm"></p></fieldset>
+            <p><label for="eta-date">${L.date}</label><input id="eta-date" type="date" aria-describedby="eta-error"></p>
+            <p><label for="eta-time">${L.time}</label><input id="eta-time" type="time" step="300" aria-describedby="eta-error"></p>
+            <p class="field-error" id="eta-error" hidden></p></fieldset>
           <fieldset class="when" id="start-exact"><legend class="group-label">${L.start}</legend>
-            <p><label for="start-date">${L.startDate}</label><input id="start-date" type="date"></p>
-            <p><label for="start-time">${L.startTime}</label><input id="start-time" type="time" step="300"></p></fieldset></fieldset>
+            <p><label for="start-date">${L.startDate}</label><input id="start-date" type="date" aria-describedby="start-error"></p>
+            <p><label for="start-time">${L.startTime}</label><input id="start-time" type="time" step="300" aria-describedby="start-error"></p>
+            <p class="field-error" id="start-error" hidden></p></fieldset></fieldset>
         <fieldset><legend>${L.scope}</legend><ul class="choices" id="scopes">${scopes.map((s, i) => `<li><button type="button" data-scope="${i}" aria-pressed="${i === 0}">${escapeHtml(s.label)}</button></li>`).join("")}</ul>
           <p class="field-row"><label for="msg">${L.message}</label><textarea id="msg" maxlength="500"></textarea></p>
           <p class="field-row"><label for="msg-en">${L.messageEn}</label><textarea id="msg-en" maxlength="500" lang="en"></textarea></p></fieldset>
@@ -413,7 +415,7 @@ function renderWork() {
     const date = document.getElementById("start-date").value;
     const time = document.getElementById("start-time").value;
     draft.start = date && time ? parisInstant(date, time) : date || time ? "incomplete" : null;
-    refresh();
+    markInvalid(false); refresh();
   };
   document.getElementById("start-date").addEventListener("change", startChanged);
   document.getElementById("start-time").addEventListener("change", startChanged);
@@ -449,7 +451,14 @@ function resetForm() {
   refresh();
 }
 
-function markInvalid(which) {
+/** Marks the date fields of ``which`` ("eta", "start" or none) invalid, the reason beside them. */
+function markInvalid(which, text = "") {
+  for (const kind of ["eta", "start"]) {
+    const box = document.getElementById(`${kind}-error`);
+    if (!box) continue;
+    box.textContent = kind === which ? text : "";
+    box.hidden = kind !== which;
+  }
   for (const id of ["eta-date", "eta-time", "start-date", "start-time"]) {
     const field = document.getElementById(id);
     if (!field) continue;
@@ -469,13 +478,15 @@ function renderPreview() {
   }
 }
 
+const lower = (text) => text.charAt(0).toLowerCase() + text.slice(1);
+
 function renderActive() {
   const list = document.getElementById("active");
   if (!list) return;
   const closures = current()?.closures || [];
   list.innerHTML = closures.length ? closures.map((c) => `<li data-closure="${escapeHtml(c.closure_id)}">
       <strong>${escapeHtml(localized(templates.find((t) => t.reason === c.reason)?.label, lang) || TEXT[lang].reasons[c.reason] || c.reason)}</strong><span>${escapeHtml(localized(c.message, lang))}</span>
-      <div class="actions" role="group" aria-label="${L.newEta}">${RELATIVE.map((h) => `<button type="button" class="secondary" data-act="eta" data-eta="${h}">${L.newEta} : ${L.inH(h).toLowerCase()}</button>`).join("")}
+      <div class="actions" role="group" aria-label="${L.newEta}">${[...presets.map((p) => ({ at: p.at.toISOString(), label: p.label })), ...RELATIVE.map((h) => ({ hours: h, label: L.inH(h) }))].map((c) => `<button type="button" class="secondary" data-act="eta" ${c.at ? `data-at="${c.at}"` : `data-eta="${c.hours}"`}>${L.newEta} : ${escapeHtml(lower(c.label))}</button>`).join("")}
       <button type="button" class="danger" data-act="end">${L.end}</button></div></li>`).join("") : `<li class="none">${L.noActive}</li>`;
   list.querySelectorAll("li.none").forEach((li) => { li.style.background = "none"; li.style.borderLeft = "0"; });
 }
@@ -501,7 +512,7 @@ async function publish() {
   const problem = dateProblem();
   if (problem) {
     say(problem[1], "failed");
-    markInvalid(problem[0]);
+    markInvalid(problem[0], problem[1]);
     document.getElementById(`${problem[0]}-date`).focus();
     return;
   }
@@ -541,7 +552,7 @@ async function onActive(event) {
       await api(`/v1/closures/${encodeURIComponent(id)}/end`, { method: "POST", body: {}, key: crypto.randomUUID() });
       expect("ended", id, (s) => !(s.closures || []).some((c) => c.closure_id === id));
     } else {
-      const eta = new Date(Date.now() + Number(b.dataset.eta) * 3600e3).toISOString();
+      const eta = b.dataset.at || new Date(Date.now() + Number(b.dataset.eta) * 3600e3).toISOString();
       await api(`/v1/closures/${encodeURIComponent(id)}`, { method: "PATCH", body: { expected_reopening_at: eta }, key: crypto.randomUUID() });
       expect("updated", id, (s) => (s.closures || []).some((c) => c.closure_id === id && c.expected_reopening_at && Math.abs(new Date(c.expected_reopening_at) - new Date(eta)) < 61000));
     }

@@ -255,8 +255,10 @@ async def test_wrong_dates_and_refusals_are_explained_in_the_page_language(
     assert (
         await page.get_by_label(words["date"], exact=True).get_attribute("aria-invalid") == "true"
     )
+    await expect(page.locator("#eta-error")).to_have_text(words["before"])  # beside the field
     assert posts == []  # refused before sending
     await journey.step("reopening before the start")
+    await no_axe_violations(page, f"journey-agent-error-{lang}")
 
     await page.get_by_label(words["time"], exact=True).fill("12:00")
     await page.get_by_role("button", name=words["publish"]).click()
