@@ -53,7 +53,7 @@ const W = {
       unavailable: "Service momentanément indisponible, réessayez dans un instant.",
     },
     check: {
-      reason: "Choisissez d'abord un motif.", incomplete: "Date ou heure incomplète : indiquez les deux, ou aucune.",
+      reason: "Choisissez d'abord un motif.", incomplete: "Date ou heure incomplète : indiquez la date et l'heure.",
       past: "La réouverture prévue est déjà passée : choisissez une heure à venir.",
       beforeStart: "La réouverture prévue doit suivre le début de la fermeture.",
       oldStart: "Le début ne peut précéder maintenant de plus de 24 h.", farStart: "Début trop lointain (1 an au plus).",
@@ -99,7 +99,7 @@ const W = {
       unavailable: "Service temporarily unavailable, try again in a moment.",
     },
     check: {
-      reason: "Choose a reason first.", incomplete: "Incomplete date or time: give both, or neither.",
+      reason: "Choose a reason first.", incomplete: "Incomplete date or time: give both the date and the time.",
       past: "The expected reopening time has already passed: choose a time ahead.",
       beforeStart: "The expected reopening must come after the start of the closure.",
       oldStart: "The start cannot be more than 24 hours ago.", farStart: "The start is too far ahead (one year at most).",
@@ -387,7 +387,7 @@ function renderWork() {
   const showEta = () => { // the exact date and time always say what is chosen
     const eta = etaDate();
     const at = eta ? paris(eta) : null;
-    document.getElementById("eta-date").value = at ? at.date : "";
+    document.getElementById("eta-date").value = at ? at.date : paris(new Date()).date;
     document.getElementById("eta-time").value = at ? at.time : "";
     markInvalid(false);
   };
@@ -406,7 +406,8 @@ function renderWork() {
   const exact = () => {
     const date = document.getElementById("eta-date").value;
     const time = document.getElementById("eta-time").value;
-    draft.eta = date && time ? parisInstant(date, time) : date || time ? "incomplete" : undefined;
+    // the date is prefilled: without a time nothing is chosen; a time without a date is incomplete
+    draft.eta = !time ? undefined : date ? parisInstant(date, time) : "incomplete";
     press(document.getElementById("etas"), null); markInvalid(false); refresh();
   };
   document.getElementById("eta-date").addEventListener("change", exact);
@@ -429,8 +430,16 @@ function renderWork() {
   form.addEventListener("submit", (event) => { event.preventDefault(); publish(); });
   document.getElementById("active").addEventListener("click", onActive);
   document.getElementById("preview").catalogue = detail?.catalogue || null;
+  prefill();
   renderPreview();
   renderActive();
+}
+
+/** Today's Paris date in the reopening date (the agent types the time only); no past dates. */
+function prefill() {
+  const today = paris(new Date()).date;
+  document.getElementById("eta-date").value = today;
+  for (const id of ["eta-date", "start-date"]) document.getElementById(id).min = paris(new Date(Date.now() - 864e5)).date;
 }
 
 /** The messages follow the choices until the agent writes their own; the preview follows. */
@@ -446,7 +455,8 @@ function resetForm() {
   newDraft();
   document.querySelectorAll("#reasons button, #etas button").forEach((b) => b.setAttribute("aria-pressed", "false"));
   document.querySelectorAll("#scopes button").forEach((b, i) => b.setAttribute("aria-pressed", String(i === 0)));
-  for (const id of ["eta-date", "eta-time", "start-date", "start-time"]) document.getElementById(id).value = "";
+  for (const id of ["eta-time", "start-date", "start-time"]) document.getElementById(id).value = "";
+  prefill();
   markInvalid(false);
   refresh();
 }

@@ -153,7 +153,9 @@ async def test_agent_declares_a_closure_with_an_absolute_time_in_five_actions(
         "Tout l'équipement"
     ]
     assert await page.get_by_label("Message au public (français)").input_value() == ""
-    assert await page.get_by_label("Date de réouverture", exact=True).input_value() == ""
+    today = dt.datetime.now(PARIS).date().isoformat()  # prefilled: the agent types a time
+    assert await page.get_by_label("Date de réouverture", exact=True).input_value() == today
+    assert await page.get_by_label("Heure de réouverture", exact=True).input_value() == ""
     await expect(summary).to_be_hidden()
 
     # a second declaration, with a typed Paris date and time
