@@ -280,24 +280,30 @@ async def test_wrong_dates_and_refusals_are_explained_in_the_page_language(
 async def test_ops_sees_a_stopped_worker_as_an_alert_with_its_seconds(
     desk: Any, live_stack: LiveStack, workers: list[WorkerProcess], redis_client: aioredis.Redis
 ) -> None:
-    """The stream worker processes an event, then stops; events keep coming. /ops shows, at the
-    top, an alert naming the consumer group, the topic and partition, the seconds and the
-    events behind, and the partition in the lag table; in English with ``?lang=en``."""
+    """While the stream worker keeps up, /ops says there is no alert; once it stops and events
+    keep coming, /ops shows, at the top, an alert naming the consumer group, the topic and
+    partition, the seconds and the events behind, and the partition in the lag table; in
+    English with ``?lang=en``."""
     page = desk
     settings = live_stack.settings
     await live_stack.send([passage(FACILITY, "in", 2)])
     await live_status(redis_client, settings)
-    assert workers[0].stop() in (0, -15)  # graceful: it commits what it processed
-    await live_stack.send([passage(FACILITY, "in") for _ in range(120)])
     sampler = live_stack.api.server.config.app.state.ops_sampler
     sampler.every = 0.5
-    sampler.lag_alert_seconds = 3  # the deployment's 30 s would only make the test slower
 
     journey = Journey("ops-lagging-worker", page)
     await page.goto(f"{live_stack.http}/ops")
     await journey.step("sign-in")
     token = issue_token(settings, "ops-1", "ops")
     await sign_in(page, journey, token, "Jeton d'exploitation ou de superviseur", "Se connecter")
+    healthy = page.locator("#alerts li[data-code=none]")
+    await expect(healthy).to_have_text("Aucune alerte : le traitement est à jour.", timeout=60_000)
+    await expect(page.locator(".spark[data-metric=lag_seconds] strong")).to_have_text("0 s")
+    await journey.step("worker keeping up, no alert")
+
+    assert workers[0].stop() in (0, -15)  # graceful: it commits what it processed
+    await live_stack.send([passage(FACILITY, "in") for _ in range(120)])
+    sampler.lag_alert_seconds = 3  # the deployment's 30 s would only make the test slower
     alert = page.locator("#alerts li[data-code=consumer_lag]")
     await expect(alert).to_be_visible(timeout=60_000)
     text = await alert.inner_text()
