@@ -43,9 +43,11 @@ STREAMS_GROUP = "paris-live-streams"
 """The stream workers' consumer group (``streams.app.APP_NAME``), before the topic prefix."""
 LAG_ALERT = 10_000
 """Records behind (on all input partitions) before a consumer-lag alert, however recent."""
-LAG_ALERT_SECONDS = 30.0
-"""Seconds behind (age of the oldest record not yet processed) before a consumer-lag alert: the
-workers commit every second, so a healthy group stays a few seconds behind at most."""
+LAG_ALERT_SECONDS = 120.0
+"""Seconds behind (age of the oldest record the workers have not committed) before a
+consumer-lag alert. The workers commit only what a snapshot made durable (every 30 s,
+``streams.worker.config.WorkerConfig.snapshot_interval``), so a healthy group reads up to about
+half a minute behind; two minutes means a worker stopped or cannot keep up."""
 KAFKA_TIMEOUT = 4.0
 TIMESTAMP_CACHE = 512
 """(partition, offset) → record timestamp kept between samples (a stuck worker: one fetch)."""

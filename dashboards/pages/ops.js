@@ -26,6 +26,7 @@ const W = {
     lagging: "Retard de traitement par partition", group: "Groupe de consommateurs", topic: "Flux (topic Kafka)",
     partition: "Partition", seconds: "Retard", events: "En attente", sec: (n) => `${num.format(n)} s`,
     under: (n) => `moins de ${num.format(n)} s`,
+    lagHint: (n) => `Retard mesuré sur les positions que les workers valident dans Kafka à chaque instantané (environ toutes les 30 s) : jusqu'à une minute est normal, l'alerte part à ${num.format(n)} s.`,
     grid: "Tous les équipements, par arrondissement", staleList: "Sources sans données récentes",
     overdue: "Fermetures dont la réouverture est dépassée", name: "Équipement", last: "Dernière donnée",
     reason: "Motif", eta: "Réouverture prévue", none: "Aucune.", unavailable: "indisponible",
@@ -49,6 +50,7 @@ const W = {
     lagging: "Processing lag per partition", group: "Consumer group", topic: "Stream (Kafka topic)",
     partition: "Partition", seconds: "Lag", events: "Waiting", sec: (n) => `${num.format(n)} s`,
     under: (n) => `under ${num.format(n)} s`,
+    lagHint: (n) => `Lag measured on the positions the workers commit to Kafka at each snapshot (about every 30 s): up to a minute is normal, the alert starts at ${num.format(n)} s.`,
     grid: "Every facility, by arrondissement", staleList: "Sources without recent data",
     overdue: "Closures past their expected reopening", name: "Facility", last: "Last data",
     reason: "Reason", eta: "Expected reopening", none: "None.", unavailable: "unavailable",
@@ -152,7 +154,7 @@ function showDashboard(me) {
   </div>
 </section>
 <section class="panel" aria-labelledby="h-states"><h2 id="h-states">${W.states}</h2><ul class="counters" id="counters"></ul></section>
-<section class="panel" aria-labelledby="h-stream"><h2 id="h-stream">${W.stream}</h2><div class="sparks" id="sparks"></div><p class="hint" id="missing"></p></section>
+<section class="panel" aria-labelledby="h-stream"><h2 id="h-stream">${W.stream}</h2><div class="sparks" id="sparks"></div><p class="hint" id="lag-hint"></p><p class="hint" id="missing"></p></section>
 <section class="panel" aria-labelledby="h-grid"><h2 id="h-grid">${W.grid}</h2>
   <div class="arr-list" id="grid">${ARRS.map((n) => `<details class="arr" id="arr-${n}"><summary><span class="arr-name">${t.arr(n)}</span> <span class="arr-counts" id="arr-counts-${n}"></span></summary><ul class="facility-states">${byArr.get(n).map((id) => `<li id="tile-${id}"></li>`).join("")}</ul></details>`).join("")}</div>
 </section>`;
@@ -250,6 +252,7 @@ function render(summary) {
     + spark(W.changes, "status_changes_per_s", series, summary.api.status_changes_per_s)
     + spark(W.dead, "dead_letters", series, stream.dead_letters)
     + `<div class="spark"><h3>${W.clients}</h3><strong>${num.format(summary.api.clients)}</strong></div>`;
+  document.getElementById("lag-hint").textContent = W.lagHint(stream.lag_alert_seconds);
   const missing = (summary.missing || []).map((m) => (typeof m === "string" ? m : m[lang] || m.fr));
   document.getElementById("missing").textContent = missing.length ? `${W.missing} : ${missing.join(" ; ")}` : "";
 }

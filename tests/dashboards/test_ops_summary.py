@@ -64,8 +64,8 @@ def test_a_worker_behind_by_minutes_raises_an_alert_with_its_seconds_and_events(
 
 def test_the_worst_partition_is_named_with_the_total_over_every_lagging_one() -> None:
     """Three partitions behind: the one furthest behind in seconds is named, with the total."""
-    (alert,) = alerts_of(sample([behind(0, 10, 40), behind(1, 500, 95), behind(2, 3, 1)]))
-    assert "95 s" in alert["messages"]["fr"] and "partition 1 " in alert["messages"]["fr"]
+    (alert,) = alerts_of(sample([behind(0, 10, 140), behind(1, 500, 195), behind(2, 3, 1)]))
+    assert "195 s" in alert["messages"]["fr"] and "partition 1 " in alert["messages"]["fr"]
     assert "513 au total sur 3 partitions en retard" in alert["messages"]["fr"]
 
 
