@@ -109,16 +109,26 @@ def check_times(
     """A start at most 24 h past (when declaring) and a year ahead; a reopening after the start,
     not past, at most a year after the start."""
     if new and starts_at < now - PAST_START:
-        raise invalid(bilingual("Le début ne peut précéder maintenant de plus de 24 h"))
+        raise invalid(bilingual("Le début (starts_at) ne peut précéder maintenant de plus de 24 h"))
     if starts_at > now + HORIZON:
-        raise invalid(bilingual("Début trop lointain (1 an au plus)"))
+        raise invalid(bilingual("Début (starts_at) trop lointain (1 an au plus)"))
     if reopening is not None:
         if reopening <= starts_at:
-            raise invalid(bilingual("La réouverture prévue doit suivre le début"))
+            raise invalid(
+                bilingual(
+                    "La réouverture prévue (expected_reopening_at) doit suivre le début (starts_at)"
+                )
+            )
         if reopening <= now:
-            raise invalid(bilingual("La réouverture prévue est déjà passée"))
+            raise invalid(
+                bilingual("La réouverture prévue (expected_reopening_at) est déjà passée")
+            )
         if reopening > starts_at + HORIZON:
-            raise invalid(bilingual("Réouverture prévue trop lointaine (1 an au plus)"))
+            raise invalid(
+                bilingual(
+                    "Réouverture prévue (expected_reopening_at) trop lointaine (1 an au plus après le début)"
+                )
+            )
 
 
 def check_scope(facility: Facility, scope: object) -> None:

@@ -14,13 +14,15 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from api.auth import Authenticated, Forbidden, Role
 from api.context import AppContext, Ctx
 from api.errors import ERROR_RESPONSES, ErrorResponse, error_response
-from api.i18n import bilingual, language
+from api.i18n import bilingual, language, render
 from api.jsonld import facility_jsonld
 from api.pages import views
+from api.pages.agent import opening_days
 from api.pages.assets import asset, serve
 from api.pages.directory import Filters, procedure_hints
 from api.pages.ops import OpsSampler, summarize
 from api.views import render_item
+from schemas.clock import PARIS
 
 __all__ = ["router"]
 
@@ -131,8 +133,17 @@ async def screen(ctx: Ctx, facility_id: str, lang: Lang = None) -> HTMLResponse:
 
 @router.get("/agent", include_in_schema=False)
 async def agent(ctx: Ctx, lang: Lang = None) -> HTMLResponse:
-    """The agent console (the API checks every action against the agent's token)."""
-    return views.html_page(views.agent_page(language(lang), local=ctx.settings.env != "prod"))
+    """The agent console (the API checks every action against the agent's token), with each
+    facility's opening and closing times of the coming days for its absolute reopening times."""
+    hours = opening_days(ctx.catalogue, datetime.now(PARIS).date())
+    body = render(
+        language(lang),
+        "templates/agent.html",
+        path="/agent",
+        local=ctx.settings.env != "prod",
+        hours=views.json_text(hours),
+    )
+    return views.html_page(body)
 
 
 @router.get("/ops", include_in_schema=False)
@@ -165,8 +176,8 @@ OPS_AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
     responses={**OPS_AUTH_ERRORS, **ERROR_RESPONSES},
 )
 async def ops_summary(request: Request, ctx: Ctx, principal: Authenticated) -> JSONResponse:
-    """Counts by state, stale sources, overdue closures, events/s, consumer lag, dead letters,
-    status changes/s and the last samples (for sparklines), with the alerts they raise.
+    """Counts by state, stale sources, overdue closures, events/s, consumer lag (in events, and
+    in seconds per lagging partition), dead letters, status changes/s and the last samples (for sparklines), with the alerts they raise.
 
     Operations staff and supervisors only (bearer token of role ``ops`` or ``supervisor``)."""
     if principal.role not in OPS_ROLES:
@@ -182,5 +193,6 @@ async def ops_summary(request: Request, ctx: Ctx, principal: Authenticated) -> J
         list(sampler.samples),
         kafka_error=sampler.error,
         clients=len(ctx.hub.subscribers),
+        lag_alert_seconds=sampler.lag_alert_seconds,
     )
     return JSONResponse(body, headers={"Cache-Control": "no-store"})

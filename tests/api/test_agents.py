@@ -206,7 +206,7 @@ async def test_ending_reopens_and_an_ended_closure_cannot_change(
     ("change", "field"),
     [
         ({"expected_reopening_at": "PAST"}, "expected_reopening_at"),
-        ({"starts_at": "LATER", "expected_reopening_at": "SOON"}, "after starts_at"),
+        ({"starts_at": "LATER", "expected_reopening_at": "SOON"}, "after the start (starts_at)"),
         ({"scope": {"kind": "area", "name": "Patinoire"}}, "Patinoire"),
         ({"scope": {"kind": "service", "service_id": "no-such-service"}}, "no-such-service"),
         ({"scope": {"kind": "room"}}, "scope"),

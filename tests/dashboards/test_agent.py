@@ -48,6 +48,16 @@ async def live_platform(
             print(worker.tail(60))
 
 
+async def focus_on(page: Any, condition: str) -> None:
+    """Wait until ``condition`` (a JavaScript expression about the focus) holds (evaluated
+    through the DevTools protocol: the pages' CSP forbids ``wait_for_function``'s eval)."""
+
+    async def holds() -> bool:
+        return bool(await page.evaluate(condition))
+
+    await wait_until(holds, within=10, every=0.05, what=condition)
+
+
 async def press(page: Any, *keys: str) -> None:
     for key in keys:
         await page.keyboard.press(key)
@@ -66,8 +76,8 @@ async def tab_to(page: Any, text: str, limit: int = 80) -> None:
 async def test_agent_declares_and_ends_a_closure_with_the_keyboard_only(
     page: Any, browser: Any, live_platform: InProcessServer, settings: Settings
 ) -> None:
-    """Sign in, reason, reopening, publish — keyboard only, three activations for the closure —
-    the public card shows it with its reason and « déclaré par l'équipe », the console confirms
+    """Sign in, reason, an absolute reopening, publish — keyboard only, three activations for
+    the closure, the summary giving the full date — the public card shows it with its reason and « déclaré par l'équipe », the console confirms
     it live; ending it the same way removes it from the card."""
     base = live_platform.http
     public = await page.context.new_page()
@@ -83,15 +93,18 @@ async def test_agent_declares_and_ends_a_closure_with_the_keyboard_only(
     await tab_to(page, "Se connecter")
     await press(page, "Enter")
     await page.locator("#reasons button[aria-pressed]").first.wait_for()
-    await page.wait_for_function("document.activeElement?.dataset?.reason === 'staff_shortage'")
+    await focus_on(page, "document.activeElement?.dataset?.reason === 'staff_shortage'")
 
     await press(page, "Tab", "Enter")  # 1: reason « Panne technique »
-    await page.wait_for_function("document.activeElement?.dataset?.eta === '0.5'")
-    await press(page, "Tab", "Enter")  # 2: reopening « Dans 1 h »
-    await page.wait_for_function("document.activeElement?.id === 'publish'")
+    await focus_on(page, "document.activeElement?.dataset?.preset === '0'")
+    reopening = (await page.evaluate("document.activeElement.textContent")).strip()
+    await press(page, "Enter")  # 2: the first absolute reopening (« Ce soir à la fermeture (…) »)
+    await focus_on(page, "document.activeElement?.id === 'publish'")
     preview = page.locator("#preview article")
     assert "Panne technique" in await preview.inner_text()
     assert "Réouverture prévue" in await preview.inner_text()
+    summary = await page.locator("#summary").inner_text()
+    assert "Panne technique" in summary and "jusqu'au" in summary, (reopening, summary)
     await screenshot(page, "agent-preview")
     began = time.perf_counter()
     await press(page, "Enter")  # 3: publish

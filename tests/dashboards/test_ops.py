@@ -8,6 +8,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from playwright.async_api import expect
 
 from api.auth import issue_token
 from paris_live.settings import Settings
@@ -57,21 +58,32 @@ async def test_ops_keeps_the_token_in_the_tab_polls_with_it_and_signs_out(
     page: Any, city_api: InProcessServer, settings: Settings
 ) -> None:
     """A supervisor signs in: the dashboard shows who is signed in, the summary and the live
-    counters (open facilities of the simulated city); a reload keeps the session (sessionStorage, never the URL); signing out forgets the
+    counters (facilities of the simulated city, live); a reload keeps the session (sessionStorage, never the URL); signing out forgets the
     token and shows the form again."""
     token = issue_token(settings, "s.durand", "supervisor", facility_types=["pool"])
     await page.goto(f"{city_api.http}/ops")
     await sign_in(page, token)
     await page.locator("#sparks .spark").first.wait_for()
     assert "Connecté : s.durand (supervisor)" in await page.locator(".ops").inner_text()
-    await page.wait_for_function(
-        "Number(document.querySelector('#counters li[data-state=open] strong').textContent) > 0"
-    )
+    await expect(page.locator("#live-count strong")).not_to_have_text("0")  # statuses came live
     counts = await page.eval_on_selector_all(
         "#counters li[data-state]:not([data-state=stale]) strong",
         "nodes => nodes.map(n => Number(n.textContent))",
     )
     assert sum(counts) == 197  # every facility of the catalogue, in exactly one state
+    # problems first: the alerts (here the stale sources of the simulated city) above the states
+    problems = page.get_by_role("heading", name="Problèmes en cours")
+    states = page.get_by_role("heading", name="Équipements par état")
+    assert (await problems.bounding_box())["y"] < (await states.bounding_box())["y"]
+    text = await page.locator(".ops").inner_text()
+    assert "processing_lag_seconds" not in text and "Rejets (dead-letters)" not in text
+    assert "Messages rejetés (lettres mortes, dead-letters)" in text
+    # every facility is a named link with its state in words, not a bare icon
+    arrondissement = page.locator("details.arr").first
+    await arrondissement.locator("summary").click()
+    links = arrondissement.locator(".facility-states li a")
+    assert await links.count() > 0 and all(await links.all_inner_texts())
+    assert await arrondissement.locator(".facility-states li .badge").first.is_visible()
     assert await page.evaluate(f"sessionStorage.getItem('{TOKEN_KEY}')") == token
     assert token not in page.url
     await page.reload()
