@@ -116,7 +116,7 @@ function nearbyBlock() {
   const [first, ...rest] = nearby.items;
   const title = (l) => W[l].nearest[status.type] || W[l].nearestAny;
   const place = (f) => `${escapeHtml(f.name)} <span class="dist">— ${distance(f.distance_m)}</span>`;
-  return `<div class="nearby" id="nearby"><p class="near-title">${both(title)}</p><p class="near-first">${place(first)}</p>${rest.length ? `<p class="near-rest">${W[lang].alsoOpen} : ${rest.map(place).join(" · ")}</p>` : ""}</div>`;
+  return `<div class="nearby" id="nearby"><p class="near-title">${both(title)}</p><p class="near-first">${place(first)}</p>${rest.length ? `<p class="near-also">${W[lang].alsoOpen} :</p><ul class="near-rest">${rest.map((f) => `<li>${place(f)}</li>`).join("")}</ul>` : ""}</div>`;
 }
 
 function renderClosures() {
