@@ -180,8 +180,8 @@ async def test_lobby_screen_through_the_stack_open_crowded_closed_reopened(
         "scope": {"kind": "facility"},
         "reason": "water_quality",
         "message": WATER,
-        "starts_at": at.isoformat(),
-        "expected_reopening_at": (at + dt.timedelta(hours=2)).isoformat(),
+        "starts_at": at,
+        "expected_reopening_at": at + dt.timedelta(hours=2),
         "declared_by": "agent-journey",
     }
     await live_stack.send([_closure(facility.id, EventType.CLOSURE_DECLARED, closure, at)])
