@@ -157,6 +157,7 @@ async def test_lobby_screen_through_the_stack_open_crowded_closed_reopened(
         )
     facility = candidates[0]
     others = [f for f in candidates[1:] if f.type == facility.type][:3]
+    assert others, f"no other open facility of type {facility.type} to suggest"
     assert facility.capacity is not None
     now = dt.datetime.now(PARIS)
     quiet = round(facility.capacity * 0.2)
@@ -185,20 +186,21 @@ async def test_lobby_screen_through_the_stack_open_crowded_closed_reopened(
         "declared_by": "agent-journey",
     }
     await live_stack.send([_closure(facility.id, EventType.CLOSURE_DECLARED, closure, at)])
-    if not others:
-        pytest.fail(f"no other open facility of type {facility.type} to suggest")
     for journey in journeys.values():
         await _check_closed(journey, "exceptionally-closed", facility)
 
     ended = {"closure_id": "clo-journey-1", "ended_by": "agent-journey"}
+    back = dt.datetime.now(PARIS)
     await live_stack.send(
-        [_closure(facility.id, EventType.CLOSURE_ENDED, ended, dt.datetime.now(PARIS))]
+        [
+            _closure(facility.id, EventType.CLOSURE_ENDED, ended, back),
+            _headcount(facility.id, 10, back + dt.timedelta(seconds=1)),  # the first swimmers
+        ]
     )
     for journey in journeys.values():
         await _wait_state(journey, "open")
         await journey.page.locator("#closures").wait_for(state="hidden")
-        assert await journey.page.locator("#crowd").is_visible()
-        await _readable(journey, "reopened")
+        await _check_open(journey, "reopened", 10)
     await _close(journeys)
 
 
