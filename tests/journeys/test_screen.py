@@ -62,14 +62,34 @@ async def _close(journeys: dict[str, Journey]) -> None:
         await journey.page.context.close()
 
 
+SMALLEST_TEXT_JS = """() => {
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  let smallest = Infinity, where = "";
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const el = node.parentElement;
+    if (!node.textContent.trim() || !el.checkVisibility()) continue;
+    const size = parseFloat(getComputedStyle(el).fontSize);
+    if (size < smallest) { smallest = size; where = node.textContent.trim().slice(0, 40); }
+  }
+  return [smallest, where];
+}"""
+MIN_TEXT = 0.022
+"""The smallest text, as a share of the screen's short side: 24 px of 1080, letters about 12 mm
+tall on a 55-inch screen — what reads from 3 m."""
+
+
 async def _readable(journey: Journey, label: str) -> None:
-    """axe-core finds nothing (contrast included) and nothing is cut; then the screenshot."""
+    """axe-core finds nothing (contrast included), nothing is cut, no text too small to read
+    from 3 m; then the screenshot."""
     page = journey.page
     await page.wait_for_timeout(100)  # let a render triggered by the last update settle
     name = f"{journey.name}-{label}"
     await run_axe(page, name)
     assert sum(AXE_SUMMARY[name]["violations"].values()) == 0, AXE_SUMMARY[name]
     assert await clipped(page, PANELS) == [], f"{name}: clipped"
+    smallest, where = await page.evaluate(SMALLEST_TEXT_JS)
+    short_side = min(page.viewport_size["width"], page.viewport_size["height"])
+    assert smallest >= MIN_TEXT * short_side - 0.5, f"{name}: {smallest:.1f} px « {where} »"
     await journey.step(label)
 
 
@@ -143,20 +163,26 @@ def _open_for_a_while(minutes: int = 30) -> list[Facility]:
     return sorted(found, key=lambda f: (f.type != "pool", f.id))
 
 
-async def test_lobby_screen_through_the_stack_open_crowded_closed_reopened(
-    browser: Any, live_stack: LiveStack
-) -> None:
-    """Events through Kafka, the worker, Redis and the API: a head count (open), a crowd near
-    capacity, a closure for water quality declared then ended — the portrait and landscape
-    screens follow, readable, uncut and never contradictory."""
+@pytest.fixture
+def open_now() -> list[Facility]:
+    """Facilities open now for a while, pools first — decided before the stack starts."""
     candidates = _open_for_a_while()
     if not candidates:
         pytest.skip(
             "no facility of the catalogue is open at this hour (the worker's schedule "
             "reads the wall clock); test_lobby_screen_states_at_any_hour covers the screen"
         )
-    facility = candidates[0]
-    others = [f for f in candidates[1:] if f.type == facility.type][:3]
+    return candidates
+
+
+async def test_lobby_screen_through_the_stack_open_crowded_closed_reopened(
+    open_now: list[Facility], browser: Any, live_stack: LiveStack
+) -> None:
+    """Events through Kafka, the worker, Redis and the API: a head count (open), a crowd near
+    capacity, a closure for water quality declared then ended — the portrait and landscape
+    screens follow, readable, uncut and never contradictory."""
+    facility = open_now[0]
+    others = [f for f in open_now[1:] if f.type == facility.type][:3]
     assert others, f"no other open facility of type {facility.type} to suggest"
     assert facility.capacity is not None
     now = dt.datetime.now(PARIS)
