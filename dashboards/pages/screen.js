@@ -22,7 +22,7 @@ const W = {
     closures: "Fermé exceptionnellement", partClosures: "Fermetures en cours",
     lost: (t, r) => `Connexion perdue depuis ${t} (${r}) — dernières informations connues affichées`,
     inLine: (n) => `${n} en file`, next: "Prochains rendez-vous", noSlot: "Aucun créneau publié",
-    desksClosed: "Guichets fermés", inDays: (d) => (d < 1 ? "aujourd'hui" : `dans ${Math.round(d)} j`),
+    inDays: (d) => (d < 1 ? "aujourd'hui" : `dans ${Math.round(d)} j`),
     nearest: {
       pool: "Piscine ouverte la plus proche", town_hall: "Mairie ouverte la plus proche",
       library: "Bibliothèque ouverte la plus proche", conservatory: "Conservatoire ouvert le plus proche",
@@ -37,7 +37,7 @@ const W = {
     closures: "Exceptionally closed", partClosures: "Current closures",
     lost: (t, r) => `Connection lost since ${t} (${r}) — showing the last known information`,
     inLine: (n) => `${n} in line`, next: "Next appointments", noSlot: "No slot published",
-    desksClosed: "Desks closed", inDays: (d) => (d < 1 ? "today" : `in ${Math.round(d)} d`),
+    inDays: (d) => (d < 1 ? "today" : `in ${Math.round(d)} d`),
     nearest: {
       pool: "Nearest open pool", town_hall: "Nearest open town hall", library: "Nearest open library",
       conservatory: "Nearest open conservatory", sports_centre: "Nearest open sports centre",
@@ -76,20 +76,14 @@ function renderCrowd() {
 
 function renderQueues() {
   const queues = status.queues || [];
-  const closed = closedNow();
   const desks = ((catalogue && catalogue.services) || []).some((s) => s.queue);
-  // No desk with a queue here, only bookings: the lobby needs no empty "waiting time" panel.
-  // Exceptionally closed: the closure panel says it all; no wait figure under it.
-  $("queues").hidden = status.open_state === "exceptionally_closed"
-    || (!queues.length && !desks && (status.appointments || []).length > 0);
-  let body;
-  if (queues.length && closed) {
-    body = `<p class="big-note closed-note">${icon("moon", 40)} ${both((l) => W[l].desksClosed)}</p>`;
-  } else if (queues.length) {
-    body = `<ul class="queues">${queues.map((q) => `<li><span class="svc">${escapeHtml(nameOfService(catalogue, q.service_id, lang))}</span><strong class="wait">${q.wait_minutes == null ? "—" : Math.round(q.wait_minutes)}<small> ${W[lang].minutes}</small></strong><span class="len">${W[lang].inLine(q.length)}</span></li>`).join("")}</ul>`;
-  } else {
-    body = `<p class="big-note">${both((l) => (closed ? W[l].desksClosed : W[l].noQueue))}</p>`;
-  }
+  // Closed: no wait figure (the state badge and the closure say why); no desk with a queue here,
+  // only bookings: no empty "waiting time" panel either.
+  $("queues").hidden = closedNow() || (!queues.length && !desks && (status.appointments || []).length > 0);
+  if ($("queues").hidden) { $("queues").innerHTML = ""; return; }
+  const body = queues.length
+    ? `<ul class="queues">${queues.map((q) => `<li><span class="svc">${escapeHtml(nameOfService(catalogue, q.service_id, lang))}</span><strong class="wait">${q.wait_minutes == null ? "—" : Math.round(q.wait_minutes)}<small> ${W[lang].minutes}</small></strong><span class="len">${W[lang].inLine(q.length)}</span></li>`).join("")}</ul>`
+    : `<p class="big-note">${both((l) => W[l].noQueue)}</p>`;
   $("queues").innerHTML = `<h2>${both((l) => W[l].queues)}</h2>${body}`;
 }
 

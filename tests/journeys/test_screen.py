@@ -278,7 +278,8 @@ async def test_lobby_screen_states_at_any_hour(
 ) -> None:
     """The Piscine Pontoise screen, portrait and landscape, open → crowded → closed for water
     quality (no count; banner, reason, reopening; the nearest open pool and its distance) →
-    reopened (banner gone, crowd back): readable, uncut, at any hour of the day."""
+    reopened (banner gone, crowd back) → closed for the night (no count, the open pools
+    suggested): readable, uncut, at any hour of the day."""
     now = dt.datetime.now(PARIS).replace(microsecond=0)
     docs = {d["facility_id"]: d for d in map(_doc, city)}
     pools = [
@@ -330,6 +331,17 @@ async def test_lobby_screen_states_at_any_hour(
     for journey in journeys.values():
         await _wait_state(journey, "open")
         await _check_open(journey, "reopened", 12)
+
+    await show(open_state="closed", occupancy=_occupancy(3, 350, "low", now))
+    for journey in journeys.values():  # closed for the night: no count left on the screen
+        page = journey.page
+        await _wait_state(journey, "closed")
+        await page.locator("#nearby").wait_for(timeout=15_000)  # the pools still open
+        assert await page.locator("#crowd").is_hidden()
+        shown = " ".join(await visible_texts(page.locator(".panel")))
+        assert "personnes" not in shown and " min" not in shown, shown
+        assert "Piscine ouverte la plus proche" in shown
+        await _readable(journey, "closed-for-the-night")
     await _close(journeys)
 
 
