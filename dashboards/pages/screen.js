@@ -119,6 +119,7 @@ function renderClosures() {
   const shown = closures.length > 0 || (closedNow() && nearby.items.length > 0);
   $("closures").hidden = !shown;
   $("closures").classList.toggle("whole", whole);
+  $("closures").classList.toggle("suggest", !closures.length); // closed for the night: only where to go
   if (!shown) { $("closures").innerHTML = ""; return; }
   const items = closures.map((c) => `<li data-closure="${escapeHtml(c.closure_id)}"><p class="reason">${whole && c.scope.kind === "facility" ? "" : `${escapeHtml(scopeLabel(c.scope, catalogue, lang))} — `}${TEXT[lang].reasons[c.reason] || ""}</p><p class="msg">${escapeHtml(localized(c.message, lang))}</p>${c.message.en && lang === "fr" ? `<p class="l2" lang="en">${escapeHtml(c.message.en)}</p>` : ""}<p class="eta">${c.expected_reopening_at ? TEXT[lang].reopensAt(fmtWhen(c.expected_reopening_at, lang)) : TEXT[lang].reopenUnknown}${c.overdue ? ` — ${TEXT[lang].overdue}` : ""}</p></li>`).join("");
   const heading = closures.length ? `<h2>${icon("stop", 48)} ${both((l) => (whole ? W[l].closures : W[l].partClosures))}</h2>` : "";
