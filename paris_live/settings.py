@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -20,6 +21,7 @@ LOCAL_REDIS_PORT = 36379
 LOCAL_POSTGRES_PORT = 35432
 
 DEV_JWT_SECRET = "dev-only-secret-change-me-in-production-0123456789"
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0", "::"})
 
 
 class Settings(BaseSettings):
@@ -40,7 +42,12 @@ class Settings(BaseSettings):
     partitions: int = Field(default=4, ge=1, le=256, description="partitions of each input topic")
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
-    public_base_url: str = "http://127.0.0.1:8000"
+    public_base_url: str = Field(
+        default="",
+        description="the address people reach the pages at (QR codes, links, calendars): "
+        "required, https and not a local address when env is prod; unset elsewhere: the "
+        "address the API listens on",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_json: bool = True
     jwt_secret: str = DEV_JWT_SECRET
@@ -112,6 +119,30 @@ class Settings(BaseSettings):
             raise ValueError("only lowercase letters, digits and _ - : . are allowed")
         return value
 
+    @model_validator(mode="before")
+    @classmethod
+    def _local_public_base_url(cls, data: Any) -> Any:
+        """Outside production an unset public base URL is where the API listens (what
+        ``paris-live up`` serves); production must say it (see ``_refuse_unsafe_production``)."""
+        if not isinstance(data, dict) or data.get("public_base_url") or data.get("env") == "prod":
+            return data
+        host = str(data.get("api_host") or "127.0.0.1")
+        host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        host = f"[{host}]" if ":" in host else host
+        return {**data, "public_base_url": f"http://{host}:{data.get('api_port') or 8000}"}
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _absolute_base_url(cls, value: str) -> str:
+        if not value:
+            return value
+        url = urlsplit(value)
+        if url.scheme not in ("http", "https") or not url.hostname or url.query or url.fragment:
+            raise ValueError(
+                "must be an absolute http(s) URL without query, e.g. https://live.paris.fr"
+            )
+        return value.rstrip("/")
+
     @field_validator("oidc_algorithms")
     @classmethod
     def _asymmetric_only(cls, value: tuple[str, ...]) -> tuple[str, ...]:
@@ -151,6 +182,13 @@ class Settings(BaseSettings):
             if "*" in self.allowed_origins:
                 raise ValueError(
                     "PARIS_LIVE_ALLOWED_ORIGINS must not contain * when PARIS_LIVE_ENV=prod"
+                )
+            url = urlsplit(self.public_base_url)
+            if url.scheme != "https" or url.hostname in LOCAL_HOSTS:
+                raise ValueError(
+                    "PARIS_LIVE_PUBLIC_BASE_URL must be set to the public https address of the "
+                    "pages when PARIS_LIVE_ENV=prod (QR codes and links are made from it), "
+                    f"not {self.public_base_url or 'unset'!r}"
                 )
         return self
 

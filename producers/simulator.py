@@ -23,7 +23,7 @@ engine :mod:`schemas.hours`):
 * **queues** at ticket services (:mod:`~producers.simulation.queues`; town halls first): tickets issued, called to a free desk, served,
   or abandoned after a long wait or at closing;
 * **appointments** (:mod:`~producers.simulation.booking`): ``slots.published`` when a booking system's availability changes —
-  multi-week delays for identity documents;
+  multi-week delays for identity documents; a slot is always inside the facility's opening hours;
 * **cases** (:mod:`~producers.simulation.cases`) of procedures opened and closed (a backlog of open cases is emitted at the start with
   their past ``time``, so processing délais exist from the first minutes).
 """

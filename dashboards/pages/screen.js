@@ -1,7 +1,10 @@
-// The in-facility screen: readable at 5 m, no interaction, live, never blank. It first renders the
-// status embedded in the page, then follows /v1/live; when the connection drops it keeps the last
-// known state under a "connexion perdue depuis …" banner and reconnects (jittered backoff, resume).
-// Out of hours it dims; its content shifts a few pixels every minute (screen burn-in).
+// The in-facility screen: readable at 3–5 m, no interaction, live, never blank, landscape or
+// portrait. It first renders the status embedded in the page, then follows /v1/live; when the
+// connection drops it keeps the last known state under a "connexion perdue depuis …" banner and
+// reconnects (jittered backoff, resume). Closed means closed: no crowd count nor wait while closed;
+// an exceptional closure fills the top of the screen at full contrast with its reason and expected
+// reopening, and the nearest open facilities of the same type are suggested (refreshed on every
+// change of state). Its content shifts a few pixels every minute (screen burn-in).
 import { LiveClient, TEXT, STATE_STYLE, ago, escapeHtml, fmtTime, fmtWhen, hoursLine, icon, localized, nameOfService, scopeLabel } from "/embed/card.js";
 
 const lang = document.documentElement.lang === "en" ? "en" : "fr";
@@ -9,23 +12,44 @@ const other = lang === "fr" ? "en" : "fr";
 const initial = JSON.parse(document.getElementById("screen-data").textContent);
 const catalogue = initial.catalogue;
 let status = initial;
+let nearby = { state: null, items: [] };
 
+const CLOSED = ["closed", "exceptionally_closed"];
 const W = {
   fr: {
     crowd: "Affluence", people: "personnes", noCrowd: "Affluence non mesurée", queues: "Attente",
     minutes: "min", noQueue: "Pas d'attente mesurée", hours: "Horaires du jour", closedToday: "Fermé aujourd'hui",
-    closures: "Fermetures en cours", lost: (t, r) => `Connexion perdue depuis ${t} (${r}) — dernières informations connues affichées`,
-    inLine: (n) => `${n} en file`, next: "Prochain rendez-vous",
+    closures: "Fermé exceptionnellement", partClosures: "Fermetures en cours",
+    lost: (t, r) => `Connexion perdue depuis ${t} (${r}) — dernières informations connues affichées`,
+    inLine: (n) => `${n} en file`, next: "Prochains rendez-vous", noSlot: "Aucun créneau publié",
+    inDays: (d) => (d < 1 ? "aujourd'hui" : `dans ${Math.round(d)} j`),
+    nearest: {
+      pool: "Piscine ouverte la plus proche", town_hall: "Mairie ouverte la plus proche",
+      library: "Bibliothèque ouverte la plus proche", conservatory: "Conservatoire ouvert le plus proche",
+      sports_centre: "Centre sportif ouvert le plus proche", leisure_centre: "Centre Paris Anim' ouvert le plus proche",
+      social_services: "Service social ouvert le plus proche", legal_advice: "Point d'accès au droit ouvert le plus proche",
+    },
+    nearestAny: "Équipement ouvert le plus proche", alsoOpen: "Aussi ouverts",
   },
   en: {
     crowd: "Crowding", people: "people", noCrowd: "Crowding not measured", queues: "Waiting time",
     minutes: "min", noQueue: "No waiting time measured", hours: "Today's hours", closedToday: "Closed today",
-    closures: "Current closures", lost: (t, r) => `Connection lost since ${t} (${r}) — showing the last known information`,
-    inLine: (n) => `${n} in line`, next: "Next appointment",
+    closures: "Exceptionally closed", partClosures: "Current closures",
+    lost: (t, r) => `Connection lost since ${t} (${r}) — showing the last known information`,
+    inLine: (n) => `${n} in line`, next: "Next appointments", noSlot: "No slot published",
+    inDays: (d) => (d < 1 ? "today" : `in ${Math.round(d)} d`),
+    nearest: {
+      pool: "Nearest open pool", town_hall: "Nearest open town hall", library: "Nearest open library",
+      conservatory: "Nearest open conservatory", sports_centre: "Nearest open sports centre",
+      leisure_centre: "Nearest open Paris Anim' centre", social_services: "Nearest open social services",
+      legal_advice: "Nearest open legal advice desk",
+    },
+    nearestAny: "Nearest open facility", alsoOpen: "Also open",
   },
 };
 const both = (pick) => `<span class="l1">${pick(lang)}</span><span class="l2" lang="${other}">${pick(other)}</span>`;
 const $ = (id) => document.getElementById(id);
+const closedNow = () => CLOSED.includes(status.open_state);
 
 function ring(ratio, level) {
   const r = 42;
@@ -36,29 +60,37 @@ function ring(ratio, level) {
 
 function renderCrowd() {
   const occ = status.occupancy;
-  if (!occ) { $("crowd").innerHTML = `<h2>${both((l) => W[l].crowd)}</h2><p class="big-note">${both((l) => W[l].noCrowd)}</p>`; return; }
+  // Closed: no crowd figure at all (a count of people in a closed pool contradicts the badge).
+  $("crowd").hidden = closedNow() || !occ;
+  if ($("crowd").hidden) { $("crowd").innerHTML = ""; return; }
   const level = occ.level || "low";
   const ratio = occ.ratio ?? (occ.capacity ? occ.count / occ.capacity : 0);
   const trend = { rising: "up", falling: "down" }[occ.trend] || "flat";
+  const estimated = occ.source === "passages" || occ.source === "estimate";
   $("crowd").innerHTML = `<h2>${both((l) => W[l].crowd)}</h2>
     <div class="gauge-wrap">${occ.capacity ? ring(ratio, level) : ""}
       <p class="count"><strong>${occ.count}</strong>${occ.capacity ? `<span class="cap">/ ${occ.capacity}</span>` : ""}<span class="unit">${W[lang].people}</span></p></div>
     <p class="level lvl-${level}">${icon(trend, 48)} ${both((l) => `${occ.level ? TEXT[l].levels[occ.level] : ""} · ${TEXT[l].trends[occ.trend] || ""}`)}</p>
-    <p class="tag">${both((l) => (occ.source === "passages" ? TEXT[l].estimate : TEXT[l].measured))}</p>`;
+    <p class="tag">${both((l) => (estimated ? TEXT[l].estimate : TEXT[l].measured))}</p>`;
 }
 
 function renderQueues() {
   const queues = status.queues || [];
-  const appointments = status.appointments || [];
-  let body;
-  if (queues.length) {
-    body = `<ul class="queues">${queues.map((q) => `<li><span class="svc">${escapeHtml(nameOfService(catalogue, q.service_id, lang))}</span><strong class="wait">${q.wait_minutes == null ? "—" : Math.round(q.wait_minutes)}<small> ${W[lang].minutes}</small></strong><span class="len">${W[lang].inLine(q.length)}</span></li>`).join("")}</ul>`;
-  } else if (appointments.length) {
-    body = `<ul class="queues">${appointments.slice(0, 3).map((a) => `<li><span class="svc">${escapeHtml(nameOfService(catalogue, a.service_id, lang))}</span><span class="len">${W[lang].next} : ${a.next_available_at ? fmtWhen(a.next_available_at, lang) : TEXT[lang].noSlot}</span></li>`).join("")}</ul>`;
-  } else {
-    body = `<p class="big-note">${both((l) => W[l].noQueue)}</p>`;
-  }
+  const desks = ((catalogue && catalogue.services) || []).some((s) => s.queue);
+  // Closed: no wait figure (the state badge and the closure say why); no desk with a queue here,
+  // only bookings: no empty "waiting time" panel either.
+  $("queues").hidden = closedNow() || (!queues.length && !desks && (status.appointments || []).length > 0);
+  if ($("queues").hidden) { $("queues").innerHTML = ""; return; }
+  const body = queues.length
+    ? `<ul class="queues">${queues.map((q) => `<li><span class="svc">${escapeHtml(nameOfService(catalogue, q.service_id, lang))}</span><strong class="wait">${q.wait_minutes == null ? "—" : Math.round(q.wait_minutes)}<small> ${W[lang].minutes}</small></strong><span class="len">${W[lang].inLine(q.length)}</span></li>`).join("")}</ul>`
+    : `<p class="big-note">${both((l) => W[l].noQueue)}</p>`;
   $("queues").innerHTML = `<h2>${both((l) => W[l].queues)}</h2>${body}`;
+}
+
+function renderAppointments() {
+  const appointments = status.appointments || [];
+  $("appointments").hidden = !appointments.length;
+  $("appointments").innerHTML = appointments.length ? `<h2>${both((l) => W[l].next)}</h2><ul class="queues appts">${appointments.map((a) => `<li><span class="svc">${escapeHtml(nameOfService(catalogue, a.service_id, lang))}</span>${a.next_available_at ? `<strong class="delay">${W[lang].inDays(a.delay_days ?? 0)}</strong><span class="len">${fmtWhen(a.next_available_at, lang)}</span>` : `<span class="len">${W[lang].noSlot}</span>`}</li>`).join("")}</ul>` : "";
 }
 
 function renderHours() {
@@ -68,18 +100,36 @@ function renderHours() {
   $("hours").innerHTML = `<h2>${both((l) => W[l].hours)}</h2>${spans ? `<ul class="spans">${spans}</ul>` : `<p class="big-note">${both((l) => W[l].closedToday)}</p>`}${next ? `<p class="next"><span class="l1">${next}</span><span class="l2" lang="${other}">${nextOther}</span></p>` : ""}`;
 }
 
+function distance(metres) {
+  if (metres < 1000) return `${Math.max(50, Math.round(metres / 50) * 50)} m`;
+  return `${new Intl.NumberFormat(lang === "en" ? "en-GB" : "fr-FR", { maximumFractionDigits: 1 }).format(metres / 1000)} km`;
+}
+
+function nearbyBlock() {
+  if (!closedNow() || !nearby.items.length) return "";
+  const [first, ...rest] = nearby.items;
+  const title = (l) => W[l].nearest[status.type] || W[l].nearestAny;
+  const place = (f) => `${escapeHtml(f.name)} <span class="dist">— ${distance(f.distance_m)}</span>`;
+  return `<div class="nearby" id="nearby"><p class="near-title">${both(title)}</p><p class="near-first">${place(first)}</p>${rest.length ? `<p class="near-also">${W[lang].alsoOpen} :</p><ul class="near-rest">${rest.map((f) => `<li>${place(f)}</li>`).join("")}</ul>` : ""}</div>`;
+}
+
 function renderClosures() {
   const closures = status.closures || [];
-  $("closures").hidden = !closures.length;
-  $("closures").innerHTML = closures.length ? `<h2>${icon("stop", 40)} ${both((l) => W[l].closures)}</h2><ul>${closures.map((c) => `<li data-closure="${escapeHtml(c.closure_id)}"><strong>${escapeHtml(scopeLabel(c.scope, catalogue, lang))} — ${TEXT[lang].reasons[c.reason] || ""}</strong><p>${escapeHtml(localized(c.message, lang))}</p>${c.message.en && lang === "fr" ? `<p class="l2" lang="en">${escapeHtml(c.message.en)}</p>` : ""}<p class="eta">${c.expected_reopening_at ? TEXT[lang].reopensAt(fmtWhen(c.expected_reopening_at, lang)) : TEXT[lang].reopenUnknown}${c.overdue ? ` — ${TEXT[lang].overdue}` : ""}</p></li>`).join("")}</ul>` : "";
+  const whole = status.open_state === "exceptionally_closed";
+  const shown = closures.length > 0 || (closedNow() && nearby.items.length > 0);
+  $("closures").hidden = !shown;
+  $("closures").classList.toggle("whole", whole);
+  $("closures").classList.toggle("suggest", !closures.length); // closed for the night: only where to go
+  if (!shown) { $("closures").innerHTML = ""; return; }
+  const items = closures.map((c) => `<li data-closure="${escapeHtml(c.closure_id)}"><p class="reason">${whole && c.scope.kind === "facility" ? "" : `${escapeHtml(scopeLabel(c.scope, catalogue, lang))} — `}${TEXT[lang].reasons[c.reason] || ""}</p><p class="msg">${escapeHtml(localized(c.message, lang))}</p>${c.message.en && lang === "fr" ? `<p class="l2" lang="en">${escapeHtml(c.message.en)}</p>` : ""}<p class="eta">${c.expected_reopening_at ? TEXT[lang].reopensAt(fmtWhen(c.expected_reopening_at, lang)) : TEXT[lang].reopenUnknown}${c.overdue ? ` — ${TEXT[lang].overdue}` : ""}</p></li>`).join("");
+  const heading = closures.length ? `<h2>${icon("stop", 48)} ${both((l) => (whole ? W[l].closures : W[l].partClosures))}</h2>` : "";
+  $("closures").innerHTML = `${heading}${items ? `<ul>${items}</ul>` : ""}${nearbyBlock()}`;
 }
 
 function renderState() {
   const style = STATE_STYLE[status.open_state] || STATE_STYLE.unknown;
   $("state").innerHTML = `<p class="badge ${style.tone}" data-state="${status.open_state}">${icon(style.icon, 56)}${both((l) => TEXT[l].states[status.open_state] || TEXT[l].states.unknown)}</p>`;
-  const dark = ["closed", "exceptionally_closed", "unknown"].includes(status.open_state)
-    && (!status.next_change_at || new Date(status.next_change_at) - Date.now() > 30 * 60000);
-  document.body.classList.toggle("dim", dark);
+  document.body.dataset.state = status.open_state;
 }
 
 function renderFresh() {
@@ -92,8 +142,27 @@ function renderFresh() {
 }
 
 function renderAll() {
-  renderState(); renderCrowd(); renderQueues(); renderHours(); renderClosures(); renderFresh();
+  renderState(); renderClosures(); renderCrowd(); renderQueues(); renderAppointments(); renderHours(); renderFresh();
+  $("main").classList.toggle("lead", !$("crowd").hidden);
   document.body.dataset.seq = String(status.seq);
+  if (closedNow() && nearby.state !== status.open_state) refreshNearby();
+  if (!closedNow()) nearby = { state: null, items: [] };
+}
+
+async function refreshNearby() {
+  const asked = status.open_state;
+  nearby = { state: asked, items: nearby.items };
+  try {
+    const response = await fetch(`/v1/facilities/${encodeURIComponent(initial.facility_id)}/nearby?limit=3`, { headers: { Accept: "application/json" } });
+    if (!response.ok) return;
+    const body = await response.json();
+    if (status.open_state !== asked) return; // the state moved on meanwhile
+    nearby = { state: asked, items: body.items || [] };
+    renderClosures();
+    document.body.dataset.nearby = String(nearby.items.length);
+  } catch {
+    nearby = { state: null, items: nearby.items }; // try again at the next change or minute
+  }
 }
 
 function tick() {
@@ -102,7 +171,7 @@ function tick() {
   $("date").textContent = new Intl.DateTimeFormat(lang === "en" ? "en-GB" : "fr-FR", { timeZone: "Europe/Paris", weekday: "long", day: "numeric", month: "long" }).format(now);
   if (live.state === "lost" && live.lostSince) {
     const minutes = Math.floor((now - live.lostSince) / 60000);
-    $("banner").textContent = W[lang].lost(fmtTime(live.lostSince.toISOString(), lang), minutes < 1 ? (lang === "en" ? "< 1 min" : "< 1 min") : `${minutes} min`);
+    $("banner").textContent = W[lang].lost(fmtTime(live.lostSince.toISOString(), lang), minutes < 1 ? "< 1 min" : `${minutes} min`);
   }
 }
 
@@ -131,4 +200,7 @@ live.offer(initial);
 live.follow([initial.facility_id]);
 setInterval(tick, 1000);
 setInterval(renderFresh, 30000);
-setInterval(() => { renderState(); shift(); }, 60000);
+setInterval(() => {
+  shift();
+  if (closedNow()) refreshNearby(); // the others open and close too
+}, 60000);

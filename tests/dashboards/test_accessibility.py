@@ -22,8 +22,8 @@ PAGES = [
     ("directory-en", "/?lang=en", "#facilities li.facility"),
     ("facility-page-fr", "/facilities/mairie-15", "paris-facility-card article"),
     ("facility-page-en", "/facilities/mairie-15?lang=en", "paris-facility-card article"),
-    ("screen-page-fr", "/screen/piscine-pontoise", "#crowd h2"),
-    ("screen-page-en", "/screen/mairie-15?lang=en", "#crowd h2"),
+    ("screen-page-fr", "/screen/piscine-pontoise", "#hours h2"),
+    ("screen-page-en", "/screen/mairie-15?lang=en", "#hours h2"),
     ("agent-signin", "/agent", "#token"),
     ("ops-signin", "/ops", "#token"),
 ]
