@@ -81,7 +81,7 @@ export const TEXT = {
     trends: { rising: "rising", steady: "steady", falling: "falling" },
     reasons: {
       staff_shortage: "Staff shortage", technical_failure: "Technical failure", water_quality: "Water quality",
-      weather: "Weather", security: "Security", works: "Works", strike: "Industrial action", event: "Event", other: "Other reason",
+      weather: "Weather", security: "Safety", works: "Works", strike: "Industrial action", event: "Event", other: "Other reason",
     },
     types: {
       pool: "Swimming pool", town_hall: "District town hall", library: "Library", conservatory: "Conservatory",

@@ -5,7 +5,7 @@
 // an exceptional closure fills the top of the screen at full contrast with its reason and expected
 // reopening, and the nearest open facilities of the same type are suggested (refreshed on every
 // change of state). Its content shifts a few pixels every minute (screen burn-in).
-import { LiveClient, TEXT, STATE_STYLE, ago, escapeHtml, fmtTime, fmtWhen, hoursLine, icon, localized, nameOfService, scopeLabel } from "/embed/card.js";
+import { LiveClient, TEXT, STATE_STYLE, ago, escapeHtml, fmtTime, fmtWhen, hoursLine, icon, localized, nameOfService, scopeLabel, sourceTag } from "/embed/card.js";
 
 const lang = document.documentElement.lang === "en" ? "en" : "fr";
 const other = lang === "fr" ? "en" : "fr";
@@ -66,12 +66,11 @@ function renderCrowd() {
   const level = occ.level || "low";
   const ratio = occ.ratio ?? (occ.capacity ? occ.count / occ.capacity : 0);
   const trend = { rising: "up", falling: "down" }[occ.trend] || "flat";
-  const estimated = occ.source === "passages" || occ.source === "estimate";
   $("crowd").innerHTML = `<h2>${both((l) => W[l].crowd)}</h2>
     <div class="gauge-wrap">${occ.capacity ? ring(ratio, level) : ""}
       <p class="count"><strong>${occ.count}</strong>${occ.capacity ? `<span class="cap">/ ${occ.capacity}</span>` : ""}<span class="unit">${W[lang].people}</span></p></div>
     <p class="level lvl-${level}">${icon(trend, 48)} ${both((l) => `${occ.level ? TEXT[l].levels[occ.level] : ""} · ${TEXT[l].trends[occ.trend] || ""}`)}</p>
-    <p class="tag">${both((l) => (estimated ? TEXT[l].estimate : TEXT[l].measured))}</p>`;
+    <p class="tag">${both((l) => sourceTag(occ.source, l))}</p>`;
 }
 
 function renderQueues() {
