@@ -42,6 +42,8 @@ class Audit:
     """axe-core rules with at least one violation somewhere, sorted."""
     failing_pages: tuple[str, ...]
     """The paths of the views with a violation, sorted."""
+    pages: tuple[str, ...]
+    """The paths of every view tested, sorted."""
     rgaa_rate: float | None
     rgaa_date: str | None
     rgaa_auditor: str | None
@@ -73,6 +75,7 @@ def load_audit(path: Path = AUDIT_FILE) -> Audit:
         clean_views=int(auto.get("clean_views", 0)),
         rules=tuple(sorted(auto.get("rules", ()))),
         failing_pages=tuple(sorted(auto.get("failing_pages", ()))),
+        pages=tuple(sorted(auto.get("pages", ()))),
         rgaa_rate=rgaa.get("rate"),
         rgaa_date=rgaa.get("date"),
         rgaa_auditor=rgaa.get("auditor"),
@@ -90,9 +93,14 @@ def record(summary: dict[str, dict[str, Any]], tool: str, today: dt.date) -> dic
             "views": len(summary),
             "clean_views": len(summary) - len(failing),
             "rules": sorted({rule for entry in failing.values() for rule in entry["rules"]}),
-            "failing_pages": sorted({"/" + entry["url"].lstrip("/") for entry in failing.values()}),
+            "failing_pages": sorted({_path(entry) for entry in failing.values()}),
+            "pages": sorted({_path(entry) for entry in summary.values()}),
         },
     }
+
+
+def _path(entry: dict[str, Any]) -> str:
+    return "/" + str(entry["url"]).lstrip("/")
 
 
 def _axe_version() -> str:

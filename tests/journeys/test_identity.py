@@ -45,7 +45,8 @@ async def test_footer_on_every_page_leads_somewhere(
 ) -> None:
     """On the directory, a facility, the complaint form, the results and a 404, the footer shows
     its six links (give feedback, complain, results, legal notice, accessibility status,
-    personal data) and the data credit; every link answers a page (200)."""
+    personal data) and the data credit, the page passes axe-core (colour contrast included);
+    every link answers a page (200)."""
     await page.set_viewport_size(viewport)
     paths = ["/", f"/facilities/{POOL.id}", "/complaints", "/transparence", "/nulle-part"]
     hrefs: set[str] = set()
@@ -64,7 +65,10 @@ async def test_footer_on_every_page_leads_somewhere(
         assert await footer.get_by_text("opendata.paris.fr").is_visible(), path
         hrefs |= set(await links.evaluate_all("links => links.map(a => a.getAttribute('href'))"))
         name = f"identity-footer-{path.strip('/').replace('/', '-') or 'directory'}"
-        await screenshot(page, f"{name}-{viewport['width']}", full_page=False)
+        name += f"-{viewport['width']}"
+        await screenshot(page, name, full_page=False)
+        serious = await run_axe(page, name)
+        assert serious == [], (path, serious)
     assert f"/feedback/{POOL.id}?channel=web" in hrefs  # a facility's footer: its own survey
     async with httpx.AsyncClient(base_url=city_api.http, follow_redirects=True) as client:
         for href in sorted(hrefs):
@@ -133,7 +137,7 @@ async def test_accessibility_statement_states_the_measured_status(
 def test_rgaa_status_follows_the_rule() -> None:
     """No audit in force → non conforme, whatever the automated checks say; ≥ 50 % → partial;
     100 % → total."""
-    base = Audit(None, "axe-core", 10, 10, (), (), None, None, None)
+    base = Audit(None, "axe-core", 10, 10, (), (), ("/",), None, None, None)
     assert conformity(base) == "none"
     assert conformity(base.__class__(**{**_fields(base), "rgaa_rate": 49.0})) == "none"
     assert conformity(base.__class__(**{**_fields(base), "rgaa_rate": 75.0})) == "partial"
