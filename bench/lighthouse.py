@@ -160,7 +160,9 @@ def main() -> None:
     args = parser.parse_args()
     assert LIGHTHOUSE.exists(), "run `npm ci` (lighthouse is a devDependency)"
     chosen = {name: PAGES[name] for name in args.pages.split(",")}
+    load_before = os.getloadavg()[0]
     results = asyncio.run(run(chosen, args.runs))
+    load_after = os.getloadavg()[0]
     lowest = min(r["performance"] for r in results.values())
     figures: dict[str, Any] = {}
     for name, r in results.items():
@@ -183,10 +185,13 @@ def main() -> None:
         "mobile: performance ≥ 95, accessibility 100, best practices 100, SEO 100 on every page",
         notes=(
             f"Lighthouse {_version()} mobile (simulated slow 4G, 4× CPU) on Debian's Chromium, "
-            f"median of {args.runs} runs per page, whole simulated city in Redis. "
+            f"median of {args.runs} runs per page, whole simulated city in Redis; machine load "
+            f"{load_before:.1f} → {load_after:.1f} (1-min average; TBT grows with it). "
             + ("Below target: " + "; ".join(below) + "." if below else "Every target met.")
         ),
         runs_per_page=args.runs,
+        load_average_1m_start=round(load_before, 2),
+        load_average_1m_end=round(load_after, 2),
         median_performance=statistics.median(r["performance"] for r in results.values()),
         pages=results,
         **figures,
