@@ -17,6 +17,7 @@ import redis.asyncio as aioredis
 
 from api.app import create_app
 from api.pages.accessibility import Audit, conformity, load_audit
+from api.pages.legal import DEVICE_COOKIE_DAYS
 from paris_live.settings import Settings
 from schemas.catalogue import load_catalogue
 from streams.feedback_cli import purge_personal_data
@@ -174,10 +175,15 @@ async def short_retention_api(
 async def test_personal_data_page_states_the_configured_retention(
     short_retention_api: InProcessServer,
 ) -> None:
-    """Retention periods on the page are the settings in force, not a fixed text."""
+    """Retention periods on the page are the settings in force, not a fixed text; the survey
+    cookie's lifetime it states is the one the survey page sets."""
     async with httpx.AsyncClient(base_url=short_retention_api.http) as client:
         fr = (await client.get("/donnees-personnelles")).text
         en = (await client.get("/donnees-personnelles?lang=en")).text
+        survey = await client.get(f"/feedback/{POOL.id}")
+    cookie = survey.headers["set-cookie"].lower()
+    assert f"max-age={DEVICE_COOKIE_DAYS * 86400}" in cookie
+    assert f"valable {DEVICE_COOKIE_DAYS} jours" in fr
     assert "effacés 200 jours après la réponse" in fr
     assert "effacés 30 jours après votre réponse" in fr
     assert "erased 200 days after the answer" in en
