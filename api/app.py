@@ -22,6 +22,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import CollectorRegistry
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
+from starlette.middleware.gzip import GZipMiddleware
 
 from api.closures import console as closure_console
 from api.closures import routes as closure_routes
@@ -39,7 +40,9 @@ from api.kafka import KafkaClients
 from api.limits import RequestLimits
 from api.live_ws import LiveEndpoint
 from api.metrics import HttpMetrics, HubCollector, MetricsMiddleware
+from api.pages import legal
 from api.pages import routes as pages
+from api.pages.error_pages import install_page_errors
 from api.routes import facilities, health, history, live
 from api.routes.history import pg
 from paris_live.db import search_path
@@ -136,6 +139,8 @@ def create_app(
         ],
     )
     install_error_handlers(app)
+    install_page_errors(app)
+    legal.install_site_globals()
     for module in (
         facilities,
         history,
@@ -144,11 +149,13 @@ def create_app(
         live,
         health,
         pages,
+        legal,
         feedback,
     ):
         app.include_router(module.router)
-    # Outermost last: metrics → security headers → CORS → request limits → routes. The limits
-    # answer before any route, dependency or authentication reads a byte of the body.
+    # Outermost last: metrics → security headers → gzip → CORS → request limits → routes. The
+    # limits answer before any route, dependency or authentication reads a byte of the body.
+    # gzip leaves alone what is already encoded (static assets) and text/event-stream (SSE).
     app.add_middleware(RequestLimits, settings=settings)
     app.add_middleware(
         CORSMiddleware,
@@ -166,6 +173,7 @@ def create_app(
         expose_headers=["ETag", "Cache-Control", "Retry-After", "X-Request-ID"],
         max_age=600,
     )
+    app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=6)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(MetricsMiddleware, metrics=http_metrics)
     return app

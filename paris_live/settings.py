@@ -111,6 +111,17 @@ class Settings(BaseSettings):
         default=20, ge=1, description="closures in force per facility (409 for one more)"
     )
 
+    # ── Site identity (issue 15): what the legal pages state, the retention the purge applies ──
+    legal_host: str | None = Field(
+        default=None, description="hosting provider (name, address) shown in the mentions légales"
+    )
+    feedback_complaint_retention_days: int = Field(
+        default=365, ge=1, description="days after its answer (or filing) a complaint is kept whole"
+    )
+    feedback_survey_retention_days: int = Field(
+        default=90, ge=1, description="days a survey answer keeps its free texts"
+    )
+
     @field_validator("db_schema", "redis_prefix", "topic_prefix")
     @classmethod
     def _safe_identifier(cls, value: str) -> str:

@@ -7,6 +7,7 @@ gzip variant when the browser accepts it. Nothing a client sends is joined to a 
 
 from __future__ import annotations
 
+import base64
 import gzip
 import hashlib
 import mimetypes
@@ -17,7 +18,17 @@ from pathlib import Path
 from fastapi import Request
 from fastapi.responses import Response
 
-__all__ = ["ASSETS", "ASSET_MAX_AGE", "DASHBOARDS", "Asset", "asset", "asset_allow_list", "serve"]
+__all__ = [
+    "ASSETS",
+    "ASSET_MAX_AGE",
+    "DASHBOARDS",
+    "INLINE_STYLESHEET",
+    "Asset",
+    "asset",
+    "asset_allow_list",
+    "inline_style_source",
+    "serve",
+]
 
 DASHBOARDS = Path(__file__).resolve().parents[2] / "dashboards"
 ASSET_MAX_AGE = 300
@@ -36,6 +47,12 @@ class Asset:
     media_type: str
     mtime: float
 
+    @property
+    def csp_hash(self) -> str:
+        """The CSP source allowing this file's text inline (``'sha256-…'``)."""
+        digest = hashlib.sha256(self.body).digest()
+        return "'sha256-" + base64.b64encode(digest).decode() + "'"
+
 
 _assets: dict[Path, Asset] = {}
 
@@ -51,6 +68,8 @@ def asset_allow_list(root: Path = DASHBOARDS) -> dict[str, Path]:
 
 
 ASSETS = asset_allow_list()
+INLINE_STYLESHEET = "pages/pages.css"
+"""The pages' stylesheet, inlined by ``templates/layout.html`` (no render-blocking request)."""
 
 
 def asset(relative: str) -> Asset | None:
@@ -99,3 +118,11 @@ def serve(request: Request, found: Asset, max_age: int = ASSET_MAX_AGE) -> Respo
         headers["Content-Encoding"] = "gzip"
         return Response(found.gzipped, media_type=found.media_type, headers=headers)
     return Response(found.body, media_type=found.media_type, headers=headers)
+
+
+def inline_style_source() -> str:
+    """The CSP source of the inlined stylesheet as it is on disk now (the layout includes the
+    file as it is, so both change together)."""
+    found = asset(INLINE_STYLESHEET)
+    assert found is not None, f"dashboards/{INLINE_STYLESHEET} is part of the package"
+    return found.csp_hash
