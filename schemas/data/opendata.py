@@ -108,6 +108,21 @@ _ACCENTED = {
     "theatre": "Théâtre",
 }
 _SMALL = {"de", "du", "des", "la", "le", "les", "et", "d", "l", "en", "a", "au", "aux", "sur"}
+_ACRONYMS = {"tep", "mvac", "ucpa", "qj", "mmp", "bnf"}
+_STREET_WORDS = {
+    "bd": "boulevard",
+    "av": "avenue",
+    "pl": "place",
+    "imp": "impasse",
+    "sq": "square",
+    "pas": "passage",
+    "r": "rue",
+    "qu": "quai",
+    "all": "allée",
+    "che": "chemin",
+    "crs": "cours",
+    "fg": "faubourg",
+}
 
 
 def display_name(text: str) -> str:
@@ -123,6 +138,8 @@ def display_name(text: str) -> str:
             out.append(word)
         elif bare in _ACCENTED:
             out.append(_ACCENTED[bare])
+        elif bare in _ACRONYMS:
+            out.append(word.upper())
         elif index > 0 and bare in _SMALL:
             out.append(word)
         elif re.fullmatch(r"[ivx]+", bare) and len(bare) <= 4 and index > 0:
@@ -144,11 +161,24 @@ def in_paris(lat: float, lon: float) -> bool:
 _POSTCODE = re.compile(r"^750(0[1-9]|1\d|20)$|^75116$")
 
 
-def _street(text: str | None) -> str | None:
+def street_line(text: str | None) -> str | None:
+    """A street line as people write it: ``"58 BD SOULT"`` → ``"58 boulevard Soult"``."""
     if text is None:
         return None
     cleaned = " ".join(text.replace(" ,", ",").split()).strip(" ,-")
     cleaned = re.sub(r"^(\d+(?:\s*(?:bis|ter))?)\s*[-,]\s*", r"\1 ", cleaned, flags=re.IGNORECASE)
+    cleaned = re.sub(r"^0+\s+", "", cleaned)  # "0 ROUTE DE LA PYRAMIDE": no number
+    if cleaned.isupper() or cleaned.islower():
+        words = cleaned.split(" ")
+        words = [_STREET_WORDS.get(w.lower(), w) for w in words]
+        cleaned = display_name(" ".join(words).upper())
+        cleaned = re.sub(
+            r"\b(Rue|Avenue|Boulevard|Place|Impasse|Square|Passage|Quai|Allée|Chemin|Cours|"
+            r"Faubourg|Route|Villa|Cité|Porte)\b",
+            lambda m: m.group(1).lower(),
+            cleaned,
+        )
+        cleaned = cleaned[:1].upper() + cleaned[1:]
     return cleaned if len(cleaned) >= 3 else None
 
 
@@ -282,7 +312,7 @@ def read_ilots(report: Report) -> Iterator[Candidate]:
         if "lat" not in point or not in_paris(point["lat"], point["lon"]):
             report.reject("ilots-equipements", record, name, "coordinates_outside_paris")
             continue
-        street = _street(row.get("adresse"))
+        street = street_line(row.get("adresse"))
         postcode = str(row.get("arrondissement") or "")
         if street is None or not _POSTCODE.match(postcode):
             report.reject("ilots-equipements", record, name, "unparsable_address")
@@ -357,7 +387,7 @@ def read_data_es(report: Report) -> Iterator[Candidate]:
         if not in_paris(lat, lon):
             report.reject("data-es", record, name, "coordinates_outside_paris")
             continue
-        street = _street(first["Adresse"])
+        street = street_line(first["Adresse"])
         postcode = first["Code Postal"].strip()
         if street is None or not _POSTCODE.match(postcode):
             report.reject("data-es", record, name, "unparsable_address")
@@ -380,7 +410,7 @@ def read_data_es(report: Report) -> Iterator[Candidate]:
             type=_sports_type(name, families),
             name=display_name(name),
             ref=SourceRef(dataset="data-es", record=record),
-            street=display_name(street) if street.islower() else street,
+            street=street,
             postcode=postcode,
             location=(round(lat, 6), round(lon, 6)),
             accessibility=accessibility,
@@ -424,7 +454,7 @@ def read_wifi(report: Report) -> Iterator[Candidate]:
         if len(point) != 2 or not in_paris(point[0], point[1]):
             report.reject("paris-wifi", record, name, "coordinates_outside_paris")
             continue
-        street = _street(fields.get("arc_adresse"))
+        street = street_line(fields.get("arc_adresse"))
         postcode = str(fields.get("cp") or "")
         if street is None or not _POSTCODE.match(postcode) or not re.match(r"^\d", street):
             report.reject("paris-wifi", record, name, "unparsable_address")
@@ -433,7 +463,7 @@ def read_wifi(report: Report) -> Iterator[Candidate]:
             type=kind,
             name=display_name(name),
             ref=SourceRef(dataset="paris-wifi", record=record),
-            street=display_name(street),
+            street=street,
             postcode=postcode,
             location=(round(point[0], 6), round(point[1], 6)),
             # The 2022 list still names the mairies merged into Paris Centre in 2020.
@@ -473,7 +503,7 @@ def read_green(report: Report) -> Iterator[Candidate]:
         if not in_paris(lat, lon):
             report.reject("espaces-verts-frais", record, name, "coordinates_outside_paris")
             continue
-        street = _street(row.get("adress"))
+        street = street_line(row.get("adress"))
         try:
             arrondissement = int(float(row.get("arrondissement") or ""))
         except ValueError:
@@ -522,12 +552,12 @@ def read_proximity(report: Report) -> Iterator[Candidate]:
             report.reject("equipements-de-proximite", record, name, "no_name")
             continue
         postcode = (row.get("AP_cp") or "").strip()
-        street = _street(f"{row.get('AP_num') or ''} {row.get('Ap_voie') or ''}")
+        street = street_line(f"{row.get('AP_num') or ''} {row.get('Ap_voie') or ''}")
         yield Candidate(
             type=kind,
             name=display_name(name),
             ref=SourceRef(dataset="equipements-de-proximite", record=record),
-            street=display_name(street) if street else None,
+            street=street,
             postcode=postcode if _POSTCODE.match(postcode) else None,
             arrondissement=(16 if postcode == "75116" else int(postcode[3:]))
             if _POSTCODE.match(postcode)

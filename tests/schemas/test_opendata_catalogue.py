@@ -141,4 +141,15 @@ def test_upper_case_names_are_made_readable() -> None:
     """Datasets' upper-case names read as names, accents restored on the common words."""
     assert display_name("GYMNASE DES VIGNOLES") == "Gymnase des Vignoles"
     assert display_name("BIBLIOTHEQUE CRIMEE") == "Bibliothèque Crimee"
+    assert display_name("TEP ARCHEREAU") == "TEP Archereau"
     assert display_name("Piscine Pontoise") == "Piscine Pontoise"
+
+
+def test_street_lines_are_written_out() -> None:
+    """Abbreviated upper-case street lines read as addresses; a house number 0 is dropped."""
+    from schemas.data.opendata import street_line
+
+    assert street_line("58 BD SOULT") == "58 boulevard Soult"
+    assert street_line("0 ROUTE DE LA PYRAMIDE") == "Route de la Pyramide"
+    assert street_line("19 rue de pontoise") == "19 rue de Pontoise"
+    assert street_line("2- rue du Commandant-Schloesing") == "2 rue du Commandant-Schloesing"
