@@ -8,7 +8,8 @@ catalogue's stricter data rules when a facility loads::
 
     catalogue = load_catalogue()
     pool = catalogue.get("piscine-pontoise")
-    pool.hours.weekly.tue          # [("07:00", "08:30"), ("11:30", "13:30"), ...]
+    pool.hours.weekly.mon          # [("06:30", "07:45"), ("11:45", "19:45"), ("20:00", "22:45")]
+    pool.sources["hours"]          # SourceRef(dataset="ilots-equipements", record="PI13", ...)
     catalogue.search("mairie du 15e")
 
 Every displayed value names its source in ``sources`` (field → :class:`schemas.provenance.SourceRef`

@@ -222,7 +222,10 @@ async def test_replaying_a_simulated_day_rebuilds_the_live_state(
     print(f"live: produced and consumed in {time.monotonic() - started:.1f} s")
     # (a checkpoint covers the live status too: the last live flush is in Redis)
     first_capture = await statuses(redis_client, live, ids)
-    assert set(first_capture) == set(ids), "facilities without a live status"
+    # A park or cemetery has no sensor: one the simulated day sent nothing to has no live status.
+    with_events = {e.subject for e in events}
+    assert len(with_events) > 0.9 * len(ids)
+    assert set(first_capture) == with_events, "facilities without a live status"
 
     started = time.monotonic()
     group = f"{live.topic(APP_NAME)}-replay-{uuid.uuid4().hex[:6]}"
