@@ -171,7 +171,7 @@ class Merger:
                 or (same_type and distance <= 800 and score == 1.0)
             ):
                 continue
-            rank = score - distance / 1000 + (0.5 if same_type else 0)
+            rank = score - distance / 1000 + (1.0 if same_type else 0)
             if best is None or rank > best[0]:
                 best = (rank, doc)
         return None if best is None else best[1]
