@@ -3,6 +3,11 @@
 Regular hours become ``openingHoursSpecification`` (seasons with ``validFrom``/``validThrough`` for
 the current year); special days and exceptional closures become ``specialOpeningHoursSpecification``
 — a closed period is written ``opens``/``closes`` ``00:00`` as schema.org recommends.
+
+Only sourced values are published: estimated hours, capacity, accessibility, location or phone
+(``"estimated"`` in the facility's ``sources``) are left out, and ``isBasedOn`` names the
+datasets the facility was read from (credits: Ville de Paris — opendata.paris.fr, Ministère des
+Sports — Data ES; the catalogue is published under ODbL).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from typing import Any
 from schemas.catalogue import Facility
 from schemas.clock import PARIS
 from schemas.hours import WEEKDAYS, WeeklyHours
+from schemas.provenance import DATASETS, SourceRef
 
 __all__ = ["SCHEMA_TYPES", "facility_jsonld"]
 
@@ -25,6 +31,13 @@ SCHEMA_TYPES = {
     "leisure_centre": "CivicStructure",
     "social_services": "GovernmentOffice",
     "legal_advice": "LegalService",
+    "museum": "Museum",
+    "bath_house": "PublicToilet",
+    "gymnasium": "SportsActivityLocation",
+    "sports_ground": "SportsActivityLocation",
+    "park": "Park",
+    "cemetery": "Cemetery",
+    "community_centre": "CivicStructure",
 }
 _DAY_NAMES = dict(
     zip(
@@ -35,9 +48,17 @@ _DAY_NAMES = dict(
 )
 
 
-def _weekly(weekly: WeeklyHours, **validity: str) -> list[dict[str, Any]]:
+def _sourced(facility: Facility, field: str) -> bool:
+    return isinstance(facility.sources.get(field), SourceRef)
+
+
+def _weekly(
+    weekly: WeeklyHours, skip: frozenset[str] = frozenset(), **validity: str
+) -> list[dict[str, Any]]:
     specs: list[dict[str, Any]] = []
     for key in WEEKDAYS:
+        if key in skip:
+            continue
         for opens, closes in getattr(weekly, key):
             specs.append(
                 {
@@ -63,12 +84,22 @@ def facility_jsonld(
 ) -> dict[str, Any]:
     """The facility as a schema.org place, with its hours and closures."""
     year = now.astimezone(PARIS).year
-    hours = _weekly(facility.hours.weekly)
-    for season in facility.hours.seasons:
-        valid_from, valid_through = _season_bounds(season.from_, season.to, year)
-        hours += _weekly(season.weekly, validFrom=valid_from, validThrough=valid_through)
+    hours: list[dict[str, Any]] = []
     special: list[dict[str, Any]] = []
-    for day in facility.hours.special:
+    hours_source = facility.sources.get("hours")
+    official = facility.hours if isinstance(hours_source, SourceRef) else None
+    if official is not None and isinstance(hours_source, SourceRef):
+        skip = frozenset(d for d in WEEKDAYS if facility.sources.get(f"hours.{d}") == "estimated")
+        validity: dict[str, str] = {}
+        if hours_source.valid_from is not None:
+            validity["validFrom"] = hours_source.valid_from.isoformat()
+        if hours_source.valid_until is not None:
+            validity["validThrough"] = hours_source.valid_until.isoformat()
+        hours = _weekly(official.weekly, skip, **validity)
+        for season in official.seasons:
+            valid_from, valid_through = _season_bounds(season.from_, season.to, year)
+            hours += _weekly(season.weekly, validFrom=valid_from, validThrough=valid_through)
+    for day in official.special if official is not None else []:
         base: dict[str, Any] = {
             "@type": "OpeningHoursSpecification",
             "validFrom": day.date.isoformat(),
@@ -107,25 +138,37 @@ def facility_jsonld(
             "addressLocality": facility.address.city,
             "addressCountry": "FR",
         },
-        "geo": {
-            "@type": "GeoCoordinates",
-            "latitude": facility.location.lat,
-            "longitude": facility.location.lon,
-        },
         "publicAccess": True,
         "openingHoursSpecification": hours,
         "specialOpeningHoursSpecification": special,
     }
-    if facility.url:
+    if _sourced(facility, "location"):
+        document["geo"] = {
+            "@type": "GeoCoordinates",
+            "latitude": facility.location.lat,
+            "longitude": facility.location.lon,
+        }
+    if facility.url and _sourced(facility, "url"):
         document["url"] = facility.url
     phones = [c.phone for c in facility.contacts_for("information") if c.phone]
-    if phones:
+    if phones and _sourced(facility, "contacts"):
         document["telephone"] = phones[0]
-    if facility.capacity:
+    if facility.capacity and _sourced(facility, "capacity"):
         document["maximumAttendeeCapacity"] = facility.capacity
-    if facility.accessibility:
+    if facility.accessibility and _sourced(facility, "accessibility"):
         document["amenityFeature"] = [
             {"@type": "LocationFeatureSpecification", "name": feature, "value": True}
             for feature in facility.accessibility
         ]
+    datasets = sorted({record.dataset for record in facility.records})
+    document["isBasedOn"] = [
+        {
+            "@type": "Dataset",
+            "name": DATASETS[dataset].title,
+            "url": DATASETS[dataset].url,
+            "publisher": DATASETS[dataset].publisher,
+            "dateModified": DATASETS[dataset].updated.isoformat(),
+        }
+        for dataset in datasets
+    ]
     return document

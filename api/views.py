@@ -89,6 +89,11 @@ def summary_of(facility: Facility) -> dict[str, Any]:
         "capacity": facility.capacity,
         "accessibility": list(facility.accessibility),
         "url": facility.url,
+        "hours_confidence": facility.hours_confidence,
+        "sources": {
+            field: source if isinstance(source, str) else source.model_dump(mode="json")
+            for field, source in facility.sources.items()
+        },
     }
 
 
@@ -111,6 +116,7 @@ def placeholder_status(facility: Facility, now: datetime) -> bytes:
             "open_state": OpenState.UNKNOWN,
             "today_hours": today_hours,
             "stale": True,
+            "hours_confidence": facility.hours_confidence,
         }
     )
     return status.to_json()

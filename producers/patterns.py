@@ -156,6 +156,37 @@ OCCUPANCY: dict[str, dict[DayKind, Curve]] = {
         "saturday": _DESK_WEEKDAY,
         "sunday": (),
     },
+    # Types the open-data catalogue added: shapes borrowed from the closest kind (estimated).
+    "museum": {
+        "weekday": _LIBRARY_WEEKDAY,
+        "wednesday": _LIBRARY_WEDNESDAY,
+        "saturday": _LIBRARY_WEEKEND,
+        "sunday": _LIBRARY_WEEKEND,
+    },
+    "bath_house": {
+        "weekday": _DESK_WEEKDAY,
+        "wednesday": _DESK_WEEKDAY,
+        "saturday": _DESK_WEEKDAY,
+        "sunday": _DESK_WEEKDAY,
+    },
+    "gymnasium": {
+        "weekday": _SPORTS_WEEKDAY,
+        "wednesday": _SPORTS_WEDNESDAY,
+        "saturday": _SPORTS_WEEKEND,
+        "sunday": _SPORTS_WEEKEND,
+    },
+    "sports_ground": {
+        "weekday": _SPORTS_WEEKDAY,
+        "wednesday": _SPORTS_WEDNESDAY,
+        "saturday": _SPORTS_WEEKEND,
+        "sunday": _SPORTS_WEEKEND,
+    },
+    "community_centre": {
+        "weekday": _LEISURE_WEEKDAY,
+        "wednesday": _LEISURE_WEDNESDAY,
+        "saturday": _LEISURE_SATURDAY,
+        "sunday": (),
+    },
 }
 
 MEAN_STAY_MINUTES: dict[str, float] = {
@@ -167,6 +198,11 @@ MEAN_STAY_MINUTES: dict[str, float] = {
     "conservatory": 75,
     "social_services": 40,
     "legal_advice": 45,
+    "museum": 90,
+    "bath_house": 30,
+    "gymnasium": 90,
+    "sports_ground": 60,
+    "community_centre": 45,
 }
 """How long a visitor stays on average (Little's law: arrivals = occupancy ÷ stay)."""
 
@@ -179,6 +215,11 @@ DEFAULT_CAPACITY: dict[str, int] = {
     "conservatory": 150,
     "social_services": 40,
     "legal_advice": 25,
+    "museum": 400,
+    "bath_house": 30,
+    "gymnasium": 120,
+    "sports_ground": 60,
+    "community_centre": 60,
 }
 """People inside when the catalogue gives no capacity (the simulator still needs a scale)."""
 
@@ -193,6 +234,9 @@ QUEUE_PEAK_PER_HOUR: dict[str, float] = {
     "conservatory": 6,
     "social_services": 9,
     "legal_advice": 5,
+    "museum": 30,
+    "bath_house": 12,
+    "community_centre": 6,
 }
 SERVICE_MINUTES: dict[str, float] = {
     "pool": 1.0,
@@ -203,6 +247,9 @@ SERVICE_MINUTES: dict[str, float] = {
     "conservatory": 6.0,
     "social_services": 14.0,
     "legal_advice": 20.0,
+    "museum": 1.5,
+    "bath_house": 20.0,
+    "community_centre": 10.0,
 }
 """Mean time a desk spends on one ticket."""
 

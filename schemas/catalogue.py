@@ -8,12 +8,15 @@ catalogue's stricter data rules when a facility loads::
 
     catalogue = load_catalogue()
     pool = catalogue.get("piscine-pontoise")
-    pool.hours.weekly.tue          # [("07:00", "08:30"), ("11:30", "13:30"), ...]
+    pool.hours.weekly.mon          # [("06:30", "07:45"), ("11:45", "19:45"), ("20:00", "22:45")]
+    pool.sources["hours"]          # SourceRef(dataset="ilots-equipements", record="PI13", ...)
     catalogue.search("mairie du 15e")
 
-Every figure that is illustrative rather than official (capacity, opening hours that were not
-checked against the facility, committed délais) is named in the facility's ``illustrative`` list
-(dotted paths: ``"capacity"``, ``"hours"``, ``"hours.sat"``, ``"procedures.passport"``).
+Every displayed value names its source in ``sources`` (field → :class:`schemas.provenance.SourceRef`
+or ``"estimated"``; dotted keys for délais: ``"procedures.passport"``), and ``records`` lists every
+dataset row merged into the facility. :attr:`Facility.hours_confidence` says whether the hours are
+``official`` (read from a dated dataset), ``estimated`` or ``unknown``; :attr:`Facility.illustrative`
+(the estimated fields) is kept for older readers.
 
 Errors: :class:`UnknownFacility` (a :class:`KeyError` and a :class:`schemas.errors.ContractError`)
 when an id is not in the catalogue.
@@ -41,6 +44,7 @@ from pydantic import (
 from schemas import events
 from schemas.errors import ContractError
 from schemas.hours import WEEKDAYS, Label, OpeningHours
+from schemas.provenance import ESTIMATED, HoursConfidence, Provenance, SourceRef
 from schemas.status import OccupancyLevel
 
 __all__ = [
@@ -78,6 +82,13 @@ FacilityType = Literal[
     "leisure_centre",
     "social_services",
     "legal_advice",
+    "museum",
+    "bath_house",
+    "gymnasium",
+    "sports_ground",
+    "park",
+    "cemetery",
+    "community_centre",
 ]
 FACILITY_TYPES: tuple[str, ...] = get_args(FacilityType)
 
@@ -97,6 +108,8 @@ AccessibilityFeature = Literal[
     "accessible_changing_room",
     "pool_lift",
     "easy_read",
+    "accessible_showers",
+    "sensory_signage",
 ]
 ACCESSIBILITY_FEATURES: tuple[str, ...] = get_args(AccessibilityFeature)
 
@@ -251,15 +264,36 @@ class Facility(BaseModel):
     contacts: list[Contact]
     procedures: list[Procedure] = []
     url: str | None = Field(default=None, pattern=r"^https://")
-    illustrative: list[str] = []
+    sources: dict[str, Provenance] = {}
+    """Field (``"hours"``, ``"capacity"``, ``"procedures.passport"``) → its source or estimated."""
+    records: list[SourceRef] = []
+    """Every dataset row merged into this facility (de-duplicated across datasets)."""
 
-    @field_validator("illustrative")
+    @field_validator("sources")
     @classmethod
-    def _illustrative_names_fields(cls, value: list[str]) -> list[str]:
+    def _sources_name_fields(cls, value: dict[str, Provenance]) -> dict[str, Provenance]:
         for path in value:
             if path.split(".")[0] not in cls.model_fields:
-                raise ValueError(f"illustrative entry {path!r} does not name a facility field")
+                raise ValueError(f"sources entry {path!r} does not name a facility field")
         return value
+
+    @property
+    def illustrative(self) -> list[str]:
+        """The fields whose value is estimated (the former ``illustrative`` list)."""
+        return sorted(path for path, source in self.sources.items() if source == ESTIMATED)
+
+    @property
+    def hours_confidence(self) -> HoursConfidence:
+        """``official`` when the hours come from a dated dataset, else estimated or unknown."""
+        source = self.sources.get("hours")
+        if isinstance(source, SourceRef):
+            days = (self.sources.get(f"hours.{day}") for day in WEEKDAYS)
+            return "estimated" if ESTIMATED in days else "official"
+        return "estimated" if source == ESTIMATED else "unknown"
+
+    def source_of(self, path: str) -> Provenance | None:
+        """The source of a field (``"procedures.x"`` falls back to nothing), or None."""
+        return self.sources.get(path)
 
     @model_validator(mode="after")
     def _consistent(self) -> Facility:
@@ -331,6 +365,17 @@ TYPE_LABELS: dict[str, LocalizedText] = {
     ),
     "social_services": LocalizedText(fr="Services sociaux / solidarités", en="Social services"),
     "legal_advice": LocalizedText(fr="Point d'accès au droit", en="Free legal advice centre"),
+    "museum": LocalizedText(fr="Musée de la Ville de Paris", en="City of Paris museum"),
+    "bath_house": LocalizedText(fr="Bains-douches", en="Public baths and showers"),
+    "gymnasium": LocalizedText(fr="Gymnase", en="Gymnasium"),
+    "sports_ground": LocalizedText(
+        fr="Terrain de sport (TEP, city-stade, boulodrome…)", en="Sports ground"
+    ),
+    "park": LocalizedText(fr="Parc, square ou jardin", en="Park, square or garden"),
+    "cemetery": LocalizedText(fr="Cimetière", en="Cemetery"),
+    "community_centre": LocalizedText(
+        fr="Maison de la vie associative et citoyenne", en="Community and associations centre"
+    ),
 }
 """Label of each facility type, French first."""
 
@@ -343,6 +388,13 @@ LEVEL_THRESHOLDS: dict[str, tuple[float, float, float]] = {
     "leisure_centre": (0.5, 0.8, 0.95),
     "social_services": (0.4, 0.7, 0.9),
     "legal_advice": (0.4, 0.7, 0.9),
+    "museum": (0.5, 0.8, 0.95),
+    "bath_house": (0.5, 0.8, 0.95),
+    "gymnasium": (0.5, 0.8, 0.95),
+    "sports_ground": (0.5, 0.8, 0.95),
+    "park": (0.5, 0.8, 0.95),
+    "cemetery": (0.5, 0.8, 0.95),
+    "community_centre": (0.5, 0.8, 0.95),
 }
 """Occupancy ratio at which the level becomes ``moderate``, ``high`` and ``full``, per type."""
 

@@ -20,6 +20,7 @@ from schemas.events import (
     LocalizedText,
     Timestamp,
 )
+from schemas.provenance import HoursConfidence
 
 FACILITY_TYPE_PATTERN = r"^[a-z][a-z0-9_]*$"
 HHMM_PATTERN = r"^(?:[01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$"
@@ -166,6 +167,7 @@ _EXAMPLE: dict[str, Any] = {
     "processing": [],
     "stale": False,
     "last_data_at": "2025-06-14T10:42:05+02:00",
+    "hours_confidence": "official",
 }
 
 
@@ -198,6 +200,14 @@ class FacilityStatus(BaseModel):
     processing: list[ProcessingStatus] = Field(default_factory=list)
     stale: bool = False
     last_data_at: Timestamp | None = None
+    hours_confidence: HoursConfidence = Field(
+        default="unknown",
+        description=(
+            "where `open_state` and `today_hours` come from: `official` hours read from a dated "
+            "open dataset, `estimated` typical hours of the type (show them as not confirmed), "
+            "or `unknown`"
+        ),
+    )
 
     def to_json(self) -> bytes:
         """RFC 3339 JSON bytes (Redis, Kafka, REST and WebSocket payload)."""

@@ -399,6 +399,7 @@ class FacilityMachine:
             processing=self._processing.views(),
             stale=self._stale,
             last_data_at=_in_paris(self._last_data_at),
+            hours_confidence=facility.hours_confidence,
         )
 
     # -- snapshots --------------------------------------------------------------------------

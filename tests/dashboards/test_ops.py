@@ -12,6 +12,7 @@ from playwright.async_api import expect
 
 from api.auth import issue_token
 from paris_live.settings import Settings
+from schemas.catalogue import load_catalogue
 from tests.api.api_testkit import InProcessServer
 from tests.dashboards.dashboards_testkit import screenshot
 
@@ -70,7 +71,7 @@ async def test_ops_keeps_the_token_in_the_tab_polls_with_it_and_signs_out(
         "#counters li[data-state]:not([data-state=stale]) strong",
         "nodes => nodes.map(n => Number(n.textContent))",
     )
-    assert sum(counts) == 197  # every facility of the catalogue, in exactly one state
+    assert sum(counts) == len(load_catalogue())  # every facility, in exactly one state
     # problems first: the alerts (here the stale sources of the simulated city) above the states
     problems = page.get_by_role("heading", name="Problèmes en cours")
     states = page.get_by_role("heading", name="Équipements par état")

@@ -29,6 +29,7 @@ from schemas.catalogue import (
 from schemas.data.build_catalogue import render_all
 from schemas.errors import ContractError
 from schemas.hours import Label, OpeningHours, day_schedule
+from schemas.provenance import DATASETS, SourceRef
 
 SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 
@@ -39,6 +40,10 @@ def _raw_files() -> dict[str, list[dict[str, Any]]]:
         t: json.loads(folder.joinpath(f"{t}.json").read_text(encoding="utf-8"))
         for t in FACILITY_TYPES
     }
+
+
+SEASONED = "piscine-marjorie-gestring"
+"""A pool the open datasets give no hours for: typical hours with a summer season and eves."""
 
 
 def _facility_json(facility_id: str = "piscine-pontoise") -> dict[str, Any]:
@@ -64,6 +69,16 @@ def test_catalogue_has_at_least_150_facilities_across_8_types() -> None:
     assert per_type["town_hall"] == 17
     assert per_type["pool"] >= 35
     assert per_type["library"] >= 40
+
+
+def test_catalogue_is_city_scale_with_at_least_1000_facilities_across_12_types() -> None:
+    """The open-data catalogue holds at least 1,000 real facilities of at least 12 types."""
+    catalogue = load_catalogue()
+    per_type = Counter(f.type for f in catalogue)
+    assert len(catalogue) >= 1000
+    assert len(per_type) >= 12
+    for added in ("museum", "bath_house", "gymnasium", "park", "cemetery", "community_centre"):
+        assert per_type[added] >= 10, added
 
 
 def test_ids_are_unique_lowercase_slugs_across_all_files() -> None:
@@ -198,7 +213,7 @@ def test_catalogue_refuses_hours_the_engine_would_accept(
     spoil: Callable[[dict[str, Any]], None], message: str
 ) -> None:
     """Loose hours the engine reads (defaults, French-only labels) are refused as catalogue data."""
-    document = _facility_json()
+    document = _facility_json(SEASONED)
     spoil(document["hours"])
     OpeningHours.model_validate(document["hours"])
     with pytest.raises(ValidationError, match=message):
@@ -244,16 +259,33 @@ def test_a_period_may_close_at_midnight() -> None:
 
 def test_overlapping_seasons_are_refused() -> None:
     """Two seasons covering the same date would make the schedule ambiguous, so they fail."""
-    document = _facility_json()
+    document = _facility_json(SEASONED)
     summer = document["hours"]["seasons"][0]
     document["hours"]["seasons"].append({**summer, "name": "late-summer", "from": "08-15"})
     with pytest.raises(ValidationError, match="overlap"):
         _validate(document)
 
 
-def test_pool_hours_have_several_periods_and_a_summer_season() -> None:
-    """Pools open in several periods on school days and switch to summer hours in July."""
+def test_pontoise_hours_are_the_citys_own() -> None:
+    """Piscine Pontoise opens on Monday as the City's open data says, with that row as source."""
     pool = load_catalogue().get("piscine-pontoise")
+    assert pool.hours.weekly.mon == [("06:30", "07:45"), ("11:45", "19:45"), ("20:00", "22:45")]
+    assert pool.hours.weekly.sat == [("09:00", "18:45")]
+    source = pool.sources["hours"]
+    assert isinstance(source, SourceRef)
+    assert (source.dataset, source.record) == ("ilots-equipements", "PI13")
+    assert (source.valid_from, source.valid_until) == (date(2025, 9, 1), date(2026, 7, 5))
+    # Tuesday and Thursday are cut in the source ("… / 20"): marked, never completed by guess.
+    assert pool.sources["hours.tue"] == pool.sources["hours.thu"] == "estimated"
+    assert pool.hours.weekly.tue == [("06:30", "07:45"), ("11:45", "13:45"), ("16:30", "19:45")]
+    assert pool.hours_confidence == "estimated"
+
+
+def test_estimated_pool_hours_have_several_periods_and_a_summer_season() -> None:
+    """Pools without official hours keep typical periods and summer hours, marked estimated."""
+    pool = load_catalogue().get(SEASONED)
+    assert pool.sources["hours"] == "estimated"
+    assert pool.hours_confidence == "estimated"
     assert len(pool.hours.weekly.mon) >= 2
     summer = pool.hours.seasons[0]
     assert (summer.from_, summer.to) == ("07-01", "08-31")
@@ -261,10 +293,11 @@ def test_pool_hours_have_several_periods_and_a_summer_season() -> None:
 
 
 def test_town_halls_open_late_on_thursday_outside_summer() -> None:
-    """Town halls open 08:30–17:00 on weekdays and until 19:30 on Thursdays."""
+    """Town halls open 08:30–17:00 on weekdays (estimated: until 19:30 on Thursdays)."""
     for mairie in load_catalogue().by_type("town_hall"):
         assert mairie.hours.weekly.mon == [("08:30", "17:00")]
-        assert mairie.hours.weekly.thu == [("08:30", "19:30")]
+        if mairie.hours_confidence == "estimated":
+            assert mairie.hours.weekly.thu == [("08:30", "19:30")]
         assert mairie.hours.weekly.sun == []
         assert mairie.hours.public_holidays == "closed"
 
@@ -362,28 +395,39 @@ def test_library_contacts_carry_the_real_phone_and_email() -> None:
     assert information.email == "bibliotheque.buffon@paris.fr"
 
 
-# ── Illustrative figures ──────────────────────────────────────────────────────────────────────
+# ── Provenance ────────────────────────────────────────────────────────────────────────────────
 
 
-def test_illustrative_figures_are_marked() -> None:
+def test_estimated_figures_are_marked() -> None:
     """Non-official figures are flagged: estimated capacities, approximate locations, délais."""
     for facility in load_catalogue():
         flagged = set(facility.illustrative)
         if facility.capacity is not None:
-            assert "capacity" in flagged, facility.id
+            assert facility.sources["capacity"] == "estimated", facility.id
         for procedure in facility.procedures:
             if procedure.illustrative:
                 assert f"procedures.{procedure.procedure_id}" in flagged, facility.id
     assert "location" not in load_catalogue().get("piscine-pontoise").illustrative
-    assert "location" in load_catalogue().get("mairie-15").illustrative
+    # mairie-15's approximate coordinates were replaced by the City's own (îlots dataset).
+    assert isinstance(load_catalogue().get("mairie-15").sources["location"], SourceRef)
+    approximate = [f for f in load_catalogue() if f.sources["location"] == "estimated"]
+    assert all("location" in f.illustrative for f in approximate)
 
 
-def test_an_illustrative_entry_must_name_a_field() -> None:
-    """A typo in ``illustrative`` is caught rather than silently flagging nothing."""
+def test_a_sources_entry_must_name_a_field() -> None:
+    """A typo in ``sources`` is caught rather than silently sourcing nothing."""
     document = _facility_json()
-    document["illustrative"] = ["capacty"]
+    document["sources"]["capacty"] = "estimated"
     with pytest.raises(ValidationError, match="does not name a facility field"):
         _validate(document)
+
+
+def test_every_source_is_a_known_dataset() -> None:
+    """Each sourced value and merged row names a dataset of the registry."""
+    for facility in load_catalogue():
+        for source in [*facility.sources.values(), *facility.records]:
+            if isinstance(source, SourceRef):
+                assert source.dataset in DATASETS, facility.id
 
 
 # ── Generator ─────────────────────────────────────────────────────────────────────────────────
@@ -391,7 +435,7 @@ def test_an_illustrative_entry_must_name_a_field() -> None:
 
 def test_committed_json_equals_generator_output() -> None:
     """The committed facility files are exactly what build_catalogue.py writes."""
-    folder = resources.files("schemas").joinpath("data", "facilities")
+    folder = resources.files("schemas").joinpath("data")
     for name, content in render_all().items():
         assert folder.joinpath(name).read_text(encoding="utf-8") == content, (
             f"{name} is stale: run python -m schemas.data.build_catalogue"
@@ -424,7 +468,7 @@ def test_by_type_and_by_arrondissement_partition_the_catalogue() -> None:
     fifteenth = {f.id for f in catalogue.by_arrondissement(15)}
     assert {"mairie-15", "piscine-keller", "piscine-armand-massard"} <= fifteenth
     assert all(f.type == "pool" for f in catalogue.by_type("pool"))
-    assert catalogue.by_type("museum") == []
+    assert {f.id for f in catalogue.by_type("museum")} >= {"musee-carnavalet", "musee-bourdelle"}
     assert catalogue.types() == list(FACILITY_TYPES)
 
 

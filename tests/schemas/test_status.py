@@ -219,3 +219,11 @@ def test_heartbeat_carries_an_aware_time() -> None:
         HeartbeatMessage(at=dt.datetime(2025, 6, 14, 8, 0, tzinfo=dt.UTC)).to_json()
     )
     assert frame == {"op": "heartbeat", "at": "2025-06-14T08:00:00Z"}
+
+
+def test_hours_confidence_defaults_to_unknown_for_older_writers() -> None:
+    """A status written before hours_confidence existed still decodes, as ``unknown``."""
+    document = FacilityStatus.example().model_dump(mode="json")
+    assert document["hours_confidence"] == "official"
+    del document["hours_confidence"]
+    assert FacilityStatus.model_validate(document).hours_confidence == "unknown"

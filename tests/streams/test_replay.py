@@ -222,7 +222,10 @@ async def test_replaying_a_simulated_day_rebuilds_the_live_state(
     print(f"live: produced and consumed in {time.monotonic() - started:.1f} s")
     # (a checkpoint covers the live status too: the last live flush is in Redis)
     first_capture = await statuses(redis_client, live, ids)
-    assert set(first_capture) == set(ids), "facilities without a live status"
+    # A park or cemetery has no sensor: one the simulated day sent nothing to has no live status.
+    with_events = {e.subject for e in events}
+    assert len(with_events) >= len(ids) // 2
+    assert with_events <= set(first_capture), "facilities without a live status"
 
     started = time.monotonic()
     group = f"{live.topic(APP_NAME)}-replay-{uuid.uuid4().hex[:6]}"
@@ -240,7 +243,7 @@ async def test_replaying_a_simulated_day_rebuilds_the_live_state(
         await asyncio.sleep(1 + attempt)  # back off: a timer moved the live worker meanwhile
     diff = differences(before, replayed, reset)
     assert not diff, f"{len(diff)} facilities differ:\n" + "\n".join(diff[:20])
-    assert set(replayed) == set(ids)
+    assert set(replayed) == set(before)
     with_occupancy = sum(1 for s in replayed.values() if s["occupancy"] is not None)
     closures = sum(len(s["closures"]) for s in replayed.values())
     waiting = sum(q["length"] for s in replayed.values() for q in s["queues"])

@@ -35,6 +35,21 @@ def test_every_catalogue_facility_follows_its_hours_for_a_day() -> None:
     assert opened > 0
 
 
+def test_status_says_how_sure_its_hours_are() -> None:
+    """The status carries the catalogue's hours confidence: official for the City's hours."""
+    now = datetime(2026, 3, 9, 12, 0, tzinfo=PARIS)
+    catalogue = load_catalogue()
+    for facility_id, confidence in [
+        ("piscine-keller", "official"),
+        ("piscine-marjorie-gestring", "estimated"),
+    ]:
+        machine = FacilityMachine(catalogue.get(facility_id))
+        machine.tick(now)
+        status = machine.status()
+        assert status.hours_confidence == confidence
+        assert FacilityStatus.model_validate_json(status.to_json()).hours_confidence == confidence
+
+
 def test_naive_clock_is_refused(machine: FacilityMachine, ev: Events, clock: Clock) -> None:
     """A naive datetime as ``now`` is a bug and raises instead of guessing a zone."""
     with pytest.raises(ValueError, match="naive"):
