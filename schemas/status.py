@@ -71,7 +71,10 @@ class Occupancy(_Part):
     level: OccupancyLevel | None = None
     trend: Trend = Trend.STEADY
     measured_at: Timestamp
-    source: str = Field(description="what the count comes from: `headcount` or `passages`")
+    source: str = Field(
+        description="what the count comes from: `sensor` (a headcount), `turnstile` (counted "
+        "passages) or `estimate` (passages corrected for drift: an estimation)"
+    )
 
 
 class QueueStatus(_Part):
@@ -160,7 +163,7 @@ _EXAMPLE: dict[str, Any] = {
         "level": "moderate",
         "trend": "rising",
         "measured_at": "2025-06-14T10:42:05+02:00",
-        "source": "passages",
+        "source": "turnstile",
     },
     "queues": [],
     "appointments": [],
