@@ -39,6 +39,7 @@ export const TEXT = {
       elevator: "Ascenseur", hearing_loop: "Boucle magnétique", sign_language: "Accueil en langue des signes",
       braille: "Signalétique en braille", large_print: "Documents en gros caractères",
       accessible_changing_room: "Vestiaire adapté", pool_lift: "Mise à l'eau adaptée", easy_read: "Facile à lire et à comprendre",
+      accessible_showers: "Douches adaptées", sensory_signage: "Signalétique adaptée aux handicaps sensoriels",
     },
     arr: (n) => (n === 1 ? "1er arrondissement" : `${n}e arrondissement`),
     today: "Aujourd'hui", closedToday: "Fermé aujourd'hui", opensAt: (t) => `Ouvre à ${t}`,
@@ -101,7 +102,7 @@ export const TEXT = {
       accessible_toilets: "Accessible toilets", accessible_parking: "Accessible parking", elevator: "Lift",
       hearing_loop: "Hearing loop", sign_language: "Sign language", braille: "Braille signage",
       large_print: "Large print", accessible_changing_room: "Accessible changing room", pool_lift: "Pool hoist",
-      easy_read: "Easy read",
+      easy_read: "Easy read", accessible_showers: "Accessible showers", sensory_signage: "Signage for sensory disabilities",
     },
     arr: (n) => `${n}${n === 1 ? "st" : n === 2 ? "nd" : n === 3 ? "rd" : "th"} arrondissement`,
     today: "Today", closedToday: "Closed today", opensAt: (t) => `Opens at ${t}`,
@@ -177,6 +178,8 @@ const ICONS = {
   accessible_changing_room: "M10 6a2 2 0 1 1 3 1.7c-.7.4-1 .8-1 1.6V10M12 10l-9 7h18z",
   pool_lift: "M3 19c2-1.5 4-1.5 6 0s4 1.5 6 0s4-1.5 6 0M7 16V4h9v5M16 9v3",
   easy_read: "M3 5h6a3 3 0 0 1 3 3v12a2 2 0 0 0-2-2H3zM21 5h-6a3 3 0 0 0-3 3v12a2 2 0 0 1 2-2h7z",
+  accessible_showers: "M6 20V8a4 4 0 0 1 8 0M10 8h8M12 12v1M15 12v1M18 12v1M13.5 16v1M16.5 16v1",
+  sensory_signage: "M3 12s3.5-6 9-6s9 6 9 6s-3.5 6-9 6s-9-6-9-6zM12 10a2 2 0 1 0 0 4a2 2 0 1 0 0-4",
 };
 
 export function icon(name, size = 20) {
