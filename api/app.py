@@ -11,8 +11,10 @@ plugs ``/v1/live`` into uvicorn.
 
 from __future__ import annotations
 
+import asyncio
 import functools
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -51,6 +53,8 @@ from schemas.catalogue import Catalogue, load_catalogue
 
 __all__ = ["create_app", "create_app_from_env"]
 
+logger = logging.getLogger("paris_live.api.app")
+
 DESCRIPTION = """\
 Statut en direct des équipements de la Ville de Paris — charte « Vous simplifier Paris ».
 Real-time status of the City of Paris facilities.
@@ -61,6 +65,23 @@ Real-time status of the City of Paris facilities.
 * Live: WebSocket `/v1/live` (see `GET /v1/live`) and Server-Sent Events `/v1/live/sse`.
 * Every error answers `{"error": {"code": ..., "message": ...}}`, French first.
 """
+
+
+SHUTDOWN_STEP_S = 5.0
+"""Longest wait for one client to close on the way out: a peer that does not answer (Kafka
+mid-connect, a PostgreSQL connection stuck) must not keep the process from stopping."""
+
+
+async def _close_within(what: str, closing: Coroutine[Any, Any, Any]) -> None:
+    """Close one client on the way out, bounded, so that one stuck peer never keeps the others
+    open; what fails or takes too long is logged and the shutdown goes on."""
+    try:
+        async with asyncio.timeout(SHUTDOWN_STEP_S):
+            await closing
+    except TimeoutError:
+        logger.warning("shutdown: %s did not close within %.0f s; going on", what, SHUTDOWN_STEP_S)
+    except Exception:
+        logger.exception("shutdown: closing %s failed; going on", what)
 
 
 def _configure(schema: str) -> Any:
@@ -117,12 +138,10 @@ def create_app(
                     sub.terminate(1001, bilingual("arrêt du serveur"))
         finally:
             registry.unregister(collector)
-            try:
-                await ctx.closure_bus.close()
-                await kafka.close()
-            finally:
-                await pool.close()
-                await redis.aclose()
+            await _close_within("closure outbox relay", ctx.closure_bus.close())
+            await _close_within("kafka clients", kafka.close())
+            await _close_within("postgresql pool", pool.close(timeout=SHUTDOWN_STEP_S))
+            await _close_within("redis client", redis.aclose())
 
     app = FastAPI(
         title="Paris Live API",

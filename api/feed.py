@@ -26,6 +26,8 @@ __all__ = ["RedisFeed", "load_statuses"]
 
 logger = logging.getLogger("paris_live.api.feed")
 MAX_BATCH = 512
+STOP_WITHIN_S = 5.0
+"""Longest wait for the feed tasks to finish once cancelled, on the way out."""
 
 
 async def load_statuses(redis: aioredis.Redis, settings: Settings) -> list[bytes]:
@@ -78,9 +80,11 @@ class RedisFeed:
         finally:
             for task in self._tasks:
                 task.cancel()
-            for task in self._tasks:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            _, stuck = await asyncio.wait(self._tasks, timeout=STOP_WITHIN_S)
+            if stuck:  # a Redis peer that never answers the close: do not wait for it
+                logger.warning(
+                    "live feed: %d task(s) still closing after %.0f s", len(stuck), STOP_WITHIN_S
+                )
 
     async def _tick_forever(self) -> None:
         while True:

@@ -29,6 +29,9 @@ from schemas.status import FacilityStatus
 from tests.testkit import free_port, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
+STOP_WITHIN_S = 45.0
+"""Longest wait for uvicorn to stop: its shutdown bounds each client close (api.app), so longer
+means it is stuck, and the test says on what."""
 
 
 def facilities_of(kind: str, count: int) -> list[Facility]:
@@ -125,8 +128,18 @@ class InProcessServer:
 
     async def stop(self) -> None:
         self.server.should_exit = True
-        if self.task is not None:
-            await asyncio.wait_for(self.task, timeout=15)
+        if self.task is None:
+            return
+        done, _ = await asyncio.wait([self.task], timeout=STOP_WITHIN_S)
+        if not done:  # say what the server is still waiting for, then fail
+            stacks = "\n".join(
+                f"{task.get_name()}: {task.get_stack(limit=3)}"
+                for task in asyncio.all_tasks()
+                if task is not asyncio.current_task()
+            )
+            self.task.cancel()
+            raise AssertionError(f"uvicorn did not stop within {STOP_WITHIN_S} s; tasks:\n{stacks}")
+        self.task.result()
 
 
 async def wait_ready(base: str, within: float = 20.0) -> None:
