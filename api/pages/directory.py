@@ -19,6 +19,8 @@ from schemas.catalogue import FACILITY_TYPES, TYPE_LABELS, Catalogue, LocalizedT
 __all__ = [
     "ARRONDISSEMENTS",
     "MAX_HINTS",
+    "MAX_PAGE",
+    "PAGE_SIZE",
     "Filters",
     "ProcedureHint",
     "found_by",
@@ -32,6 +34,10 @@ __all__ = [
 ARRONDISSEMENTS = tuple(range(1, 21))
 MAX_HINTS = 3
 """At most this many procedures are suggested for one search."""
+PAGE_SIZE = 24
+"""Facilities per page of the directory ("Afficher plus" adds as many)."""
+MAX_PAGE = 60
+"""Pages one request may ask for at once (60 × 24 covers the whole catalogue)."""
 Item = Mapping[str, Any]
 
 PROCEDURE_SYNONYMS: dict[str, str] = {

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from api.auth import Authenticated, Forbidden, Role
@@ -19,7 +19,7 @@ from api.jsonld import facility_jsonld
 from api.pages import views
 from api.pages.agent import opening_days
 from api.pages.assets import asset, serve
-from api.pages.directory import Filters, procedure_hints
+from api.pages.directory import MAX_PAGE, Filters, procedure_hints
 from api.pages.ops import OpsSampler, summarize
 from api.views import render_item
 from schemas.clock import PARIS
@@ -72,36 +72,70 @@ async def card_script(request: Request) -> Response:
     return serve(request, found)
 
 
+class DirectoryQuery:
+    """The directory's query string, as the form sends it (every filter optional; an unknown
+    type or arrondissement filters nothing, a page beyond the last shows them all)."""
+
+    def __init__(
+        self,
+        lang: Lang = None,
+        type: Annotated[str | None, Query(max_length=50)] = None,
+        arrondissement: Annotated[str | None, Query(max_length=2)] = None,
+        q: Annotated[str | None, Query(max_length=200)] = None,
+        open_now: bool = False,
+        low_crowd: bool = False,
+        accessible: bool = False,
+        page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    ) -> None:
+        self.lang = language(lang)
+        self.q = q
+        self.page = min(page, MAX_PAGE)
+        self.filters = Filters.parse(
+            type=type,
+            arrondissement=arrondissement,
+            q=q,
+            open_now=open_now,
+            low_crowd=low_crowd,
+            accessible=accessible,
+        )
+        flags = {"open_now": open_now, "low_crowd": low_crowd, "accessible": accessible}
+        self.params = {
+            "q": q or "",
+            "type": type or "",
+            "arrondissement": arrondissement or "",
+            **{name: "true" for name, on in flags.items() if on},
+            **({"lang": "en"} if self.lang == "en" else {}),
+        }
+
+    async def results(self, ctx: AppContext) -> views.Results:
+        items = await _items(ctx, [f.id for f in ctx.catalogue])
+        return views.directory_results(
+            self.lang,
+            items.values(),
+            self.filters,
+            self.q,
+            procedure_hints(ctx.catalogue),
+            page=self.page,
+            query=self.params,
+        )
+
+
+Directory = Annotated[DirectoryQuery, Depends()]
+
+
 @router.get("/", include_in_schema=False)
-async def directory(
-    ctx: Ctx,
-    lang: Lang = None,
-    type: Annotated[str | None, Query(max_length=50)] = None,
-    arrondissement: Annotated[str | None, Query(max_length=2)] = None,
-    q: Annotated[str | None, Query(max_length=200)] = None,
-    open_now: bool = False,
-    low_crowd: bool = False,
-    accessible: bool = False,
-) -> HTMLResponse:
-    """Every facility with its live state; the filters work without JavaScript too."""
-    filters = Filters.parse(
-        type=type,
-        arrondissement=arrondissement,
-        q=q,
-        open_now=open_now,
-        low_crowd=low_crowd,
-        accessible=accessible,
-    )
-    items = await _items(ctx, [f.id for f in ctx.catalogue])
+async def directory(ctx: Ctx, query: Directory) -> HTMLResponse:
+    """The facilities the filters keep, a page at a time; the filters work without JavaScript."""
     page = views.directory_page(
-        language(lang),
-        items.values(),
-        filters,
-        ctx.catalogue.types(),
-        q,
-        procedure_hints(ctx.catalogue),
+        query.lang, await query.results(ctx), query.filters, ctx.catalogue.types(), query.q
     )
     return views.html_page(page)
+
+
+@router.get("/directory/results", include_in_schema=False)
+async def directory_results(ctx: Ctx, query: Directory) -> HTMLResponse:
+    """The results region alone, for directory.js to swap in as the filters change."""
+    return views.html_page(views.directory_fragment(query.lang, await query.results(ctx)))
 
 
 @router.get("/facilities/{facility_id}", include_in_schema=False)

@@ -11,28 +11,33 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import orjson
+from babel.numbers import format_decimal
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
 from api.i18n import Lang, render
 from api.pages.directory import (
     ARRONDISSEMENTS,
+    PAGE_SIZE,
     Filters,
     ProcedureHint,
     crowd_level,
     hints_for,
     in_order,
-    search_text,
 )
 from api.pages.qr import qr_svg
 from schemas.catalogue import TYPE_LABELS, Facility, LocalizedText
 
 __all__ = [
     "Live",
+    "Results",
     "agent_page",
+    "directory_fragment",
     "directory_page",
+    "directory_results",
     "facility_page",
     "fallback_html",
     "html_page",
@@ -80,7 +85,7 @@ class Live:
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """One facility of the directory; its data attributes let the page filter and update it."""
+    """One facility of the directory; its data attributes let the page update it live."""
 
     id: str
     name: str
@@ -88,14 +93,10 @@ class Entry:
     type_label: LocalizedText | None
     arrondissement: int
     href: str
-    search: str
-    access: str
     live: Live
-    hidden: bool
 
 
-def _entry(item: Mapping[str, Any], lang: Lang, *, hidden: bool) -> Entry:
-    summary = item.get("catalogue") or {}
+def _entry(item: Mapping[str, Any], lang: Lang) -> Entry:
     return Entry(
         id=item["facility_id"],
         name=item["name"],
@@ -103,29 +104,62 @@ def _entry(item: Mapping[str, Any], lang: Lang, *, hidden: bool) -> Entry:
         type_label=TYPE_LABELS.get(item["type"]),
         arrondissement=item["arrondissement"],
         href=f"/facilities/{item['facility_id']}" + ("?lang=en" if lang == "en" else ""),
-        search=search_text(item),
-        access=" ".join(summary.get("accessibility") or []),
         live=Live.of(item),
-        hidden=hidden,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Results:
+    """What one directory request found: the first ``len(entries)`` of ``total`` matches, the
+    procedures its search names, and where "Afficher plus" leads (None once all are shown)."""
+
+    entries: list[Entry]
+    total: int
+    hints: list[tuple[ProcedureHint, bool]]
+    more_href: str | None
+    first_new: int
+    """Index of the first entry of the last page asked for (focus goes there after "Afficher plus")."""
+
+
+def directory_results(
+    lang: Lang,
+    items: Iterable[Mapping[str, Any]],
+    filters: Filters,
+    q: str | None,
+    hints: Iterable[ProcedureHint] = (),
+    *,
+    page: int = 1,
+    query: Mapping[str, str] | None = None,
+) -> Results:
+    """The facilities the filters keep, in order, the first ``page`` pages of them: the server
+    does the filtering (a city of 1,000+ facilities is never all in one page)."""
+    found = [i for i in in_order(items) if filters.matches(i)]
+    shown = found[: page * PAGE_SIZE]
+    named = {h.procedure_id for h in hints_for(hints, q)}
+    more = None
+    if len(found) > len(shown):
+        params = {k: v for k, v in (query or {}).items() if v and k != "page"}
+        more = "/?" + urlencode(params | {"page": str(page + 1)})
+    return Results(
+        entries=[_entry(i, lang) for i in shown],
+        total=len(found),
+        hints=[(h, h.procedure_id in named) for h in hints],
+        more_href=more,
+        first_new=(page - 1) * PAGE_SIZE,
     )
 
 
 def directory_page(
     lang: Lang,
-    items: Iterable[Mapping[str, Any]],
+    results: Results,
     filters: Filters,
     types: Iterable[str],
     q: str | None,
-    hints: Iterable[ProcedureHint] = (),
 ) -> str:
-    """Every facility with its live state; those the filters leave out are in the page, hidden
-    (the filters work without JavaScript, and instantly with it). When nothing matches, the page
-    says so and where to go instead: the procedures the search names, with the facility types
-    that handle them, and the town halls for any other procedure."""
-    entries = [_entry(i, lang, hidden=not filters.matches(i)) for i in in_order(items)]
-    hints = list(hints)
-    named = {h.procedure_id for h in hints_for(hints, q)}
-    suffix = "&lang=en" if lang == "en" else ""
+    """The directory: its filters (they work without JavaScript: a form the server answers) and
+    the results. When nothing matches, the page says so and where to go instead: the procedures
+    the search names, with the facility types that handle them, and the town halls for any
+    other procedure."""
     return render(
         lang,
         "templates/directory.html",
@@ -133,14 +167,27 @@ def directory_page(
         q=q or "",
         filters=filters,
         types=[(t, TYPE_LABELS[t]) for t in types],
-        type_labels=TYPE_LABELS,
         arrondissements=ARRONDISSEMENTS,
-        entries=entries,
-        shown=sum(not e.hidden for e in entries),
-        hints=[(h, h.procedure_id in named) for h in hints],
-        type_href=lambda t: f"/?type={t}{suffix}",
-        clear_href="/?lang=en" if lang == "en" else "/",
+        **_results_context(lang, results),
     )
+
+
+def directory_fragment(lang: Lang, results: Results) -> str:
+    """Only the results region, for the page's script to swap in as the filters change."""
+    return render(lang, "templates/directory_results.html", **_results_context(lang, results))
+
+
+def _results_context(lang: Lang, results: Results) -> dict[str, Any]:
+    suffix = "&lang=en" if lang == "en" else ""
+    return {
+        "results": results,
+        "total_text": format_decimal(results.total, locale=lang),
+        "shown_text": format_decimal(len(results.entries), locale=lang),
+        "type_labels": TYPE_LABELS,
+        "page_size": PAGE_SIZE,
+        "type_href": lambda t: f"/?type={t}{suffix}",
+        "clear_href": "/?lang=en" if lang == "en" else "/",
+    }
 
 
 def _fallback_context(facility: Facility, item: Mapping[str, Any]) -> dict[str, Any]:

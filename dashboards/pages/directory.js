@@ -1,87 +1,78 @@
-// The directory: filters and search without reloading, live states, a detail dialog with the card
-// and the "meilleur moment pour venir" chart. The server rendered every facility and applied the
-// same rules (api/pages/directory.py: a search matches word beginnings of `data-search`, "Peu
-// d'affluence" keeps open facilities counted as quiet, procedures are found in `data-words`).
+// The directory: the server filters and pages (api/pages/directory.py); this script asks it for
+// the results region (/directory/results) as the filters change, without reloading, follows the
+// shown facilities live, adds "Afficher plus" pages in place, and opens a detail dialog with the
+// card and the "meilleur moment pour venir" chart.
 import { LiveClient, TEXT, escapeHtml, hoursLine, langOf, localized, renderState } from "/embed/card.js";
 import { bestTime } from "/static/pages/chart.js";
 
 const OPEN = new Set(["open", "closing_soon", "partially_closed"]);
-const MAX_HINTS = 3;
+const DEBOUNCE_MS = 200;
 const lang = langOf(document.body);
 const form = document.querySelector("form.filters");
-const list = document.getElementById("facilities");
+const results = document.getElementById("results");
 const count = document.getElementById("count");
+const word = document.getElementById("count-word");
 const detail = document.getElementById("detail");
-const empty = document.getElementById("empty");
-const hints = document.getElementById("hints");
-const items = new Map([...list.querySelectorAll("li.facility")].map((li) => [li.dataset.id, li]));
-const states = new Map();
+const live = LiveClient.for("/");
 const words = {
-  fr: { close: "Fermer", closures: "Fermeture en cours :" },
-  en: { close: "Close", closures: "Current closure:" },
+  fr: { close: "Fermer", closures: "Fermeture en cours :", failed: "Les résultats n'ont pas pu être mis à jour. Vérifiez votre connexion puis réessayez." },
+  en: { close: "Close", closures: "Current closure:", failed: "The results could not be updated. Check your connection and try again." },
 }[lang];
 
 document.documentElement.classList.add("js");
 
-export const normalize = (text) => text.toLowerCase().normalize("NFKD").replace(/[\u0300-\u036f]/g, "").replace(/[^a-z0-9]+/g, " ").trim();
-
-/** Every word of `q` begins a word of `text` (normalised): the search's one rule. */
-export function foundBy(text, q) {
-  const terms = normalize(q).split(" ").filter(Boolean);
-  return terms.length > 0 && terms.every((w) => ` ${text} `.includes(` ${w}`));
+/** The form's filters as a query string (empty values and the default language left out). */
+function query(extra = {}) {
+  const params = new URLSearchParams([...new FormData(form)].filter(([k, v]) => v !== "" && !(k === "lang" && v === "fr")));
+  for (const [k, v] of Object.entries(extra)) params.set(k, v);
+  return params;
 }
 
-function stateOf(li) {
-  return states.get(li.dataset.id)?.open_state ?? li.querySelector("[data-state]")?.dataset.state;
-}
+let asked = null;
+let timer = null;
 
-/** The crowd level a person sees: none while closed (a closed pool is not "Peu de monde"). */
-function levelOf(li) {
-  const status = states.get(li.dataset.id);
-  if (!OPEN.has(stateOf(li))) return null;
-  if (status) return status.occupancy?.level ?? null;
-  return li.querySelector(".crowd")?.className.match(/lvl-(\w+)/)?.[1] ?? null;
-}
-
-function matches(li, data) {
-  const q = String(data.get("q") || "");
-  if (normalize(q) && !foundBy(li.dataset.search, q)) return false;
-  if (data.get("type") && li.dataset.type !== data.get("type")) return false;
-  if (data.get("arrondissement") && li.dataset.arr !== data.get("arrondissement")) return false;
-  if (data.get("open_now") && !OPEN.has(stateOf(li))) return false;
-  if (data.get("low_crowd") && levelOf(li) !== "low") return false;
-  if (data.get("accessible") && !li.dataset.access.split(" ").includes("wheelchair_accessible")) return false;
-  return true;
-}
-
-function applyFilters({ remember = true } = {}) {
-  const data = new FormData(form);
-  let shown = 0;
-  for (const li of items.values()) {
-    const ok = matches(li, data);
-    li.hidden = !ok;
-    if (ok) shown++;
+/** Ask the server for the results of the current filters (the last question wins). */
+async function refresh({ page = 1, remember = true, focusNew = false } = {}) {
+  clearTimeout(timer);
+  asked?.abort();
+  const mine = (asked = new AbortController());
+  const params = query(page > 1 ? { page: String(page) } : {});
+  results.setAttribute("aria-busy", "true");
+  try {
+    const answer = await fetch(`/directory/results?${params}`, { signal: mine.signal, headers: { Accept: "text/html" } });
+    if (!answer.ok) throw new Error(`HTTP ${answer.status}`);
+    const html = await answer.text();
+    if (mine !== asked) return;
+    results.innerHTML = html;
+    settle({ focusNew });
+    if (remember) {
+      const shown = query(page > 1 ? { page: String(page) } : {});
+      history.replaceState(null, "", shown.size ? `?${shown}` : location.pathname);
+    }
+  } catch (error) {
+    if (mine !== asked || error.name === "AbortError") return;
+    results.querySelector(".refresh-failed")?.remove();
+    results.insertAdjacentHTML("afterbegin", `<p class="refresh-failed" role="alert">${words.failed}</p>`);
+  } finally {
+    if (mine === asked) results.setAttribute("aria-busy", "false");
   }
-  count.textContent = String(shown);
+}
+
+/** After new results: the count, the live figures of what is shown, focus after "more". */
+function settle({ focusNew = false } = {}) {
+  const list = document.getElementById("facilities");
+  const total = Number(list.dataset.total);
+  count.textContent = list.dataset.totalText;
   // The plural rule of the page's language (French: 0 and 1 are singular).
-  const word = document.getElementById("count-word");
-  word.textContent = (lang === "fr" ? shown <= 1 : shown === 1) ? word.dataset.one : word.dataset.many;
-  empty.hidden = shown > 0;
-  const q = String(data.get("q") || "");
-  let named = 0;
-  for (const li of hints.querySelectorAll("li[data-words]")) {
-    const ok = named < MAX_HINTS && foundBy(li.dataset.words, q);
-    li.hidden = !ok;
-    if (ok) named++;
-  }
-  hints.hidden = named === 0;
-  if (!remember) return;
-  const params = new URLSearchParams([...data].filter(([k, v]) => v !== "" && !(k === "lang" && v === "fr")));
-  history.replaceState(null, "", params.size ? `?${params}` : location.pathname);
+  word.textContent = (lang === "fr" ? total <= 1 : total === 1) ? word.dataset.one : word.dataset.many;
+  const ids = [...list.querySelectorAll("li.facility")].map((li) => li.dataset.id);
+  for (const id of ids) if (live.statuses.has(id)) paint(live.statuses.get(id));
+  live.follow(ids);
+  if (focusNew) list.querySelector("li[data-first-new] h2 a")?.focus();
 }
 
 function paint(status) {
-  const li = items.get(status.facility_id);
+  const li = document.getElementById(`f-${status.facility_id}`);
   if (!li) return;
   const t = TEXT[lang];
   const level = OPEN.has(status.open_state) ? status.occupancy?.level : null;
@@ -118,29 +109,56 @@ detail.addEventListener("click", (event) => {
   if (!inside) detail.close();
 });
 
-form.addEventListener("input", () => applyFilters());
-form.addEventListener("submit", (event) => { event.preventDefault(); applyFilters(); });
-document.getElementById("clear").addEventListener("click", (event) => {
-  event.preventDefault();
-  for (const field of form.elements) {
-    if (field.type === "checkbox") field.checked = false;
-    else if (field.name && field.name !== "lang") field.value = "";
-  }
-  applyFilters();
-  document.getElementById("q").focus();
+// Typing waits for a pause; a choice in a list or a box asks at once. Busy from the first key,
+// so nobody reads the old results as the answer to the new question.
+form.addEventListener("input", (event) => {
+  results.setAttribute("aria-busy", "true");
+  clearTimeout(timer);
+  if (event.target.type === "search") timer = setTimeout(() => refresh(), DEBOUNCE_MS);
+  else refresh();
 });
-list.addEventListener("click", (event) => {
+form.addEventListener("submit", (event) => { event.preventDefault(); refresh(); });
+results.addEventListener("click", (event) => {
+  const clear = event.target.closest("#clear");
+  if (clear) {
+    event.preventDefault();
+    for (const field of form.elements) {
+      if (field.type === "checkbox") field.checked = false;
+      else if (field.name && field.name !== "lang") field.value = "";
+    }
+    refresh();
+    document.getElementById("q").focus();
+    return;
+  }
+  const more = event.target.closest("#more");
+  if (more) {
+    event.preventDefault();
+    const page = Number(new URL(more.href).searchParams.get("page"));
+    refresh({ page, focusNew: true });
+    return;
+  }
   const button = event.target.closest("button.more");
   if (button) showDetail(button.closest("li"), button);
 });
 
-let refilter = false;
-const live = LiveClient.for("/");
+// Live: repaint what is shown; with "Ouvert maintenant" or "Peu d'affluence" on, a change of
+// state or crowd may change what matches: ask the server again, once the snapshot has landed.
+let stale = false;
 live.addEventListener("status", (event) => {
-  states.set(event.detail.facility_id, event.detail);
-  paint(event.detail);
-  // A snapshot brings every status at once: filter once after it.
-  if (!refilter) { refilter = true; queueMicrotask(() => { refilter = false; applyFilters({ remember: false }); }); }
+  const status = event.detail;
+  const li = document.getElementById(`f-${status.facility_id}`);
+  const seen = (node) => `${node?.querySelector("[data-state]")?.dataset.state} ${node?.querySelector(".crowd")?.className ?? ""}`;
+  const before = seen(li);
+  paint(status);
+  const liveFilter = form.elements.open_now.checked || form.elements.low_crowd.checked;
+  if (!liveFilter || !li || before === seen(li) || stale) return;
+  stale = true;
+  setTimeout(() => { stale = false; refresh({ remember: false, page: pagesShown() }); }, 1000);
 });
-live.follow([...items.keys()]);
-applyFilters({ remember: false });
+
+function pagesShown() {
+  const list = document.getElementById("facilities");
+  return Math.max(1, Math.ceil(list.querySelectorAll("li.facility").length / Number(list.dataset.pageSize || 24)));
+}
+
+settle();

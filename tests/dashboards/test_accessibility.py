@@ -5,6 +5,7 @@ also saved as a screenshot (``test-artifacts/screenshots/``) and its axe result 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from paris_live.settings import Settings
 from schemas.clock import PARIS
 from tests.api.api_testkit import InProcessServer
 from tests.dashboards.dashboards_testkit import run_axe, screenshot
+from tests.journeys.journeykit import visible_count
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -76,17 +78,25 @@ async def test_directory_filters_live_and_shows_the_best_time_to_come(
     await page.clock.set_fixed_time(noon)
     await page.goto(city_api.http + "/")
     count = page.locator("#count")
-    total = int(await count.inner_text())
+    settled = page.locator("#results[aria-busy='false']")
+
+    async def shown() -> int:
+        await settled.wait_for(state="attached")
+        return int(re.sub(r"\D", "", await count.inner_text()))
+
+    total = await shown()
     await page.locator("#q").fill("pontoise")
-    await page.wait_for_function("document.getElementById('count').textContent === '1'")
-    visible = page.locator("#facilities li.facility:not([hidden])")
-    assert await visible.count() == 1
+    assert await shown() == 1
+    visible = page.locator("#facilities li.facility")
+    assert await visible_count(visible) == 1
     assert "Piscine Pontoise" in await visible.inner_text()
     assert "q=pontoise" in page.url
     await page.locator("#q").fill("")
     await page.get_by_label("Type d'équipement").select_option("pool")
-    pools = int(await count.inner_text())
+    pools = await shown()
     assert 0 < pools < total
+    await page.locator("#q").fill("pontoise")
+    assert await shown() == 1
     await visible.filter(has_text="Piscine Pontoise").get_by_role("button").click()
     await page.locator("#detail paris-facility-card article").wait_for()
     chart = page.locator("#detail .best-time svg.chart")

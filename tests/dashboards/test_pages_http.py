@@ -3,6 +3,7 @@ schema.org JSON-LD, server-side filters, and the operations summary (real Redis,
 
 from __future__ import annotations
 
+import html
 import json
 import re
 
@@ -12,6 +13,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from api.auth import issue_token
+from api.pages.directory import PAGE_SIZE
 from paris_live.settings import Settings
 from schemas.catalogue import load_catalogue
 from tests.api.api_testkit import InProcessServer, make_status, put_status
@@ -90,11 +92,24 @@ async def test_facility_page_carries_jsonld_and_a_readable_fallback(
         assert (await client.get("/screen/nowhere-at-all")).status_code == 404
 
 
+def _listed(html: str) -> list[tuple[str, str]]:
+    """(id, body) of each facility of a directory page, in order."""
+    return re.findall(
+        r'<li class="facility" id="f-[^"]+" data-id="([^"]+)"[^>]*>(.*?)</li>', html, re.S
+    )
+
+
+def _total(html: str) -> int:
+    found = re.search(r'<span id="count">([\d\u202f\u00a0 ]+)</span>', html)
+    assert found is not None
+    return int(re.sub(r"\D", "", found.group(1)))
+
+
 async def test_directory_filters_work_without_javascript(
     city_api: InProcessServer, redis_client: aioredis.Redis, settings: Settings
 ) -> None:
-    """The directory form filters on the server too: ?type=pool&open_now=true shows only open
-    pools; the other facilities are in the page but hidden."""
+    """The directory form filters on the server: ?type=pool&open_now=true lists only open pools,
+    and nothing else is in the page, hidden or not."""
     current = orjson.loads(
         await redis_client.hget(settings.key("facility", "piscine-pontoise"), "json")
     )
@@ -102,15 +117,40 @@ async def test_directory_filters_work_without_javascript(
     await put_status(redis_client, settings, orjson.dumps(opened))
     async with httpx.AsyncClient(base_url=city_api.http) as client:
         page = await client.get("/", params={"type": "pool", "open_now": "true"})
-    items = re.findall(r'<li class="facility" ([^>]*)>(.*?)</li>', page.text, re.S)
-    assert len(items) == len(load_catalogue())
-    shown = [(attrs, body) for attrs, body in items if " hidden" not in attrs]
-    assert shown, "some pool is open in the simulated city"
-    count = re.search(r'<span id="count">(\d+)</span>', page.text)
-    assert count is not None and int(count.group(1)) == len(shown)
-    for attrs, body in shown:
-        assert 'data-type="pool"' in attrs
+    shown = _listed(page.text)
+    assert "piscine-pontoise" in [fid for fid, _ in shown]
+    assert " hidden" not in "".join(re.findall(r'<li class="facility"[^>]*>', page.text))
+    assert _total(page.text) == len(shown)
+    for _, body in shown:
+        assert "Piscine" in body
         assert re.search(r'data-state="(open|closing_soon|partially_closed)"', body)
+
+
+async def test_directory_pages_the_whole_city_without_javascript(city_api: InProcessServer) -> None:
+    """1,000+ facilities never land in one page: the first page holds PAGE_SIZE of them with the
+    total in words; "Afficher plus" (a plain link) adds the next ones after the same first ones;
+    following it to the end lists every facility of the catalogue once, in order."""
+    catalogue = load_catalogue()
+    async with httpx.AsyncClient(base_url=city_api.http) as client:
+        first = (await client.get("/")).text
+        assert len(_listed(first)) == PAGE_SIZE
+        assert _total(first) == len(catalogue)
+        assert f"Affichage : {PAGE_SIZE} sur" in first
+        href = re.search(r'id="more" href="([^"#]+)', first)
+        assert href is not None and "page=2" in href.group(1)
+        second = (await client.get(html.unescape(href.group(1)))).text
+        assert _listed(second)[:PAGE_SIZE] == _listed(first)
+        assert len(_listed(second)) == 2 * PAGE_SIZE
+        everything = (await client.get("/", params={"page": "999999"})).text
+        ids = [fid for fid, _ in _listed(everything)]
+        assert sorted(ids) == sorted(f.id for f in catalogue)
+        assert 'id="more"' not in everything
+        fragment = (await client.get("/directory/results", params={"page": "2"})).text
+        assert _listed(fragment) == _listed(second)
+        assert "<html" not in fragment
+        english = (await client.get("/", params={"lang": "en", "type": "pool"})).text
+        assert "Showing" in english and "Show more facilities" in english
+        assert (await client.get("/", params={"page": "0"})).status_code == 422
 
 
 async def test_ops_summary_counts_states_stale_sources_and_overdue_closures(
@@ -200,8 +240,7 @@ async def test_ops_summary_is_for_operations_staff_and_supervisors_only(
 
 
 def _shown(html: str) -> list[str]:
-    items = re.findall(r'<li class="facility" ([^>]*)>', html)
-    return [re.search(r'data-id="([^"]+)"', a).group(1) for a in items if " hidden" not in a]  # type: ignore[union-attr]
+    return [fid for fid, _ in _listed(html)]
 
 
 async def test_a_search_without_result_says_where_to_go_without_javascript(
@@ -218,7 +257,7 @@ async def test_a_search_without_result_says_where_to_go_without_javascript(
     assert _shown(passeport) == []
     assert '<section id="empty" class="empty" aria-labelledby="empty-title">' in passeport
     assert "Aucun équipement ne correspond à votre recherche." in passeport
-    hint = re.search(r'<li data-words="[^"]*passeport[^"]*">(.*?)</li>', passeport, re.S)
+    hint = re.search(r'<section id="hints".*?<li>(.*?)</li>', passeport, re.S)
     assert hint is not None and 'href="/?type=town_hall"' in hint.group(1)
     assert "Passeport" in hint.group(1)
     assert _shown(fps) == [] and '<section id="hints"' in fps
