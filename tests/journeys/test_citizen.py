@@ -432,3 +432,34 @@ async def test_the_page_and_the_server_find_the_same_facilities(
             )
             assert shown == server, q
             assert await visible_count(page.locator(CARDS)) == len(server), q
+
+
+async def test_the_whole_city_a_page_at_a_time(browser: Any, city_api: InProcessServer) -> None:
+    """On a phone, the directory shows the first PAGE_SIZE facilities and the total; « Afficher
+    plus d'équipements » adds the next ones below the same first ones, puts the focus on the first
+    new one, and keeps them in the address (a reload shows as many)."""
+    context, page, errors = await _phone(browser)
+    try:
+        await page.goto(city_api.http + "/")
+        cards = page.locator(CARDS)
+        await cards.first.wait_for()
+        first = await visible_texts(cards.locator("h2"))
+        assert len(first) == PAGE_SIZE
+        assert f"Affichage : {PAGE_SIZE} sur" in await page.locator(".shown-of").inner_text()
+        more = page.get_by_role("link", name="Afficher plus d'équipements")
+        await more.click()
+        await settled(page)
+        both = await visible_texts(cards.locator("h2"))
+        assert len(both) == 2 * PAGE_SIZE and both[:PAGE_SIZE] == first
+        focused = await page.evaluate("document.activeElement.textContent.trim()")
+        assert focused == both[PAGE_SIZE]
+        assert "page=2" in page.url
+        await page.reload()
+        await cards.first.wait_for()
+        assert await visible_count(cards) == 2 * PAGE_SIZE
+        assert await horizontal_overflow(page) == 0
+        serious = await run_axe(page, "directory-page-2-phone")
+        assert not serious, serious
+    finally:
+        await context.close()
+    assert not errors, errors
