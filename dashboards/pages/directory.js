@@ -45,6 +45,7 @@ async function refresh({ page = 1, remember = true, focusNew = false } = {}) {
     if (mine !== asked) return;
     results.innerHTML = html;
     settle({ focusNew });
+    performance.mark("directory-results");
     if (remember) {
       const shown = query(page > 1 ? { page: String(page) } : {});
       history.replaceState(null, "", shown.size ? `?${shown}` : location.pathname);
@@ -162,3 +163,5 @@ function pagesShown() {
 }
 
 settle();
+// bench/directory.py reads this: the results painted, the live figures asked for.
+performance.mark("directory-first-render");
