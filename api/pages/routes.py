@@ -20,6 +20,7 @@ from api.pages import views
 from api.pages.agent import opening_days
 from api.pages.assets import asset, serve
 from api.pages.directory import MAX_PAGE, Filters, procedure_hints
+from api.pages.near import origin_from
 from api.pages.ops import OpsSampler, summarize
 from api.views import render_item
 from schemas.clock import PARIS
@@ -86,9 +87,13 @@ class DirectoryQuery:
         low_crowd: bool = False,
         accessible: bool = False,
         page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+        near: Annotated[str | None, Query(max_length=200)] = None,
+        at: Annotated[str | None, Query(max_length=40)] = None,
     ) -> None:
         self.lang = language(lang)
         self.q = q
+        self.near = near
+        self.at = at
         self.page = min(page, MAX_PAGE)
         self.filters = Filters.parse(
             type=type,
@@ -103,6 +108,8 @@ class DirectoryQuery:
             "q": q or "",
             "type": type or "",
             "arrondissement": arrondissement or "",
+            "near": near or "",
+            "at": at or "",
             **{name: "true" for name, on in flags.items() if on},
             **({"lang": "en"} if self.lang == "en" else {}),
         }
@@ -117,6 +124,8 @@ class DirectoryQuery:
             procedure_hints(ctx.catalogue),
             page=self.page,
             query=self.params,
+            origin=origin_from(ctx.catalogue, at=self.at, near=self.near),
+            origin_asked=bool(self.at or (self.near and self.near.strip())),
         )
 
 
@@ -127,7 +136,13 @@ Directory = Annotated[DirectoryQuery, Depends()]
 async def directory(ctx: Ctx, query: Directory) -> HTMLResponse:
     """The facilities the filters keep, a page at a time; the filters work without JavaScript."""
     page = views.directory_page(
-        query.lang, await query.results(ctx), query.filters, ctx.catalogue.types(), query.q
+        query.lang,
+        await query.results(ctx),
+        query.filters,
+        ctx.catalogue.types(),
+        query.q,
+        query.near,
+        query.at,
     )
     return views.html_page(page)
 

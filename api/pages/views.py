@@ -28,6 +28,7 @@ from api.pages.directory import (
     hints_for,
     in_order,
 )
+from api.pages.near import Origin, by_distance, distance_words
 from api.pages.qr import qr_svg
 from schemas.catalogue import TYPE_LABELS, Facility, LocalizedText
 
@@ -94,9 +95,11 @@ class Entry:
     arrondissement: int
     href: str
     live: Live
+    distance: str | None = None
+    """« 550 m » from the origin the directory sorts by, if any."""
 
 
-def _entry(item: Mapping[str, Any], lang: Lang) -> Entry:
+def _entry(item: Mapping[str, Any], lang: Lang, metres: float | None = None) -> Entry:
     return Entry(
         id=item["facility_id"],
         name=item["name"],
@@ -105,6 +108,7 @@ def _entry(item: Mapping[str, Any], lang: Lang) -> Entry:
         arrondissement=item["arrondissement"],
         href=f"/facilities/{item['facility_id']}" + ("?lang=en" if lang == "en" else ""),
         live=Live.of(item),
+        distance=None if metres is None else distance_words(metres, lang),
     )
 
 
@@ -119,6 +123,12 @@ class Results:
     more_href: str | None
     first_new: int
     """Index of the first entry of the last page asked for (focus goes there after "Afficher plus")."""
+    origin: Origin | None = None
+    """Where the entries are sorted by distance from (« près de moi »)."""
+    origin_unknown: bool = False
+    """A place was asked for and could not be placed: the page says so."""
+    map_href: str = "/carte"
+    """The same facilities on the map."""
 
 
 def directory_results(
@@ -130,22 +140,29 @@ def directory_results(
     *,
     page: int = 1,
     query: Mapping[str, str] | None = None,
+    origin: Origin | None = None,
+    origin_asked: bool = False,
 ) -> Results:
-    """The facilities the filters keep, in order, the first ``page`` pages of them: the server
-    does the filtering (a city of 1,000+ facilities is never all in one page)."""
+    """The facilities the filters keep, in order — nearest first from ``origin`` if there is
+    one — the first ``page`` pages of them: the server does the filtering (a city of 1,000+
+    facilities is never all in one page)."""
     found = [i for i in in_order(items) if filters.matches(i)]
-    shown = found[: page * PAGE_SIZE]
+    measured = by_distance(found, origin) if origin else [(i, None) for i in found]
+    shown = measured[: page * PAGE_SIZE]
     named = {h.procedure_id for h in hints_for(hints, q)}
     more = None
+    params = {k: v for k, v in (query or {}).items() if v and k != "page"}
     if len(found) > len(shown):
-        params = {k: v for k, v in (query or {}).items() if v and k != "page"}
         more = "/?" + urlencode(params | {"page": str(page + 1)})
     return Results(
-        entries=[_entry(i, lang) for i in shown],
+        entries=[_entry(i, lang, metres) for i, metres in shown],
         total=len(found),
         hints=[(h, h.procedure_id in named) for h in hints],
         more_href=more,
         first_new=(page - 1) * PAGE_SIZE,
+        origin=origin,
+        origin_unknown=origin_asked and origin is None,
+        map_href="/carte" + (f"?{urlencode(params)}" if params else ""),
     )
 
 
@@ -155,6 +172,8 @@ def directory_page(
     filters: Filters,
     types: Iterable[str],
     q: str | None,
+    near: str | None = None,
+    at: str | None = None,
 ) -> str:
     """The directory: its filters (they work without JavaScript: a form the server answers) and
     the results. When nothing matches, the page says so and where to go instead: the procedures
@@ -165,6 +184,8 @@ def directory_page(
         "templates/directory.html",
         path="/",
         q=q or "",
+        near=near or "",
+        at=at or "",
         filters=filters,
         types=[(t, TYPE_LABELS[t]) for t in types],
         arrondissements=ARRONDISSEMENTS,

@@ -15,8 +15,20 @@ const word = document.getElementById("count-word");
 const detail = document.getElementById("detail");
 const live = LiveClient.for("/");
 const words = {
-  fr: { close: "Fermer", closures: "Fermeture en cours :", failed: "Les résultats n'ont pas pu être mis à jour. Vérifiez votre connexion puis réessayez." },
-  en: { close: "Close", closures: "Current closure:", failed: "The results could not be updated. Check your connection and try again." },
+  fr: {
+    close: "Fermer",
+    closures: "Fermeture en cours :",
+    failed: "Les résultats n'ont pas pu être mis à jour. Vérifiez votre connexion puis réessayez.",
+    locating: "Recherche de votre position…",
+    refused: "Votre position n'est pas disponible (refusée ou introuvable). Tapez une adresse ou un arrondissement, par exemple « 15e ».",
+  },
+  en: {
+    close: "Close",
+    closures: "Current closure:",
+    failed: "The results could not be updated. Check your connection and try again.",
+    locating: "Finding your position…",
+    refused: "Your position is not available (refused or not found). Type an address or an arrondissement, for example « 15e ».",
+  },
 }[lang];
 
 document.documentElement.classList.add("js");
@@ -115,9 +127,34 @@ detail.addEventListener("click", (event) => {
 form.addEventListener("input", (event) => {
   results.setAttribute("aria-busy", "true");
   clearTimeout(timer);
-  if (event.target.type === "search") timer = setTimeout(() => refresh(), DEBOUNCE_MS);
+  if (event.target.name === "near") form.elements.at.value = "";
+  if (event.target.type === "search" || event.target.type === "text") timer = setTimeout(() => refresh(), DEBOUNCE_MS);
   else refresh();
 });
+
+// « Autour de moi »: the browser's position (asked only on this button), nearest first.
+const locate = document.getElementById("locate");
+const near = document.getElementById("near");
+function say(text) {
+  document.getElementById("near-status")?.remove();
+  if (text) locate.insertAdjacentHTML("afterend", `<span id="near-status" class="near-status" role="status">${escapeHtml(text)}</span>`);
+}
+if ("geolocation" in navigator) {
+  locate.hidden = false;
+  locate.addEventListener("click", () => {
+    say(words.locating);
+    navigator.geolocation.getCurrentPosition(
+      (where) => {
+        say("");
+        near.value = "";
+        form.elements.at.value = `${where.coords.latitude.toFixed(5)},${where.coords.longitude.toFixed(5)}`;
+        refresh();
+      },
+      () => { say(words.refused); near.focus(); },
+      { timeout: 10000, maximumAge: 60000 },
+    );
+  });
+}
 form.addEventListener("submit", (event) => { event.preventDefault(); refresh(); });
 results.addEventListener("click", (event) => {
   const clear = event.target.closest("#clear");
