@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse
 from api.context import Ctx
 from api.i18n import Lang, language, render
 from api.pages import views
-from api.procedures import summary_view, topic_view
+from api.procedures import served_by, summary_view, topic_view
 from api.routes.procedures import MAX_Q, UnknownProcedure, find, index, procedure_view
 from schemas.catalogue import TYPE_LABELS
 from schemas.clock import PARIS
@@ -89,6 +89,11 @@ async def procedure_page(ctx: Ctx, procedure_id: str, lang: LangParam = None) ->
     for facility in view["facilities"]:
         slot = facility["next_appointment"]
         facility["slot_words"] = when(slot["next_available_at"], chosen) if slot else ""
+        services, booked = served_by(parcours, facility["type"])
+        facility["services"], facility["booked"] = (
+            " ".join(sorted(services)),
+            " ".join(sorted(booked)),
+        )
     soonest = view["soonest_appointment"]
     complaint = f"/complaints?procedure={parcours.parcours_id}"
     page = render(

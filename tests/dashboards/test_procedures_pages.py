@@ -4,7 +4,7 @@ whom to ask and where to go with the live figures — in French and English, acc
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -13,6 +13,7 @@ from playwright.async_api import expect
 
 from paris_live.settings import Settings
 from schemas.catalogue import load_catalogue
+from schemas.clock import PARIS
 from tests.api.api_testkit import InProcessServer, make_status, put_status
 from tests.dashboards.dashboards_testkit import AXE_DIR, run_axe, screenshot
 from tests.journeys.journeykit import NARROW, horizontal_overflow, visible_count
@@ -22,20 +23,38 @@ pytestmark = [pytest.mark.browser, pytest.mark.integration]
 HALL = "mairie-15"
 
 
-async def _hall_with_a_slot(redis: aioredis.Redis, settings: Settings) -> datetime:
-    """Mairie du 15e open, 6 people waiting at the identity desk, a slot in two days at 10:30."""
+def _paris(days: int, hour: int, minute: int) -> datetime:
+    """That Paris-local time, ``days`` days from today (DST-correct)."""
+    day = datetime.now(PARIS).date() + timedelta(days=days)
+    return datetime.combine(day, time(hour, minute), tzinfo=PARIS)
+
+
+async def _hall_with_a_slot(
+    redis: aioredis.Redis,
+    settings: Settings,
+    *,
+    slot: datetime | None = None,
+    wait: float = 25.0,
+    waiting: int = 6,
+    seq: int = 10**9,
+) -> datetime:
+    """Mairie du 15e open, people waiting at the identity desk, a slot in two days at 10:30
+    (Paris); the other town halls publish no slot, so it is the soonest."""
     now = datetime.now(UTC)
-    slot = (now + timedelta(days=2)).replace(hour=9, minute=30, second=0, microsecond=0)
+    slot = slot or _paris(2, 10, 30)
+    for other in load_catalogue().by_type("town_hall"):
+        if other.id != HALL:
+            assert await put_status(redis, settings, make_status(other, seq, open_state="closed"))
     raw = make_status(
         load_catalogue().get(HALL),
-        10**9,
+        seq,
         open_state="open",
         stale=False,
         queues=[
             {
                 "service_id": "identity-documents",
-                "length": 6,
-                "wait_minutes": 25.0,
+                "length": waiting,
+                "wait_minutes": wait,
                 "measured_at": now.isoformat(),
             }
         ],
@@ -182,3 +201,21 @@ async def test_a_delay_not_kept_leads_to_a_prefilled_complaint_that_is_filed(
     await screenshot(page, "demarches-complaint-prefilled")
     await page.locator("form.feedback-form button[type=submit]").click()
     await expect(page.locator(".receipt .reference")).to_be_visible()
+
+
+async def test_the_page_follows_the_live_figures(
+    page: Any, city_api: InProcessServer, redis_client: aioredis.Redis, settings: Settings
+) -> None:
+    """When the identity desk of the Mairie du 15e gets busier and a sooner slot opens, the page
+    shows the new wait and the new slot without reloading."""
+    await _hall_with_a_slot(redis_client, settings)
+    await page.goto(f"{city_api.http}/demarches/identity-document?lang=en")
+    hall = page.locator(".place", has=page.get_by_role("link", name="Mairie du 15e arrondissement"))
+    await expect(hall).to_contain_text("Wait: about 25 min (6 people ahead of you)")
+    await _hall_with_a_slot(
+        redis_client, settings, slot=_paris(1, 8, 15), wait=40.0, waiting=9, seq=10**9 + 1
+    )
+    await expect(hall).to_contain_text("Wait: about 40 min (9 people ahead of you)")
+    await expect(hall).to_contain_text("08:15")
+    await expect(page.locator(".soonest")).to_contain_text("Mairie du 15e arrondissement")
+    await expect(page.locator(".soonest")).to_contain_text("08:15")
