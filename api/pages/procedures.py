@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from babel.dates import format_datetime
+from babel.numbers import format_decimal
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 
@@ -94,6 +95,10 @@ async def procedure_page(ctx: Ctx, procedure_id: str, lang: LangParam = None) ->
             " ".join(sorted(services)),
             " ".join(sorted(booked)),
         )
+    measured = view["total_delay"]["measured"]
+    for key in ("median_days", "p90_days"):
+        if measured[key] is not None:  # « 14,5 jours » in French, "14.5 days" in English
+            measured[key] = format_decimal(measured[key], locale=chosen)
     soonest = view["soonest_appointment"]
     complaint = f"/complaints?procedure={parcours.parcours_id}"
     page = render(
