@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from api.search import Topic
 from schemas.catalogue import ContactNeed, LocalizedText, ServiceLevel
 from schemas.parcours import Parcours
-from schemas.status import AppointmentStatus, QueueStatus
+from schemas.status import AppointmentStatus, ProcessingStatus, QueueStatus
 
 __all__ = [
     "MEASURE_WINDOW_DAYS",
@@ -93,6 +93,9 @@ class FacilityOut(BaseModel):
     stale: bool
     queue: QueueStatus | None
     next_appointment: AppointmentStatus | None
+    processing: list[ProcessingStatus] = Field(
+        description="délais measured here (stream workers, 90 days) for the démarche's procedures"
+    )
 
 
 class Soonest(BaseModel):
@@ -211,6 +214,7 @@ def facility_view(parcours: Parcours, item: Item) -> dict[str, Any]:
         if a.get("service_id") in booked and a.get("next_available_at")
     ]
     slots.sort(key=lambda a: str(a["next_available_at"]))
+    tracked = set(procedure_ids(parcours))
     return {
         "facility_id": item["facility_id"],
         "name": item["name"],
@@ -221,6 +225,7 @@ def facility_view(parcours: Parcours, item: Item) -> dict[str, Any]:
         "stale": bool(item.get("stale")),
         "queue": queues[0] if queues else None,
         "next_appointment": slots[0] if slots else None,
+        "processing": [p for p in item.get("processing") or [] if p.get("procedure_id") in tracked],
     }
 
 

@@ -127,6 +127,20 @@ async def test_detail_shows_live_figures_and_the_soonest_appointment(
                     "measured_at": now.isoformat(),
                 },
             ],
+            processing=[
+                {
+                    "procedure_id": "identity-card",
+                    "median_days": 20.0,
+                    "p90_days": 31.0,
+                    "committed_days": 30.0,
+                },
+                {
+                    "procedure_id": "marriage-file",
+                    "median_days": 5.0,
+                    "p90_days": 9.0,
+                    "committed_days": None,
+                },
+            ],
             appointments=[
                 {
                     "service_id": "identity-documents",
@@ -145,6 +159,7 @@ async def test_detail_shows_live_figures_and_the_soonest_appointment(
     assert facilities[sooner.id]["open_state"] == "open" and facilities[sooner.id]["live"]
     assert facilities[sooner.id]["queue"]["service_id"] == "identity-documents"
     assert facilities[sooner.id]["queue"]["wait_minutes"] == 25.0
+    assert [p["procedure_id"] for p in facilities[sooner.id]["processing"]] == ["identity-card"]
     assert facilities[halls[2].id]["live"] is False
     assert facilities[halls[2].id]["next_appointment"] is None
     soonest: dict[str, Any] = body["soonest_appointment"]
