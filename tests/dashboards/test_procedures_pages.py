@@ -219,3 +219,18 @@ async def test_the_page_follows_the_live_figures(
     await expect(hall).to_contain_text("08:15")
     await expect(page.locator(".soonest")).to_contain_text("Mairie du 15e arrondissement")
     await expect(page.locator(".soonest")).to_contain_text("08:15")
+
+
+async def test_one_search_answers_procedures_and_facilities(
+    page: Any, city_api: InProcessServer
+) -> None:
+    """« piscine » shows the pool démarche and, below, pools to go to; an unknown démarche is a
+    404 page of the site."""
+    await page.goto(f"{city_api.http}/demarches?q=piscine")
+    await expect(page.get_by_role("link", name="Aller à la piscine")).to_be_visible()
+    hits = page.locator(".facility-hits li")
+    assert await visible_count(hits) == 5
+    await expect(hits.first).to_contain_text("Piscine")
+    response = await page.goto(f"{city_api.http}/demarches/passeport-lunaire")
+    assert response.status == 404
+    await expect(page.get_by_role("heading", level=1)).to_be_visible()
