@@ -43,9 +43,10 @@ from api.limits import RequestLimits
 from api.live_ws import LiveEndpoint
 from api.metrics import HttpMetrics, HubCollector, MetricsMiddleware
 from api.pages import legal
+from api.pages import procedures as procedure_pages
 from api.pages import routes as pages
 from api.pages.error_pages import install_page_errors
-from api.routes import facilities, health, history, live
+from api.routes import facilities, health, history, live, procedures
 from api.routes.history import pg
 from paris_live.db import search_path
 from paris_live.settings import Settings, get_settings
@@ -162,12 +163,14 @@ def create_app(
     legal.install_site_globals()
     for module in (
         facilities,
+        procedures,
         history,
         closure_routes,
         closure_console,
         live,
         health,
         pages,
+        procedure_pages,
         legal,
         feedback,
     ):

@@ -45,6 +45,7 @@ __all__ = [
     "check_against_catalogue",
     "load_parcours",
     "parcours_for_facility",
+    "with_facilities",
 ]
 
 _MODEL_CONFIG = ConfigDict(strict=True, frozen=True, extra="forbid")
@@ -274,6 +275,18 @@ def check_against_catalogue(parcours: Parcours, catalogue: Catalogue) -> None:
                 )
 
 
+def with_facilities(parcours: Parcours, catalogue: Catalogue) -> Parcours:
+    """The parcours with ``facility_ids`` naming every facility of ``catalogue`` it goes through.
+
+    The data file names facility types, not the 1,000+ facilities: the ids are derived here, at
+    load time, by :meth:`Parcours.applies_to` (ids the file names stay; then catalogue order), so
+    a facility added to the catalogue is proposed without editing ``parcours.json``.
+    """
+    named = list(parcours.facility_ids)
+    derived = [f.id for f in catalogue if f.id not in named and parcours.applies_to(f)]
+    return parcours.model_copy(update={"facility_ids": named + derived})
+
+
 _PARCOURS = TypeAdapter(list[Parcours])
 
 
@@ -288,11 +301,12 @@ def _load() -> tuple[Parcours, ...]:
     catalogue = load_catalogue()
     for parcours in loaded:
         check_against_catalogue(parcours, catalogue)
-    return tuple(loaded)
+    return tuple(with_facilities(parcours, catalogue) for parcours in loaded)
 
 
 def load_parcours() -> list[Parcours]:
-    """Every parcours of the charter, checked against the catalogue (read once, then cached)."""
+    """Every parcours of the charter, checked against the catalogue, ``facility_ids`` filled by
+    :func:`with_facilities` (read once, then cached)."""
     return list(_load())
 
 

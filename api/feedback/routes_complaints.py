@@ -120,13 +120,14 @@ async def complaint_page(
     ctx: Ctx,
     lang: LangQuery = None,
     facility: Annotated[str | None, Query(max_length=100)] = None,
+    procedure: Annotated[str | None, Query(max_length=100)] = None,
     merci: Annotated[int | None, Query(ge=0, le=1)] = None,
 ) -> Response:
-    """The one complaint form for every service."""
+    """The one complaint form for every service (``procedure``: prefilled for that démarche)."""
     chosen = language(lang)
     if merci:
         return views.complaint_received(chosen)
-    return views.complaint_form(ctx.catalogue, chosen, facility)
+    return views.complaint_form(ctx.catalogue, chosen, facility, procedure)
 
 
 @router.get("/complaints/{reference}", include_in_schema=False)

@@ -25,6 +25,7 @@ from api.ratelimit import RateLimited
 from schemas.catalogue import FACILITY_TYPES, TYPE_LABELS, Catalogue, Facility, normalize_text
 from schemas.clock import PARIS
 from schemas.events import GoldenRule
+from schemas.parcours import load_parcours
 from schemas.routing import load_routing
 
 __all__ = [
@@ -253,8 +254,25 @@ def _facility_groups(
     return groups
 
 
-def complaint_form(catalogue: Catalogue, lang: Lang, facility: str | None) -> HTMLResponse:
-    """The one complaint form for every service."""
+def procedure_prefill(procedure: str | None, lang: Lang) -> dict[str, str] | None:
+    """What the form holds already when a démarche's page sends someone whose délai was not kept
+    (« Ce délai n'a pas été tenu ? »): the délais rule, a processing-time topic, and the text
+    starting with the démarche's name. None for no (or an unknown) démarche."""
+    found = next((p for p in load_parcours() if p.parcours_id == procedure), None)
+    if found is None:
+        return None
+    title = in_language(found.title, lang)
+    return {
+        "rule": GoldenRule.DELAYS.value,
+        "topic": "processing",
+        "text": translator(lang).gettext("Démarche : %(title)s — ", title=title),
+    }
+
+
+def complaint_form(
+    catalogue: Catalogue, lang: Lang, facility: str | None, procedure: str | None = None
+) -> HTMLResponse:
+    """The one complaint form for every service (prefilled for a démarche when one is named)."""
     routing = load_routing()
     rules = [
         {
@@ -275,6 +293,7 @@ def complaint_form(catalogue: Catalogue, lang: Lang, facility: str | None) -> HT
         scripts=["/feedback-assets/forms.js"],
         facility_groups=_facility_groups(catalogue, lang, facility),
         rules=rules,
+        prefill=procedure_prefill(procedure, lang),
     )
 
 

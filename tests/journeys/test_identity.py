@@ -28,7 +28,7 @@ from tests.journeys.journeykit import DESKTOP, NARROW, PHONE, horizontal_overflo
 pytestmark = pytest.mark.integration
 
 POOL = load_catalogue().by_type("pool")[0]
-FOOTER_LINKS = 6
+FOOTER_LINKS = 7
 LEGAL_PAGES = {
     "mentions-legales": ("Mentions légales", "Legal notice"),
     "accessibilite": ("Déclaration d'accessibilité", "Accessibility statement"),
@@ -45,8 +45,8 @@ async def test_footer_on_every_page_leads_somewhere(
     city_api: InProcessServer, page: Any, viewport: dict[str, int]
 ) -> None:
     """On the directory, a facility, the complaint form, the results and a 404, the footer shows
-    its six links (give feedback, complain, results, legal notice, accessibility status,
-    personal data) and the data credit, the page passes axe-core (colour contrast included);
+    its seven links (démarches, give feedback, complain, results, legal notice, accessibility
+    status, personal data) and the data credit, the page passes axe-core (colour contrast included);
     every link answers a page (200)."""
     await page.set_viewport_size(viewport)
     paths = ["/", f"/facilities/{POOL.id}", "/complaints", "/transparence", "/nulle-part"]
