@@ -170,7 +170,7 @@ async def test_lea_finds_open_quiet_pools_in_the_15e_and_the_best_time_ahead(
         await journey.step("directory")
         await page.get_by_label("Type d'équipement").select_option("pool")
         journey.act()
-        await page.get_by_label("Arrondissement").select_option("15")
+        await page.get_by_label("Arrondissement", exact=True).select_option("15")
         journey.act()
         await settled(page)
         await journey.step("pools of the 15e")
