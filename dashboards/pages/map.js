@@ -86,8 +86,11 @@ tiles.on("tileerror", () => {
   box.classList.add("no-tiles");
 });
 
+// The labels have their own pane above the points (a whole city of points would hide them) and
+// below the popups; clicks go through them to the points.
+map.createPane("labels").classList.add("map-labels");
 for (const mark of data.arrondissements) {
-  L.marker([mark.lat, mark.lon], { icon: labelIcon(mark), interactive: false, keyboard: false, zIndexOffset: -1000 }).addTo(map);
+  L.marker([mark.lat, mark.lon], { icon: labelIcon(mark), interactive: false, keyboard: false, pane: "labels" }).addTo(map);
 }
 
 // Keyboard: a popup opened from a focused point takes the focus (its link); closing it gives the

@@ -241,3 +241,49 @@ async def test_map_in_english_on_a_narrow_phone(page: Any, city_api: InProcessSe
     assert all_violations("map-en") == []
     await page.locator("#map").scroll_into_view_if_needed()
     print("screenshot:", await screenshot(page, "map-en", full_page=False))
+
+
+@pytest.mark.integration
+@pytest.mark.browser
+async def test_map_draws_the_tiles_of_the_setting_when_they_load(
+    page: Any, city_api: InProcessServer
+) -> None:
+    """When the tile server of the settings answers (here Playwright answers for it), its tiles
+    are drawn under the points — the page's CSP lets them in — and no no-tiles note shows."""
+    from playwright.async_api import expect
+
+    tile = (VENDOR / "images" / "layers.png").read_bytes()  # any PNG will do as a tile
+    asked: list[str] = []
+
+    async def answer(route: Any) -> None:
+        asked.append(route.request.url)
+        await route.fulfill(status=200, content_type="image/png", body=tile)
+
+    await page.route("https://tile.openstreetmap.org/**", answer)
+    await page.goto(f"{city_api.http}/carte?type=library")
+    await expect(page.locator(".leaflet-tile-loaded").first).to_be_visible()
+    assert asked and all(re.search(r"/\d+/\d+/\d+\.png$", url) for url in asked)
+    await expect(page.locator(".map-point").first).to_be_visible()
+    await expect(page.locator("#map-no-tiles")).to_be_hidden()
+    await expect(page.get_by_text("© OpenStreetMap contributors")).to_be_visible()
+
+
+@pytest.mark.integration
+@pytest.mark.browser
+async def test_map_shows_the_whole_city(page: Any, city_api: InProcessServer) -> None:
+    """/carte without a filter shows every facility of the catalogue as a point (1,000+), the
+    list under it the first LIST_SIZE with the count, and axe-core finds nothing."""
+    from playwright.async_api import expect
+
+    async with httpx.AsyncClient(base_url=city_api.http) as client:
+        everything = await api_ids(client)
+    assert len(everything) >= 1000
+    await page.goto(f"{city_api.http}/carte")
+    await expect(page.locator(".map-point")).to_have_count(len(everything))
+    assert await visible_count(page.locator(".map-point")) == len(everything)
+    assert await visible_count(page.locator("#map-list li")) == LIST_SIZE
+    total = f"{len(everything):,}".replace(",", "\u202f")
+    await expect(page.get_by_text(f"Affichage : {LIST_SIZE} sur {total}")).to_be_visible()
+    assert await run_axe(page, "map-city") == []
+    assert all_violations("map-city") == []
+    print("screenshot:", await screenshot(page, "map-city", full_page=False))
