@@ -3,7 +3,10 @@
 // The points and labels are the page's own elements: they show whether or not the background
 // tiles load, and when none loads the page says the background is unavailable. Every point is a
 // keyboard button (Enter opens its popup, Escape closes it and focus goes back to the point);
-// the popup says the state in words (the point's colour and sign are never the only cue).
+// the popup says the state in words (the point's colour and sign are never the only cue). The
+// points and the list under the map follow the facilities' states live (/v1/live).
+import { LiveClient } from "/embed/card.js";
+
 const L = window.L;
 const data = JSON.parse(document.getElementById("map-data").textContent);
 const words = JSON.parse(document.getElementById("map-words").textContent);
@@ -23,16 +26,24 @@ function el(tag, className, text) {
   return node;
 }
 
+const unconfirmed = (point) => OPEN.has(point.state) && point.hours_confidence !== "official";
+
 /** The state of a point in words, with "horaires non confirmés" when its hours are not official. */
 function stateWords(point) {
   const state = words.states[point.state] ?? words.states.unknown;
-  return OPEN.has(point.state) && point.hours_confidence !== "official" ? `${state} (${words.unconfirmed})` : state;
+  return unconfirmed(point) ? `${state} (${words.unconfirmed})` : state;
 }
 
-function badge(point) {
-  const node = el("span", `badge ${TONES[point.state] ?? "off"}`);
-  node.append(el("span", "", SIGNS[point.state] ?? "☾"), ` ${stateWords(point)}`);
-  node.firstChild.setAttribute("aria-hidden", "true");
+/** The state as the list under the map shows it (templates/map.html renders the same). */
+function stateNode(point) {
+  const node = el("span", "map-state");
+  const badge = el("span", `badge ${TONES[point.state] ?? "off"}`);
+  badge.dataset.state = point.state;
+  const sign = el("span", "", SIGNS[point.state] ?? "☾");
+  sign.setAttribute("aria-hidden", "true");
+  badge.append(sign, ` ${words.states[point.state] ?? words.states.unknown}`);
+  node.append(badge);
+  if (unconfirmed(point)) node.append(" ", el("span", "unconfirmed", `(${words.unconfirmed})`));
   return node;
 }
 
@@ -45,7 +56,7 @@ function popup(point) {
   const arrondissement = data.arrondissements.find((a) => a.n === point.arrondissement);
   const what = el("p", "map-popup-meta", `${words.types[point.type] ?? point.type} · ${arrondissement?.title ?? point.arrondissement}`);
   const state = el("p", "map-popup-state");
-  state.append(badge(point));
+  state.append(stateNode(point));
   node.append(name, what, state);
   if (!point.located) node.append(el("p", "map-popup-meta", words.estimated_place));
   return node;
@@ -117,16 +128,37 @@ box.addEventListener("keydown", (event) => {
   }
 });
 
-const markers = data.points.map((point) =>
-  L.marker([point.lat, point.lon], { icon: pointIcon(point), title: `${point.name} — ${stateWords(point)}`, riseOnHover: true })
+const markers = new Map();
+for (const point of data.points) {
+  const marker = L.marker([point.lat, point.lon], { icon: pointIcon(point), title: `${point.name} — ${stateWords(point)}`, riseOnHover: true })
     .bindPopup(() => popup(point), { autoPanPadding: [16, 16], maxWidth: 260 })
     .on("popupopen", (event) => opened(event.target, event.popup))
     .on("popupclose", (event) => closed(event.target))
-    .addTo(map),
-);
+    .addTo(map);
+  markers.set(point.id, { marker, point });
+}
+
+// Live: a change of state repaints the point (same element: the focus stays), its title, the
+// list's line and, when it is open, the popup's state.
+const live = LiveClient.for("/");
+live.addEventListener("status", (event) => {
+  const status = event.detail;
+  const shown = markers.get(status.facility_id);
+  if (!shown) return;
+  const { marker, point } = shown;
+  const confidence = status.hours_confidence ?? point.hours_confidence;
+  if (point.state === status.open_state && point.hours_confidence === confidence) return;
+  point.state = status.open_state;
+  point.hours_confidence = confidence;
+  marker.options.title = `${point.name} — ${stateWords(point)}`;
+  marker.setIcon(pointIcon(point));
+  document.querySelector(`#m-${CSS.escape(point.id)} .map-state`)?.replaceWith(stateNode(point));
+  if (marker.isPopupOpen()) marker.getPopup().getElement()?.querySelector(".map-state")?.replaceWith(stateNode(point));
+});
+live.follow(data.points.map((p) => p.id));
 
 tiles.addTo(map);
-if (markers.length) {
+if (markers.size) {
   map.fitBounds(L.latLngBounds(data.points.map((p) => [p.lat, p.lon])), { padding: [24, 24], maxZoom: 15 });
 } else {
   map.fitBounds(PARIS);

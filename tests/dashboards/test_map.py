@@ -10,14 +10,16 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 import pytest
+import redis.asyncio as aioredis
 from pydantic import ValidationError
 
 from api.headers import page_csp
 from api.pages.map import LIST_SIZE, arrondissement_marks
 from paris_live.settings import Settings
 from schemas.catalogue import load_catalogue
-from tests.api.api_testkit import InProcessServer
+from tests.api.api_testkit import InProcessServer, make_status, put_status
 from tests.dashboards.dashboards_testkit import AXE_DIR, run_axe, screenshot
 from tests.journeys.journeykit import NARROW, horizontal_overflow, visible_count
 
@@ -93,6 +95,11 @@ async def api_ids(client: httpx.AsyncClient, **filters: str) -> set[str]:
         params["cursor"] = body["next"]
 
 
+def listed(html: str) -> int:
+    """How many facilities the list under the map names."""
+    return len(re.findall(r'<li id="m-[a-z0-9-]+"><a href="/facilities/', html))
+
+
 def map_data(html: str) -> dict[str, Any]:
     found = re.search(r'<script type="application/json" id="map-data">(.*?)</script>', html, re.S)
     assert found is not None
@@ -120,7 +127,7 @@ async def test_map_page_takes_the_directory_filters(city_api: InProcessServer) -
         assert data["tiles"]["url"] == "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
         assert 'href="/?type=pool"' in answer.text
         assert f"{len(pools)} équipements" in answer.text
-        assert answer.text.count('<li><a href="/facilities/') == len(pools) < LIST_SIZE
+        assert listed(answer.text) == len(pools) < LIST_SIZE
 
         fifth = map_data((await client.get("/carte?type=pool&arrondissement=5")).text)
         assert {p["id"] for p in fifth["points"]} == await api_ids(
@@ -132,7 +139,7 @@ async def test_map_page_takes_the_directory_filters(city_api: InProcessServer) -
         assert len(map_data(everything.text)["points"]) == len(load_catalogue())
         unknown = await client.get("/carte?type=no-such-type")  # filters nothing, as in /
         assert len(map_data(unknown.text)["points"]) == len(load_catalogue())
-        assert everything.text.count('<li><a href="/facilities/') == LIST_SIZE
+        assert listed(everything.text) == LIST_SIZE
         assert 'href="/"' in everything.text
 
         english = await client.get("/carte?type=pool&lang=en")
@@ -287,3 +294,35 @@ async def test_map_shows_the_whole_city(page: Any, city_api: InProcessServer) ->
     assert await run_axe(page, "map-city") == []
     assert all_violations("map-city") == []
     print("screenshot:", await screenshot(page, "map-city", full_page=False))
+
+
+@pytest.mark.integration
+@pytest.mark.browser
+async def test_map_follows_the_states_live(
+    page: Any, city_api: InProcessServer, redis_client: aioredis.Redis, settings: Settings
+) -> None:
+    """A pool exceptionally closed while the map is open: its point, its popup and its line in
+    the list say so, without reloading."""
+    from playwright.async_api import expect
+
+    async with httpx.AsyncClient(base_url=city_api.http) as client:
+        current = (await client.get("/v1/facilities/piscine-pontoise")).json()
+    await page.goto(f"{city_api.http}/carte?type=pool&arrondissement=5")
+    pontoise = page.get_by_role("button", name=re.compile("^Piscine Pontoise —"))
+    await expect(pontoise).to_be_visible()
+    await pontoise.click()
+    popup = page.locator(".leaflet-popup")
+    await expect(popup).to_contain_text("Piscine Pontoise")
+
+    status = orjson.loads(make_status("piscine-pontoise", current["seq"] + 1))
+    status.update(
+        name=current["name"], type="pool", arrondissement=5, open_state="exceptionally_closed"
+    )
+    await put_status(redis_client, settings, orjson.dumps(status))
+    await expect(pontoise).to_have_accessible_name(
+        re.compile("^Piscine Pontoise — Fermé exceptionnellement")
+    )
+    await expect(popup.locator(".badge")).to_have_text(re.compile("Fermé exceptionnellement"))
+    await expect(page.locator("#m-piscine-pontoise .badge")).to_have_text(
+        re.compile("Fermé exceptionnellement")
+    )
