@@ -120,6 +120,9 @@ async def test_map_page_takes_the_directory_filters(city_api: InProcessServer) -
             "img-src 'self' data: https://tile.openstreetmap.org;"
             in (answer.headers["content-security-policy"])
         )
+        csp = answer.headers["content-security-policy"]
+        assert "script-src 'self';" in csp and csp.endswith("frame-ancestors 'self'")
+        assert answer.headers["x-frame-options"] == "SAMEORIGIN"
         data = map_data(answer.text)
         assert {p["id"] for p in data["points"]} == pools and len(data["points"]) == len(pools)
         assert all(48.81 <= p["lat"] <= 48.91 and 2.22 <= p["lon"] <= 2.47 for p in data["points"])
