@@ -44,6 +44,7 @@ from api.live_ws import LiveEndpoint
 from api.metrics import HttpMetrics, HubCollector, MetricsMiddleware
 from api.pages import legal
 from api.pages import procedures as procedure_pages
+from api.pages import map as pages_map
 from api.pages import routes as pages
 from api.pages.error_pages import install_page_errors
 from api.routes import facilities, health, history, live, procedures
@@ -171,6 +172,7 @@ def create_app(
         health,
         pages,
         procedure_pages,
+        pages_map,
         legal,
         feedback,
     ):

@@ -38,9 +38,15 @@ DOCS_CSP = "frame-ancestors 'self'"
 DOCS_PATHS = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
 
 
-def page_csp() -> str:
-    """:data:`PAGE_CSP` allowing the layout's inline stylesheet as it is on disk now."""
-    return PAGE_CSP.replace("style-src 'self';", f"style-src 'self' {inline_style_source()};", 1)
+def page_csp(*img_sources: str) -> str:
+    """:data:`PAGE_CSP` allowing the layout's inline stylesheet as it is on disk now, and images
+    from ``img_sources`` too (the map page: its tile server, ``settings.map_tile_origin``)."""
+    policy = PAGE_CSP.replace("style-src 'self';", f"style-src 'self' {inline_style_source()};", 1)
+    if img_sources:
+        policy = policy.replace(
+            "img-src 'self' data:;", f"img-src 'self' data: {' '.join(img_sources)};", 1
+        )
+    return policy
 
 
 class SecurityHeaders:

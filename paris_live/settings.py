@@ -122,6 +122,36 @@ class Settings(BaseSettings):
         default=90, ge=1, description="days a survey answer keeps its free texts"
     )
 
+    # ── The map (issue 16): where /carte draws its background from ─────────────────────────────
+    map_tile_url: str = Field(
+        default="https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        description="tile address template of the map's background ({s} {z} {x} {y}, as Leaflet "
+        "reads it); the map page's CSP allows its origin; without tiles the map still shows its "
+        "points and arrondissements",
+    )
+    map_tile_attribution: str = Field(
+        default="© OpenStreetMap contributors",
+        description="credit shown on the map for its tiles (plain text)",
+    )
+
+    @field_validator("map_tile_url")
+    @classmethod
+    def _tile_template(cls, value: str) -> str:
+        url = urlsplit(value)
+        if url.scheme not in {"https", "http"} or not url.netloc:
+            raise ValueError(f"map_tile_url must be an http(s) address, not {value!r}")
+        missing = [part for part in ("{z}", "{x}", "{y}") if part not in value]
+        if missing:
+            raise ValueError(f"map_tile_url has no {', '.join(missing)}: {value!r}")
+        return value
+
+    @property
+    def map_tile_origin(self) -> str:
+        """The origin the tiles come from, as a CSP source (``{s}`` subdomains: ``*.``)."""
+        url = urlsplit(self.map_tile_url)
+        host = url.netloc.replace("{s}", "*")
+        return f"{url.scheme}://{host}"
+
     @field_validator("db_schema", "redis_prefix", "topic_prefix")
     @classmethod
     def _safe_identifier(cls, value: str) -> str:

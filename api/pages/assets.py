@@ -1,4 +1,5 @@
-"""The static assets of the pages: ``dashboards/pages`` and ``dashboards/embed`` files, served under
+"""The static assets of the pages: ``dashboards/pages``, ``dashboards/embed`` and ``dashboards/vendor``
+(browser libraries copied from npm by ``scripts/vendor.sh``) files, served under
 ``/static/`` (and the card at ``/embed/card.js``) from an allow-list built once from the disk.
 
 Each asset is read once per modification and served with a strong ETag, ``Cache-Control`` and a
@@ -32,7 +33,7 @@ __all__ = [
 
 DASHBOARDS = Path(__file__).resolve().parents[2] / "dashboards"
 ASSET_MAX_AGE = 300
-ASSET_FOLDERS = ("pages", "embed")
+ASSET_FOLDERS = ("pages", "embed", "vendor")
 """The folders of ``dashboards/`` whose files are served under ``/static/`` (never templates)."""
 ASSET_SUFFIXES = frozenset(
     {".js", ".mjs", ".css", ".svg", ".png", ".jpg", ".webp", ".ico", ".woff2"}
