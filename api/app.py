@@ -43,8 +43,8 @@ from api.limits import RequestLimits
 from api.live_ws import LiveEndpoint
 from api.metrics import HttpMetrics, HubCollector, MetricsMiddleware
 from api.pages import legal
-from api.pages import procedures as procedure_pages
 from api.pages import map as pages_map
+from api.pages import procedures as procedure_pages
 from api.pages import routes as pages
 from api.pages.error_pages import install_page_errors
 from api.routes import facilities, health, history, live, procedures
