@@ -22,6 +22,7 @@ from api.pages.assets import asset, serve
 from api.pages.directory import MAX_PAGE, Filters, procedure_hints
 from api.pages.near import origin_from
 from api.pages.ops import OpsSampler, summarize
+from api.routes.procedures import index as procedure_index
 from api.views import render_item
 from schemas.clock import PARIS
 
@@ -126,6 +127,7 @@ class DirectoryQuery:
             query=self.params,
             origin=origin_from(ctx.catalogue, at=self.at, near=self.near),
             origin_asked=bool(self.at or (self.near and self.near.strip())),
+            answer=procedure_index().search(self.q) if self.q and self.q.strip() else None,
         )
 
 

@@ -21,6 +21,7 @@ from markupsafe import Markup
 from api.i18n import Lang, render
 from api.pages.directory import (
     ARRONDISSEMENTS,
+    MAX_HINTS,
     PAGE_SIZE,
     Filters,
     ProcedureHint,
@@ -30,6 +31,7 @@ from api.pages.directory import (
 )
 from api.pages.near import Origin, by_distance, distance_words
 from api.pages.qr import qr_svg
+from api.search import Answer, Topic
 from schemas.catalogue import TYPE_LABELS, Facility, LocalizedText
 
 __all__ = [
@@ -113,6 +115,14 @@ def _entry(item: Mapping[str, Any], lang: Lang, metres: float | None = None) -> 
 
 
 @dataclass(frozen=True, slots=True)
+class Demarche:
+    """A démarche a directory search names, and its page."""
+
+    title: LocalizedText
+    href: str
+
+
+@dataclass(frozen=True, slots=True)
 class Results:
     """What one directory request found: the first ``len(entries)`` of ``total`` matches, the
     procedures its search names, and where "Afficher plus" leads (None once all are shown)."""
@@ -129,6 +139,10 @@ class Results:
     """A place was asked for and could not be placed: the page says so."""
     map_href: str = "/carte"
     """The same facilities on the map."""
+    demarches: tuple[Demarche, ...] = ()
+    """The démarches the search names (« passeport » → Titre d'identité), best first."""
+    not_covered: tuple[Topic, ...] = ()
+    """What the search asks for that Paris Live does not cover yet, and where it is covered."""
 
 
 def directory_results(
@@ -142,10 +156,12 @@ def directory_results(
     query: Mapping[str, str] | None = None,
     origin: Origin | None = None,
     origin_asked: bool = False,
+    answer: Answer | None = None,
 ) -> Results:
     """The facilities the filters keep, in order — nearest first from ``origin`` if there is
     one — the first ``page`` pages of them: the server does the filtering (a city of 1,000+
     facilities is never all in one page)."""
+    suffix = "?lang=en" if lang == "en" else ""
     found = [i for i in in_order(items) if filters.matches(i)]
     measured = by_distance(found, origin) if origin else [(i, None) for i in found]
     shown = measured[: page * PAGE_SIZE]
@@ -163,6 +179,11 @@ def directory_results(
         origin=origin,
         origin_unknown=origin_asked and origin is None,
         map_href="/carte" + (f"?{urlencode(params)}" if params else ""),
+        demarches=tuple(
+            Demarche(hit.parcours.title, f"/demarches/{hit.parcours.parcours_id}{suffix}")
+            for hit in (answer.hits if answer else ())[:MAX_HINTS]
+        ),
+        not_covered=answer.not_covered if answer else (),
     )
 
 

@@ -246,8 +246,8 @@ def _shown(html: str) -> list[str]:
 async def test_a_search_without_result_says_where_to_go_without_javascript(
     city_api: InProcessServer,
 ) -> None:
-    """?q=passeport renders no facility, the "aucun équipement" help and the passport hint
-    linking to the town halls; a search that finds facilities shows neither; ?q=15e finds the
+    """?q=passeport renders no facility, the "aucun équipement" help, the démarche's page and
+    the passport hint linking to the town halls; ?q=FPS leads to its démarche; a search that finds facilities shows neither; ?q=15e finds the
     facilities of the 15e as the page's script does (the same words are searched)."""
     async with httpx.AsyncClient(base_url=city_api.http) as client:
         passeport = (await client.get("/", params={"q": "passeport"})).text
@@ -259,9 +259,10 @@ async def test_a_search_without_result_says_where_to_go_without_javascript(
     assert "Aucun équipement ne correspond à votre recherche." in passeport
     hint = re.search(r'<section id="hints".*?<li>(.*?)</li>', passeport, re.S)
     assert hint is not None and 'href="/?type=town_hall"' in hint.group(1)
-    assert "Passeport" in hint.group(1)
+    assert "Passeport" in passeport and '<a href="/demarches/identity-document">' in passeport
     assert _shown(fps) == [] and '<section id="hints"' in fps
-    assert re.search(r'<section id="hints"[^>]* hidden>', fps)
+    assert not re.search(r'<section id="hints"[^>]* hidden>', fps)
+    assert '<a href="/demarches/parking-fine-appeal">' in fps  # the démarche it names
     assert 'href="/?type=town_hall">Voir les mairies' in fps
     pools_15 = {f.id for f in load_catalogue() if f.type == "pool" and f.arrondissement == 15}
     assert set(_shown(pools)) == pools_15

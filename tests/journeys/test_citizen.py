@@ -234,8 +234,8 @@ async def test_lea_finds_open_quiet_pools_in_the_15e_and_the_best_time_ahead(
 async def test_karim_searching_passeport_is_led_to_the_town_halls(
     browser: Any, city_api: InProcessServer
 ) -> None:
-    """ "passeport" finds no facility: the page says so, says where a passport is asked for, and
-    its link shows the town halls; "encombrants" and "FPS" get the general help, never every card
+    """ "passeport" finds no facility: the page says so, names the démarche (its page), says
+    where a passport is asked for, and its link shows the town halls; "encombrants" and "FPS" get the general help, never every card
     with "0 équipements"."""
     context, page, errors = await _phone(browser)
     journey = Journey("karim-passeport", page)
@@ -250,8 +250,11 @@ async def test_karim_searching_passeport_is_led_to_the_town_halls(
         assert await visible_count(page.locator(CARDS)) == 0
         assert await page.locator("#count").inner_text() == "0"
         assert "Aucun équipement ne correspond" in await empty.inner_text()
-        hint = page.locator("#hints li").filter(has_text="Passeport")
+        hint = page.locator("#hints li").filter(has_text="Passeport").last
         assert await hint.is_visible()
+        demarche = page.get_by_role("link", name="Obtenir une carte d'identité ou un passeport")
+        assert await demarche.is_visible()
+        assert await demarche.get_attribute("href") == "/demarches/identity-document"
         await journey.step("passeport: where to go", full_page=True)
         await hint.get_by_role("link", name="Mairie d'arrondissement").click()
         journey.act()
@@ -273,6 +276,7 @@ async def test_karim_searching_passeport_is_led_to_the_town_halls(
             ).is_visible()
             clear = page.get_by_role("link", name="Effacer la recherche et les filtres")
             assert await clear.is_visible()
+            assert await visible_count(page.locator("#hints li.demarche a")) == 1, term
         await journey.step("encombrants: general help")
         await clear.click()
         journey.act()
