@@ -10,8 +10,9 @@ The figure is for someone who takes a ticket *now*, as a median and a 90th perce
    counter frees up) ``+ j × abandon`` (someone gives up — measured over the last
    :data:`OUTCOME_SAMPLES` tickets as abandons per minute waited). The wait is a sum of those
    steps: its mean and variance (scaled by the observed variability of service times) give a
-   gamma law read at its 50th and 90th percentiles (Wilson–Hilferty). A newcomer who finds a
-   free counter waits the *call time* (what such tickets waited).
+   gamma law read at its 50th and 90th percentiles (Wilson–Hilferty), plus the call time. A
+   newcomer who finds a free counter waits the *call time*: the median and 90th percentile of
+   what the last :data:`CALL_SAMPLES` such tickets waited.
 2. **Last-to-enter-service correction.** Each ticket's prediction at issue is remembered; when
    it reaches a counter, its actual wait is compared with that prediction and a correction
    factor (log-EWMA of actual ÷ predicted, weight :data:`CORRECTION_WEIGHT`, bounded to
@@ -38,22 +39,23 @@ from typing import Any, Final
 from schemas.status import ServedMethod, ServedWithin
 from streams.core.policy import round1
 
-SERVICE_SAMPLES: Final = 60
+SERVICE_SAMPLES: Final = 150
 """Service times (called → served) kept: their mean is the recent service time."""
 BUSY_SAMPLES: Final = 15
 """Counts of busy counters kept, each seen when a ticket was issued while people waited."""
 OUTCOME_SAMPLES: Final = 60
 """Tickets that left the queue (called or abandoned) kept to measure how often people give up."""
-MAX_CALL_MINUTES: Final = 5.0
-"""A call time longer than this (a ticket forgotten at a free counter) counts as this."""
+CALL_SAMPLES: Final = 30
+"""Waits of tickets that found a free counter kept: their median and 90th percentile are the
+figure when a counter is free."""
 CORRECTION_WEIGHT: Final = 0.05
 """Weight of the newest actual ÷ predicted ratio in the correction."""
 CORRECTION_BOUND: Final = math.log(2.0)
 """The correction never multiplies or divides the model by more than 2."""
 CORRECTION_CUSHION: Final = 1.0
 """Minutes added to both sides of actual ÷ predicted: short waits do not swing the factor."""
-DEFAULT_CALL_MINUTES: Final = 0.5
-"""Wait of a ticket that finds a free counter, before any was observed."""
+DEFAULT_CALL_MINUTES: Final = (0.5, 1.0)
+"""Median and 90th percentile wait of a ticket that finds a free counter, before any was seen."""
 CV2_RANGE: Final = (0.3, 1.5)
 """Bounds of the squared coefficient of variation of service times."""
 Z50: Final = 0.0
@@ -74,8 +76,10 @@ class QueueModel:
     """Recent mean service time at one counter."""
     cv2: float = 1.0
     """Squared coefficient of variation of service times (1: exponential)."""
-    call_minutes: float = DEFAULT_CALL_MINUTES
-    """Wait of a ticket that finds a free counter."""
+    call_minutes: float = DEFAULT_CALL_MINUTES[0]
+    """Median wait of a ticket that finds a free counter (the call time)."""
+    call_p90_minutes: float = DEFAULT_CALL_MINUTES[1]
+    """90th percentile of that wait."""
     abandon_per_minute: float = 0.0
     """Chance per minute that someone waiting gives up (people ahead who leave shorten the wait)."""
 
@@ -106,7 +110,7 @@ def model_quantiles(model: QueueModel) -> tuple[float, float]:
     counters = max(1.0, model.counters)
     if model.counter_free:
         call = max(0.0, model.call_minutes)
-        return call, 2 * call
+        return call, max(call, model.call_p90_minutes)
     rate = counters / max(1e-6, model.service_minutes)  # counters freed per minute
     cv2 = min(max(model.cv2, CV2_RANGE[0]), CV2_RANGE[1])
     # With j people still ahead, the next one leaves at rate counters ÷ service + j × abandon.
@@ -147,7 +151,7 @@ class ServedTracker:
 
     __slots__ = (
         "_busy",
-        "_call",
+        "_calls",
         "_default_service",
         "_limit",
         "_log_factor",
@@ -164,7 +168,7 @@ class ServedTracker:
         self._busy: deque[int] = deque(maxlen=BUSY_SAMPLES)
         self._outcomes: deque[tuple[float, bool]] = deque(maxlen=OUTCOME_SAMPLES)
         """(minutes waited, abandoned) of the last tickets that left the queue."""
-        self._call: float | None = None
+        self._calls: deque[float] = deque(maxlen=CALL_SAMPLES)
         self._log_factor = 0.0
         self._predicted: OrderedDict[str, tuple[float, bool]] = OrderedDict()
         """ticket → (model median at issue, whether a counter was free)."""
@@ -193,8 +197,7 @@ class ServedTracker:
             return
         predicted, counter_free = prediction
         if counter_free:  # it tells the call time, not whether the model is right
-            call = min(waited_minutes, MAX_CALL_MINUTES)
-            self._call = call if self._call is None else 0.8 * self._call + 0.2 * call
+            self._calls.append(waited_minutes)
         else:
             self._log_factor = corrected(self._log_factor, predicted, waited_minutes)
 
@@ -242,13 +245,19 @@ class ServedTracker:
 
     def model(self, ahead: int, in_service: int) -> QueueModel:
         """The queue model for ``ahead`` waiting and ``in_service`` busy counters."""
+        call_p50, call_p90 = DEFAULT_CALL_MINUTES
+        if self._calls:
+            calls = sorted(self._calls)
+            call_p50 = calls[len(calls) // 2]
+            call_p90 = calls[min(len(calls) - 1, int(0.9 * len(calls)))]
         return QueueModel(
             ahead=ahead,
             in_service=in_service,
             counters=self.counters(in_service),
             service_minutes=_mean(self._service) or self._default_service,
             cv2=self._cv2(),
-            call_minutes=DEFAULT_CALL_MINUTES if self._call is None else self._call,
+            call_minutes=call_p50,
+            call_p90_minutes=call_p90,
             abandon_per_minute=self.abandon_per_minute,
         )
 
@@ -274,7 +283,7 @@ class ServedTracker:
             "service": list(self._service),
             "busy": list(self._busy),
             "outcomes": [[m, a] for m, a in self._outcomes],
-            "call": self._call,
+            "calls": list(self._calls),
             "log_factor": self._log_factor,
             "predicted": [[t, p, free] for t, (p, free) in self._predicted.items()],
             "last_wait": self.last_wait,
@@ -287,7 +296,7 @@ class ServedTracker:
         self._outcomes = deque(
             ((float(m), bool(a)) for m, a in data["outcomes"]), maxlen=OUTCOME_SAMPLES
         )
-        self._call = None if data["call"] is None else float(data["call"])
+        self._calls = deque((float(c) for c in data["calls"]), maxlen=CALL_SAMPLES)
         self._log_factor = float(data["log_factor"])
         self._predicted = OrderedDict(
             (str(t), (float(p), bool(free))) for t, p, free in data["predicted"]

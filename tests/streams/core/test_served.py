@@ -27,6 +27,7 @@ def model(**changes: float) -> QueueModel:
         service_minutes=base["service_minutes"],
         cv2=base.get("cv2", 1.0),
         call_minutes=base.get("call_minutes", 0.5),
+        call_p90_minutes=base.get("call_p90_minutes", 1.0),
         abandon_per_minute=base.get("abandon_per_minute", 0.0),
     )
 
@@ -71,7 +72,7 @@ def test_median_is_never_above_the_p90(changes: dict[str, float], correction: fl
 
 def test_a_free_counter_means_only_the_call_time() -> None:
     """Nobody waiting and a counter free: the newcomer waits the call time, correction or not."""
-    free = model(ahead=0, in_service=1, counters=2, call_minutes=0.4)
+    free = model(ahead=0, in_service=1, counters=2, call_minutes=0.4, call_p90_minutes=0.8)
     assert estimate(free) == estimate(free, 1.9) == (0.4, 0.8)
 
 
