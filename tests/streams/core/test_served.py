@@ -198,7 +198,7 @@ def test_more_tickets_waiting_show_a_longer_time_to_be_served(
 
 
 def test_time_to_be_served_survives_a_snapshot(
-    machine: FacilityMachine, ev: Events, clock: Clock, facility: object
+    machine: FacilityMachine, ev: Events, clock: Clock
 ) -> None:
     """A machine restored from its snapshot shows the same figure and reacts the same way."""
     for ticket in ("A1", "A2", "A3", "A4"):
