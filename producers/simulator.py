@@ -21,7 +21,8 @@ engine :mod:`schemas.hours`):
   (the facility is evacuated meanwhile), sometimes extended (``.updated``), then ``.ended``;
   whole facility, one area (``Bassin 50 m``) or one service;
 * **queues** at ticket services (:mod:`~producers.simulation.queues`; town halls first): tickets issued, called to a free desk, served,
-  or abandoned after a long wait or at closing;
+  or abandoned after a long wait or at closing; each ticket's true wait is kept on request
+  (:meth:`Simulation.drain_ticket_waits`);
 * **appointments** (:mod:`~producers.simulation.booking`): ``slots.published`` when a booking system's availability changes —
   multi-week delays for identity documents; a slot is always inside the facility's opening hours;
 * **cases** (:mod:`~producers.simulation.cases`) of procedures opened and closed (a backlog of open cases is emitted at the start with
@@ -38,7 +39,7 @@ from producers.patterns import DEFAULT_CAPACITY, target_ratio
 from producers.simulation import booking, cases, closures, passages, queues
 from producers.simulation.config import SimulatorConfig
 from producers.simulation.context import MINUTE, Context
-from producers.simulation.state import FacilityState, opening_hours
+from producers.simulation.state import FacilityState, TicketWait, opening_hours
 from schemas.catalogue import Facility
 from schemas.clock import PARIS
 from schemas.events import CloudEvent
@@ -85,6 +86,14 @@ class Simulation:
         self.clock = now + MINUTE
         out.sort(key=lambda event: event.time)
         return out
+
+    def drain_ticket_waits(self) -> list[TicketWait]:
+        """Every ticket's true wait recorded since the last call, by issue time (needs
+        ``SimulatorConfig(record_ticket_waits=True)``; empty otherwise)."""
+        waits = [wait for state in self._states for wait in state.ticket_waits]
+        for state in self._states:
+            state.ticket_waits.clear()
+        return sorted(waits, key=lambda wait: wait.issued_at)
 
     def occupancy(self) -> dict[str, int]:
         """True number of people inside each facility (what a perfect sensor would say)."""

@@ -77,13 +77,45 @@ class Occupancy(_Part):
     )
 
 
+class ServedMethod(StrEnum):
+    """Where a time-to-be-served figure comes from."""
+
+    QUEUE_MODEL = "queue_model"
+    DEFAULT = "default_service"
+
+
+class ServedWithin(_Part):
+    """Time to be served (an estimate): from taking a ticket now to being called to a counter."""
+
+    p50_minutes: float = Field(ge=0, description="median wait of someone taking a ticket now")
+    p90_minutes: float = Field(
+        ge=0, description="9 people in 10 taking a ticket now are called within this (≥ median)"
+    )
+    method: ServedMethod = Field(
+        description="`queue_model`: people waiting × recent service time ÷ counters open (measured "
+        "as the time between two tickets served), corrected by how long the last tickets to reach "
+        "a counter actually waited; `default_service`: no ticket served yet, the default service "
+        "time stands in for the observed one"
+    )
+
+
 class QueueStatus(_Part):
     """A service desk queue: tickets waiting and the estimated wait."""
 
     service_id: Identifier
     length: int = Field(ge=0)
-    wait_minutes: float | None = Field(default=None, ge=0)
+    wait_minutes: float | None = Field(
+        default=None,
+        ge=0,
+        description="moving average (EWMA) of the waits observed recently (issued → called); "
+        "length × service time when none is recent",
+    )
     measured_at: Timestamp
+    served_within: ServedWithin | None = Field(
+        default=None,
+        description="time to be served for someone taking a ticket now (median and 90th "
+        "percentile, an estimate); null before the first ticket event of the service",
+    )
 
 
 class AppointmentStatus(_Part):

@@ -21,3 +21,6 @@ class SimulatorConfig:
     """Open cases per procedure emitted at the start (with their past opening time)."""
     miss_in: float = 0.01
     miss_out: float = 0.03
+    record_ticket_waits: bool = False
+    """Keep every ticket's true wait (issued → called) for :meth:`Simulation.drain_ticket_waits`
+    (off by default: a long-running simulator would keep them all)."""

@@ -2,7 +2,10 @@
 
 Tickets are numbered per service letter and day; free desks call the oldest waiting ticket; a
 ticket waiting more than 20 minutes may be abandoned, and whoever still waits at closing (or when
-the service is closed) goes home.
+the service is closed) goes home. With ``record_ticket_waits`` the simulator also keeps each
+ticket's true wait (issued → called, or abandoned) in :attr:`FacilityState.ticket_waits` — what
+``bench/wait_accuracy`` scores the time-to-be-served estimate on; recording draws nothing from the
+generator, so the events are the same with or without it.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import datetime as dt
 
 from producers.patterns import SERVICE_MINUTES, queue_arrivals_per_hour
 from producers.simulation.context import LAST_SECOND, MINUTE, Context, poisson
-from producers.simulation.state import FacilityState, TicketQueue
+from producers.simulation.state import FacilityState, TicketQueue, TicketWait
 from schemas.catalogue import Facility
 from schemas.events import CloudEvent, EventType
 
@@ -54,6 +57,7 @@ def queues(
         if minutes_left <= 1 or closed:  # closing: whoever still waits goes home
             while queue.waiting:
                 ticket, issued = queue.waiting.popleft()
+                _record(ctx, state, queue, ticket, issued, None)
                 gone = max(issued, ctx.within(now))
                 _ticket(ctx, EventType.TICKET_ABANDONED, state, queue, ticket, gone, out)
             continue
@@ -68,14 +72,29 @@ def queues(
         for ticket, issued in list(queue.waiting):
             if now - issued > 20 * MINUTE and rng.random() < 0.03:
                 queue.waiting.remove((ticket, issued))
+                _record(ctx, state, queue, ticket, issued, None)
                 gone = ctx.within(now)
                 _ticket(ctx, EventType.TICKET_ABANDONED, state, queue, ticket, gone, out)
         while queue.waiting and len(queue.serving) < queue.desks:
             ticket, issued = queue.waiting.popleft()
             called = min(max(issued, now) + dt.timedelta(seconds=30), now + LAST_SECOND)
+            _record(ctx, state, queue, ticket, issued, called)
             _ticket(ctx, EventType.TICKET_CALLED, state, queue, ticket, called, out)
             service = rng.expovariate(1 / SERVICE_MINUTES.get(facility_type, 5.0))
             queue.serving.append((ticket, called + dt.timedelta(minutes=service)))
+
+
+def _record(
+    ctx: Context,
+    state: FacilityState,
+    queue: TicketQueue,
+    ticket: str,
+    issued: dt.datetime,
+    called: dt.datetime | None,
+) -> None:
+    if ctx.config.record_ticket_waits:
+        wait = TicketWait(state.facility.id, queue.service_id, ticket, issued, called)
+        state.ticket_waits.append(wait)
 
 
 def _ticket(

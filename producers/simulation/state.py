@@ -41,6 +41,23 @@ class TicketQueue:
     serving: list[tuple[str, dt.datetime]] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class TicketWait:
+    """The truth about one ticket, known to the simulator only: when it was issued and when it was
+    called to a desk (None: abandoned). ``waited`` is what a time-to-be-served figure predicts."""
+
+    facility_id: str
+    service_id: str
+    ticket_id: str
+    issued_at: dt.datetime
+    called_at: dt.datetime | None
+
+    @property
+    def waited(self) -> dt.timedelta | None:
+        """Arrival → counter, None for an abandoned ticket."""
+        return None if self.called_at is None else self.called_at - self.issued_at
+
+
 @dataclass(slots=True)
 class Slots:
     """The availability a booking system last computed (and last published) for one service."""
@@ -81,6 +98,8 @@ class FacilityState:
     cases: list[Case] = field(default_factory=list)
     cases_opened: int = 0
     periods: dict[dt.date, tuple[tuple[int, int], ...]] = field(default_factory=dict)
+    ticket_waits: list[TicketWait] = field(default_factory=list)
+    """Filled only when the config says ``record_ticket_waits``."""
 
     def minutes_left(self, local: dt.datetime) -> int | None:
         """Minutes until the current regular opening period ends, None when closed."""

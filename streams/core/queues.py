@@ -10,7 +10,10 @@ called nor abandoned. ``wait_minutes`` is, in this order:
 3. otherwise ``length`` × the EWMA of the observed service times (called → served), or
    ``default_service_minutes`` (5 min) when none was ever observed.
 
-Abandoned tickets never enter the averages. Figures are rounded to 0.1 minute. Waiting and called
+``wait_minutes`` stays as it was (the baseline ``bench/wait_accuracy`` measures against);
+``served_within`` is the time to be served of :mod:`streams.core.served` (people waiting × recent
+service time ÷ counters open, corrected by the last tickets' actual waits), as a median and a
+90th percentile. Abandoned tickets never enter the averages. Figures are rounded to 0.1 minute. Waiting and called
 tickets are dropped at the daily reset; the averages are kept (the fallback uses them the next
 morning). Every per-ticket map is bounded (``ticket_memory``, oldest forgotten first).
 """
@@ -24,16 +27,18 @@ from typing import Any
 
 from schemas.clock import PARIS
 from schemas.events import EventType
-from schemas.status import QueueStatus
+from schemas.status import QueueStatus, ServedWithin
 from streams.core.policy import round1
+from streams.core.served import ServedTracker
 from streams.core.snapshot import req_time, time_in, time_out
 
 
 @dataclass(slots=True)
 class _Queue:
-    """One service's tickets and averages; ``length``/``wait`` are the public figures."""
+    """One service's tickets and averages; ``length``/``wait``/``served`` are the public figures."""
 
     measured_at: datetime
+    tracker: ServedTracker
     waiting: OrderedDict[str, datetime] = field(default_factory=OrderedDict)
     called: OrderedDict[str, tuple[datetime, bool]] = field(default_factory=OrderedDict)
     """ticket → (called at, whether its wait was observed)."""
@@ -43,6 +48,7 @@ class _Queue:
     service_ewma: float | None = None
     length: int = 0
     wait: float = 0.0
+    served: ServedWithin | None = None
 
 
 def _remember(mapping: OrderedDict[str, Any], key: str, value: Any, limit: int) -> None:
@@ -76,7 +82,7 @@ class QueueBook:
         """Apply one ticket event; True when the service's length or wait changed."""
         queue = self._queues.get(service_id)
         if queue is None:
-            queue = self._queues[service_id] = _Queue(measured_at=min(at, now))
+            queue = self._queues[service_id] = _Queue(min(at, now), self._tracker())
             new = True
         else:
             new = False
@@ -93,6 +99,11 @@ class QueueBook:
                 self._ended(queue, ticket_id, at, served=False)
         return self._recompute(queue, now) or new
 
+    def _tracker(self) -> ServedTracker:
+        return ServedTracker(
+            default_service_minutes=self._default_service, ticket_memory=self._limit
+        )
+
     def _issued(self, queue: _Queue, ticket_id: str, at: datetime) -> None:
         called = queue.called.get(ticket_id)
         if called is not None:
@@ -102,6 +113,7 @@ class QueueBook:
                 self._observe_wait(queue, called_at - at, called_at)
             return
         if ticket_id not in queue.waiting:
+            queue.tracker.issued(ticket_id, len(queue.waiting), len(queue.called))
             _remember(queue.waiting, ticket_id, at, self._limit)
 
     def _called(self, queue: _Queue, ticket_id: str, at: datetime) -> None:
@@ -111,15 +123,20 @@ class QueueBook:
         _remember(queue.called, ticket_id, (at, issued_at is not None), self._limit)
         if issued_at is not None:
             self._observe_wait(queue, at - issued_at, at)
+            waited = (at - issued_at).total_seconds() / 60
+            queue.tracker.called(ticket_id, waited)
 
     def _ended(self, queue: _Queue, ticket_id: str, at: datetime, *, served: bool) -> None:
         called = queue.called.pop(ticket_id, None)
-        queue.waiting.pop(ticket_id, None)
+        issued_at = queue.waiting.pop(ticket_id, None)
+        if issued_at is not None and not served:
+            queue.tracker.abandoned(ticket_id, (at - issued_at).total_seconds() / 60)
         _remember(queue.ended, ticket_id, None, self._limit)
         if served and called is not None:
             minutes = (at - called[0]).total_seconds() / 60
             if minutes >= 0:
                 queue.service_ewma = self._ewma(queue.service_ewma, minutes)
+                queue.tracker.served(minutes)
 
     def _observe_wait(self, queue: _Queue, waited: timedelta, at: datetime) -> None:
         minutes = waited.total_seconds() / 60
@@ -149,9 +166,10 @@ class QueueBook:
 
     def _recompute(self, queue: _Queue, now: datetime) -> bool:
         length, wait = len(queue.waiting), self._estimate(queue, now)
-        if length == queue.length and wait == queue.wait:
+        served = queue.tracker.view(length, len(queue.called))
+        if length == queue.length and wait == queue.wait and served == queue.served:
             return False
-        queue.length, queue.wait = length, wait
+        queue.length, queue.wait, queue.served = length, wait, served
         return True
 
     def refresh(self, now: datetime) -> bool:
@@ -166,6 +184,7 @@ class QueueBook:
         for queue in self._queues.values():
             queue.waiting.clear()
             queue.called.clear()
+            queue.tracker.reset()
         return self.refresh(now)
 
     def next_timer(self) -> datetime | None:
@@ -185,6 +204,7 @@ class QueueBook:
                 length=queue.length,
                 wait_minutes=queue.wait,
                 measured_at=queue.measured_at.astimezone(PARIS),
+                served_within=queue.served,
             )
             for service_id, queue in sorted(self._queues.items())
         ]
@@ -202,6 +222,8 @@ class QueueBook:
                 "service_ewma": q.service_ewma,
                 "length": q.length,
                 "wait": q.wait,
+                "served": None if q.served is None else q.served.model_dump(mode="json"),
+                "tracker": q.tracker.to_dict(),
             }
             for service_id, q in self._queues.items()
         }
@@ -211,6 +233,7 @@ class QueueBook:
         self._queues = {
             service_id: _Queue(
                 measured_at=req_time(q["measured_at"]),
+                tracker=self._loaded_tracker(q.get("tracker")),
                 waiting=OrderedDict((t, req_time(at)) for t, at in q["waiting"]),
                 called=OrderedDict((t, (req_time(at), bool(seen))) for t, at, seen in q["called"]),
                 ended=OrderedDict((t, None) for t in q["ended"]),
@@ -219,6 +242,14 @@ class QueueBook:
                 service_ewma=q["service_ewma"],
                 length=int(q["length"]),
                 wait=float(q["wait"]),
+                served=None if q.get("served") is None else ServedWithin(**q["served"]),
             )
             for service_id, q in data.items()
         }
+
+    def _loaded_tracker(self, data: dict[str, Any] | None) -> ServedTracker:
+        """A snapshot's tracker (a snapshot written before it existed: a fresh one)."""
+        tracker = self._tracker()
+        if data is not None:
+            tracker.load(data)
+        return tracker

@@ -248,3 +248,30 @@ def test_curves_interpolate_and_vanish_outside() -> None:
     assert interpolate(curve, 9.0) == pytest.approx(0.4)
     assert interpolate(curve, 7.0) == interpolate(curve, 11.0) == 0.0
     assert target_ratio("town_hall", _at(TUESDAY, 10)) > target_ratio("town_hall", _at(TUESDAY, 16))
+
+
+def test_simulator_knows_each_tickets_true_wait_without_changing_the_events() -> None:
+    """With ``record_ticket_waits`` every called ticket's true wait (issued → called) matches its
+    events, abandoned tickets have none, and the events are the very same as without it."""
+    halls = _facilities("town_hall", 3)
+    start, end = _at(TUESDAY, 8), _at(TUESDAY, 13)
+    plain = list(simulate(halls, start, end, SimulatorConfig(seed=9)))
+    simulation = Simulation(halls, start, SimulatorConfig(seed=9, record_ticket_waits=True))
+    recorded = simulation.advance(end)
+    assert _fingerprint(recorded) == _fingerprint(plain)
+    waits = simulation.drain_ticket_waits()
+    assert simulation.drain_ticket_waits() == []
+    times: dict[tuple[str, str], dict[str, dt.datetime]] = defaultdict(dict)
+    for e in recorded:
+        if e.type.startswith("fr.paris.facilities.ticket."):
+            times[(e.subject, e.data.ticket_id)][e.type.rsplit(".", 1)[1]] = e.time  # type: ignore[attr-defined]
+    called = [w for w in waits if w.waited is not None]
+    assert len(called) > 100 and any(w.waited is None for w in waits)
+    for wait in waits:
+        events = times[(wait.facility_id, wait.ticket_id)]
+        assert events["issued"] == wait.issued_at
+        if wait.called_at is None:
+            assert "called" not in events
+        else:
+            assert events["called"] == wait.called_at
+    assert max(w.waited for w in called if w.waited) > dt.timedelta(minutes=5)
