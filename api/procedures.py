@@ -203,11 +203,19 @@ def topic_view(topic: Topic) -> dict[str, Any]:
     return {"topic_id": topic.topic_id, "name": _lang(topic.name), "url": topic.url}
 
 
+def _expected_wait(queue: Mapping[str, Any]) -> tuple[bool, float]:
+    """How long a queue makes one wait: its time to be served (median) where estimated, else
+    the EWMA wait; queues with neither last."""
+    served = queue.get("served_within") or {}
+    wait = served.get("p50_minutes", queue.get("wait_minutes"))
+    return (wait is None, wait or 0.0)
+
+
 def facility_view(parcours: Parcours, item: Item) -> dict[str, Any]:
     """A facility serving the parcours, with the live figures of the services the steps use."""
     services, booked = served_by(parcours, item["type"])
     queues = [q for q in item.get("queues") or [] if q.get("service_id") in services]
-    queues.sort(key=lambda q: (q.get("wait_minutes") is None, q.get("wait_minutes") or 0))
+    queues.sort(key=_expected_wait)
     slots = [
         a
         for a in item.get("appointments") or []

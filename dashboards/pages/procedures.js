@@ -10,11 +10,13 @@ const soonest = document.getElementById("soonest");
 const words = {
   fr: {
     wait: (wait, n) => `Attente : environ ${wait} min (${n} personnes avant vous)`,
+    served: (p50, p90, n) => `Servi dans environ ${p50} min, au plus ${p90} min pour 9 personnes sur 10 (${n} personnes avant vous) — estimation`,
     queue: (n) => `File d'attente : ${n} personnes`,
     slot: (when) => `Prochain rendez-vous : ${when}`,
   },
   en: {
     wait: (wait, n) => `Wait: about ${wait} min (${n} people ahead of you)`,
+    served: (p50, p90, n) => `Served in about ${p50} min, at most ${p90} min for 9 people in 10 (${n} people ahead of you) — estimate`,
     queue: (n) => `Queue: ${n} people`,
     slot: (when) => `Next appointment: ${when}`,
   },
@@ -39,9 +41,12 @@ function paint(status) {
   li.querySelector(".state").innerHTML = renderState(status, lang, 18);
   li.querySelector(".no-live").hidden = true;
   const queues = (status.queues || []).filter((q) => services.includes(q.service_id));
-  queues.sort((a, b) => (a.wait_minutes ?? Infinity) - (b.wait_minutes ?? Infinity));
+  const expected = (q) => q.served_within?.p50_minutes ?? q.wait_minutes ?? Infinity;
+  queues.sort((a, b) => expected(a) - expected(b));
   const queue = queues[0];
+  const served = queue?.served_within;
   li.querySelector(".queue").textContent = !queue ? ""
+    : served ? words.served(Math.round(served.p50_minutes), Math.round(served.p90_minutes), queue.length)
     : queue.wait_minutes != null ? words.wait(Math.round(queue.wait_minutes), queue.length)
     : words.queue(queue.length);
   const slots = (status.appointments || [])

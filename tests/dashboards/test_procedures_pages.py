@@ -37,6 +37,7 @@ async def _hall_with_a_slot(
     wait: float = 25.0,
     waiting: int = 6,
     seq: int = 10**9,
+    served: tuple[float, float] | None = None,
 ) -> datetime:
     """Mairie du 15e open, people waiting at the identity desk, a slot in two days at 10:30
     (Paris); the other town halls publish no slot, so it is the soonest."""
@@ -56,6 +57,17 @@ async def _hall_with_a_slot(
                 "length": waiting,
                 "wait_minutes": wait,
                 "measured_at": now.isoformat(),
+                **(
+                    {
+                        "served_within": {
+                            "p50_minutes": served[0],
+                            "p90_minutes": served[1],
+                            "method": "queue_model",
+                        }
+                    }
+                    if served
+                    else {}
+                ),
             }
         ],
         appointments=[
@@ -234,3 +246,27 @@ async def test_one_search_answers_procedures_and_facilities(
     response = await page.goto(f"{city_api.http}/demarches/passeport-lunaire")
     assert response.status == 404
     await expect(page.get_by_role("heading", level=1)).to_be_visible()
+
+
+async def test_time_to_be_served_is_one_figure_with_how_it_is_computed(
+    page: Any, city_api: InProcessServer, redis_client: aioredis.Redis, settings: Settings
+) -> None:
+    """Where the queue carries a time-to-be-served estimate, the place shows that one figure
+    (median and 90 % bound, said to be an estimate) instead of the average wait, explains how it
+    is computed on demand, and follows it live."""
+    await _hall_with_a_slot(redis_client, settings, served=(12.0, 25.0))
+    await page.goto(f"{city_api.http}/demarches/identity-document")
+    hall = page.locator(".place", has=page.get_by_role("link", name="Mairie du 15e arrondissement"))
+    await expect(hall).to_contain_text(
+        "Servi dans environ 12 min, au plus 25 min pour 9 personnes sur 10 "
+        "(6 personnes avant vous) — estimation"
+    )
+    await expect(hall).not_to_contain_text("Attente : environ")
+    how = page.get_by_text("Temps avant d'être servi : comment est-ce calculé ?")
+    explanation = page.get_by_text("la durée récente d'un passage au guichet", exact=False)
+    await expect(explanation).to_be_hidden()
+    await how.click()
+    await expect(explanation).to_be_visible()
+    await _hall_with_a_slot(redis_client, settings, served=(18.0, 40.0), waiting=9, seq=10**9 + 1)
+    await expect(hall).to_contain_text("Servi dans environ 18 min, au plus 40 min")
+    await _no_violations(page, "demarches-served-within")
