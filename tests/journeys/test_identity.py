@@ -63,7 +63,13 @@ async def test_footer_on_every_page_leads_somewhere(
         for words in ("Donner mon avis", "Faire une réclamation", "Résultats", "Mentions légales",
                       "Accessibilité : non conforme", "Données personnelles"):  # fmt: skip
             assert words in texts, (path, words)
-        assert await footer.get_by_text("opendata.paris.fr").is_visible(), path
+        credits = footer.locator(".credits")
+        assert await credits.is_visible(), path
+        for source in (
+            "Ville de Paris — opendata.paris.fr (ODbL)",
+            "Ministère des Sports — Data ES",
+        ):
+            assert source in await credits.inner_text(), (path, source)
         hrefs |= set(await links.evaluate_all("links => links.map(a => a.getAttribute('href'))"))
         name = f"identity-footer-{path.strip('/').replace('/', '-') or 'directory'}"
         name += f"-{viewport['width']}"
