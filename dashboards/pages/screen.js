@@ -35,6 +35,7 @@ const W = {
     },
     nearestAny: "Équipement ouvert le plus proche", alsoOpen: "Aussi ouverts",
     unconfirmed: "Horaires non confirmés", unknownHours: "Horaires inconnus", estimatedCapacity: "capacité estimée",
+    hoursSource: "Horaires",
   },
   en: {
     crowd: "Crowding", people: "people", noCrowd: "Crowding not measured", queues: "Waiting time",
@@ -53,6 +54,7 @@ const W = {
     },
     nearestAny: "Nearest open facility", alsoOpen: "Also open",
     unconfirmed: "Hours not confirmed", unknownHours: "Hours unknown", estimatedCapacity: "estimated capacity",
+    hoursSource: "Hours",
   },
 };
 const both = (pick) => `<span class="l1">${pick(lang)}</span><span class="l2" lang="${other}">${pick(other)}</span>`;
@@ -100,7 +102,7 @@ function renderAppointments() {
   $("appointments").innerHTML = appointments.length ? `<h2>${both((l) => W[l].next)}</h2><ul class="queues appts">${appointments.map((a) => `<li><span class="svc">${escapeHtml(nameOfService(catalogue, a.service_id, lang))}</span>${a.next_available_at ? `<strong class="delay">${W[lang].inDays(a.delay_days ?? 0)}</strong><span class="len">${fmtWhen(a.next_available_at, lang)}</span>` : `<span class="len">${W[lang].noSlot}</span>`}</li>`).join("")}</ul>` : "";
 }
 
-/** Estimated hours say so under the state and in the hours panel; unknown hours claim nothing. */
+/** Estimated hours say so under the state; unknown hours claim nothing (the panel says so). */
 function hoursNote() {
   const confidence = hoursConfidence(status);
   if (confidence === "official") return "";
@@ -112,9 +114,10 @@ function renderHours() {
   const spans = (status.today_hours || []).map((h) => `<li>${h.opens} – ${h.closes}</li>`).join("");
   const next = hoursLine(status, lang).next;
   const nextOther = hoursLine(status, other).next;
-  const today = unknown ? "" : spans ? `<ul class="spans">${spans}</ul>` : `<p class="big-note">${both((l) => W[l].closedToday)}</p>`;
-  const source = catalogue ? `<p class="src">${escapeHtml(sourceWords(catalogue, "hours", lang))}</p>` : "";
-  $("hours").innerHTML = `<h2>${both((l) => W[l].hours)}</h2>${today}${hoursNote()}${next ? `<p class="next"><span class="l1">${next}</span><span class="l2" lang="${other}">${nextOther}</span></p>` : ""}${source}`;
+  const today = unknown ? `<p class="big-note">${both((l) => W[l].unknownHours)}</p>` : spans ? `<ul class="spans">${spans}</ul>` : `<p class="big-note">${both((l) => W[l].closedToday)}</p>`;
+  $("hours").innerHTML = `<h2>${both((l) => W[l].hours)}</h2>${today}${next ? `<p class="next"><span class="l1">${next}</span><span class="l2" lang="${other}">${nextOther}</span></p>` : ""}`;
+  // Where the hours come from, in the footer (as tall as the QR code: no room taken from the panels).
+  $("hours-source").textContent = catalogue ? `${W[lang].hoursSource} — ${sourceWords(catalogue, "hours", lang)}` : "";
 }
 
 function distance(metres) {
