@@ -102,11 +102,12 @@ function renderAppointments() {
   $("appointments").innerHTML = appointments.length ? `<h2>${both((l) => W[l].next)}</h2><ul class="queues appts">${appointments.map((a) => `<li><span class="svc">${escapeHtml(nameOfService(catalogue, a.service_id, lang))}</span>${a.next_available_at ? `<strong class="delay">${W[lang].inDays(a.delay_days ?? 0)}</strong><span class="len">${fmtWhen(a.next_available_at, lang)}</span>` : `<span class="len">${W[lang].noSlot}</span>`}</li>`).join("")}</ul>` : "";
 }
 
-/** Estimated hours say so under the state; unknown hours claim nothing (the panel says so). */
-function hoursNote() {
+/** Estimated hours say so beside the state, under the name (the header keeps its height);
+ * unknown hours claim nothing. */
+function renderHoursNote() {
   const confidence = hoursConfidence(status);
-  if (confidence === "official") return "";
-  return `<p class="unconfirmed">${icon("question", 36)}${both((l) => (confidence === "unknown" ? W[l].unknownHours : W[l].unconfirmed))}</p>`;
+  $("hours-note").hidden = confidence === "official";
+  $("hours-note").innerHTML = confidence === "official" ? "" : `${icon("question", 28)}${both((l) => (confidence === "unknown" ? W[l].unknownHours : W[l].unconfirmed))}`;
 }
 
 function renderHours() {
@@ -149,7 +150,8 @@ function renderClosures() {
 function renderState() {
   const state = shownState(status);
   const style = STATE_STYLE[state] || STATE_STYLE.unknown;
-  $("state").innerHTML = `<p class="badge ${style.tone}" data-state="${state}">${icon(style.icon, 56)}${both((l) => TEXT[l].states[state] || TEXT[l].states.unknown)}</p>${hoursNote()}`;
+  $("state").innerHTML = `<p class="badge ${style.tone}" data-state="${state}">${icon(style.icon, 56)}${both((l) => TEXT[l].states[state] || TEXT[l].states.unknown)}</p>`;
+  renderHoursNote();
   document.body.dataset.state = status.open_state;
 }
 

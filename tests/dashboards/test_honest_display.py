@@ -221,7 +221,7 @@ async def test_screen_says_hours_not_confirmed_and_names_the_hours_source(
     page: Any, city_api: InProcessServer, redis_client: aioredis.Redis, settings: Settings
 ) -> None:
     """The screen of the estimated pool says « Horaires non confirmés / Hours not confirmed »
-    under its state, that its hours have no source, and marks the estimated capacity; the
+    beside its state (under its name), that its hours have no source, and marks the estimated capacity; the
     official pool says none of it and credits the City for its hours. English first with
     lang=en; axe-core finds nothing; nothing cut, landscape or portrait; no horizontal scroll at
     320 px."""
@@ -243,10 +243,8 @@ async def test_screen_says_hours_not_confirmed_and_names_the_hours_source(
 
     await page.goto(f"{city_api.http}/screen/{ESTIMATED}")
     await page.wait_for_function(f"document.body.dataset.seq === '{estimated['seq']}'")
-    assert await visible_texts(page.locator("#state .unconfirmed .l1")) == [
-        "Horaires non confirmés"
-    ]
-    assert await visible_texts(page.locator("#state .unconfirmed .l2")) == ["Hours not confirmed"]
+    assert await visible_texts(page.locator("#hours-note .l1")) == ["Horaires non confirmés"]
+    assert await visible_texts(page.locator("#hours-note .l2")) == ["Hours not confirmed"]
     assert await visible_texts(page.locator("#hours-source")) == [
         "Horaires — Source : aucune (valeur estimée)"
     ]
@@ -254,14 +252,14 @@ async def test_screen_says_hours_not_confirmed_and_names_the_hours_source(
     await screenshot(page, "screen-hours-not-confirmed", full_page=False)
     await _no_axe_violation(page, "screen-hours-not-confirmed")
     await page.set_viewport_size(PORTRAIT)
-    assert await visible_count(page.locator("#state .unconfirmed")) == 1
+    assert await visible_count(page.locator("#hours-note")) == 1
     assert await clipped(page, PANELS) == []
     await page.set_viewport_size(NARROW)
     assert await horizontal_overflow(page) == 0
 
     await page.goto(f"{city_api.http}/screen/{ESTIMATED}?lang=en")
     await page.wait_for_function(f"document.body.dataset.seq === '{estimated['seq']}'")
-    assert await visible_texts(page.locator("#state .unconfirmed .l1")) == ["Hours not confirmed"]
+    assert await visible_texts(page.locator("#hours-note .l1")) == ["Hours not confirmed"]
     assert await visible_texts(page.locator("#hours-source")) == [
         "Hours — Source: none (estimated value)"
     ]
