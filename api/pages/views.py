@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import orjson
@@ -29,6 +29,7 @@ from api.pages.directory import (
 )
 from api.pages.qr import qr_svg
 from schemas.catalogue import TYPE_LABELS, WEEKDAYS, Facility, LocalizedText
+from schemas.clock import PARIS
 from schemas.provenance import DATASETS, SourceRef
 
 __all__ = [
@@ -66,7 +67,9 @@ class Live:
     """What the pages put in words of a status: state, crowd level, today's opening hours
     (``"09:00–12:00, 14:00–19:00"``, empty when closed today), the closures' messages, and where
     the hours come from (``confidence``: ``official``, ``estimated`` — "horaires non confirmés" —
-    or ``unknown``, a status without the field: open or closed is then not claimed)."""
+    or ``unknown``, a status without the field: open or closed is then not claimed). Official
+    hours given for a period that has ended (the catalogue's ``valid_until``) are not confirmed
+    for ``today`` either."""
 
     state: str
     level: str | None
@@ -75,13 +78,19 @@ class Live:
     confidence: str = "unknown"
 
     @classmethod
-    def of(cls, item: Mapping[str, Any]) -> Live:
+    def of(cls, item: Mapping[str, Any], today: date | None = None) -> Live:
+        confidence = item.get("hours_confidence") or "unknown"
+        source = ((item.get("catalogue") or {}).get("sources") or {}).get("hours")
+        until = source.get("valid_until") if isinstance(source, Mapping) else None
+        today = today or datetime.now(PARIS).date()
+        if confidence == "official" and until and until < today.isoformat():
+            confidence = "estimated"
         return cls(
             state=item["open_state"],
             level=crowd_level(item),
             hours=", ".join(f"{h['opens']}–{h['closes']}" for h in item.get("today_hours") or []),
             closures=tuple(c["message"] for c in item.get("closures") or []),
-            confidence=item.get("hours_confidence") or "unknown",
+            confidence=confidence,
         )
 
 
@@ -101,10 +110,11 @@ class Credit:
     old: bool
     since: str = ""
     until: str = ""
+    ended: bool = False
     some_days_estimated: bool = False
 
     @classmethod
-    def of(cls, facility: Facility, field: str) -> Credit | None:
+    def of(cls, facility: Facility, field: str, today: date | None = None) -> Credit | None:
         """The credit of a field's source; None when the value is estimated (or unsourced)."""
         source = facility.sources.get(field)
         if not isinstance(source, SourceRef) or source.dataset not in DATASETS:
@@ -118,6 +128,9 @@ class Credit:
             old=dataset.old,
             since=_day(source.valid_from) if hours and source.valid_until else "",
             until=_day(source.valid_until) if hours else "",
+            ended=hours
+            and source.valid_until is not None
+            and source.valid_until < (today or datetime.now(PARIS).date()),
             some_days_estimated=hours
             and any(facility.sources.get(f"hours.{day}") == "estimated" for day in WEEKDAYS),
         )

@@ -82,7 +82,7 @@ export const TEXT = {
     source: (credit, title, date) => `Source : ${credit}, « ${title} » (mise à jour ${date})`,
     noSource: "Source : aucune (valeur estimée)", oldData: "données anciennes, à vérifier",
     someDaysEstimated: "certains jours estimés", period: (a, b) => (a ? `période du ${a} au ${b}` : `jusqu'au ${b}`),
-    estimated: "estimé", estimatedCapacity: "capacité estimée",
+    estimated: "estimé", estimatedCapacity: "capacité estimée", ended: "terminée",
   },
   en: {
     states: {
@@ -149,7 +149,7 @@ export const TEXT = {
     source: (credit, title, date) => `Source: ${credit}, “${title}” (updated ${date})`,
     noSource: "Source: none (estimated value)", oldData: "old data, to be checked",
     someDaysEstimated: "some days estimated", period: (a, b) => (a ? `period ${a} to ${b}` : `until ${b}`),
-    estimated: "estimated", estimatedCapacity: "estimated capacity",
+    estimated: "estimated", estimatedCapacity: "estimated capacity", ended: "ended",
   },
 };
 
@@ -410,9 +410,22 @@ const API_BASE = new URL("../", import.meta.url).href;
 const ticking = new Set();
 setInterval(() => ticking.forEach((card) => card.render()), 30000);
 
+/** Today in Paris as "2026-12-03" (comparable with the catalogue's dates). */
+export const parisIsoDay = (date) => new Intl.DateTimeFormat("en-CA", { timeZone: PARIS, year: "numeric", month: "2-digit", day: "2-digit" }).format(date);
+
+/** Official hours given for a period that has ended (the dataset's `valid_until` is past). */
+export function hoursPeriodEnded(catalogue, now = new Date()) {
+  const until = catalogue?.sources?.hours?.valid_until;
+  return Boolean(until) && until < parisIsoDay(now);
+}
+
 /** Where a status's open/closed state comes from (FacilityStatus.hours_confidence): "official"
- * hours, "estimated" ones (shown, "not confirmed"), or "unknown" (a status without the field). */
-export const hoursConfidence = (status) => status.hours_confidence || "unknown";
+ * hours, "estimated" ones (shown, "not confirmed"), or "unknown" (a status without the field).
+ * Official hours of a period that has ended are not confirmed for today either. */
+export function hoursConfidence(status, catalogue = null, now = new Date()) {
+  const confidence = status.hours_confidence || "unknown";
+  return confidence === "official" && hoursPeriodEnded(catalogue, now) ? "estimated" : confidence;
+}
 
 /** The state a page may claim: with unknown hours, "open" or "closed" is not a fact (a closure
  * declared by the staff still is). */
@@ -434,9 +447,9 @@ export const parisHHMM = (date) => dtf("fr", { hour: "2-digit", minute: "2-digit
 /** Today's opening spans in words, and what comes next: "Ferme à 19:00" or "Ouvre demain à 07:00".
  * `today` is the spans alone, `note` says "horaires non confirmés" for estimated hours, `spans`
  * is both in one line of text; unknown hours read "Horaires inconnus", never "Fermé aujourd'hui". */
-export function hoursLine(status, lang, now = new Date()) {
+export function hoursLine(status, lang, now = new Date(), catalogue = null) {
   const t = TEXT[lang];
-  const confidence = hoursConfidence(status);
+  const confidence = hoursConfidence(status, catalogue, now);
   if (confidence === "unknown") return { spans: t.unknownHours, today: t.unknownHours, note: "", next: "" };
   const hours = status.today_hours || [];
   const spans = hours.map((h) => `${h.opens}–${h.closes}`).join(", ");
@@ -466,7 +479,7 @@ export function sourceWords(catalogue, field, lang) {
   const words = [t.source(dataset.publisher, dataset.title, fmtDate(dataset.updated))];
   if (dataset.old) words.push(t.oldData);
   if (field === "hours") {
-    if (source.valid_until) words.push(t.period(fmtDate(source.valid_from), fmtDate(source.valid_until)));
+    if (source.valid_until) words.push(t.period(fmtDate(source.valid_from), fmtDate(source.valid_until)) + (hoursPeriodEnded(catalogue) ? ` (${t.ended})` : ""));
     const days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
     if (days.some((d) => catalogue.sources[`hours.${d}`] === "estimated")) words.push(t.someDaysEstimated);
   }
@@ -530,7 +543,7 @@ export function processingItem(p, catalogue, lang) {
 export function statusBody(status, catalogue, lang, now = new Date()) {
   const t = TEXT[lang];
   const parts = [];
-  const hours = hoursLine(status, lang, now);
+  const hours = hoursLine(status, lang, now, catalogue);
   const note = hours.note ? `<span class="unconfirmed">${icon("question", 16)} ${hours.note}</span>` : "";
   parts.push(`<p class="row hours"><span>${hours.today}</span>${note}${hours.next ? `<span><strong>${hours.next}</strong></span>` : ""}</p>`);
   parts.push(sourceLine(catalogue, "hours", lang));
@@ -692,7 +705,7 @@ export class ParisFacilityCard extends HTMLElement {
     if (own && isClosed(status)) this.#loadNearby(status);
     const nearby = own && isClosed(status) ? this.#nearbyBlock(status, lang) : "";
     const links = own ? this.#linksBlock(status, lang) : "";
-    this.root.innerHTML = `<article lang="${lang}" class="${stale ? "is-stale" : ""}" aria-label="${escapeHtml(status.name)} — ${t.liveCard}" data-seq="${status.seq}" data-state="${escapeHtml(status.open_state)}" data-hours="${escapeHtml(hoursConfidence(status))}">${head}<p>${renderState(status, lang)}</p>${staleNote}${statusBody(status, catalogue, lang, now)}${nearby}${access}${contact}${links}<p class="foot"><span>${updated}</span>${lost}</p></article>`;
+    this.root.innerHTML = `<article lang="${lang}" class="${stale ? "is-stale" : ""}" aria-label="${escapeHtml(status.name)} — ${t.liveCard}" data-seq="${status.seq}" data-state="${escapeHtml(status.open_state)}" data-hours="${escapeHtml(hoursConfidence(status, catalogue, now))}">${head}<p>${renderState(status, lang)}</p>${staleNote}${statusBody(status, catalogue, lang, now)}${nearby}${access}${contact}${links}<p class="foot"><span>${updated}</span>${lost}</p></article>`;
   }
 }
 

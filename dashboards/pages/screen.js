@@ -105,16 +105,16 @@ function renderAppointments() {
 /** Estimated hours say so beside the state, under the name (the header keeps its height);
  * unknown hours claim nothing. */
 function renderHoursNote() {
-  const confidence = hoursConfidence(status);
+  const confidence = hoursConfidence(status, catalogue);
   $("hours-note").hidden = confidence === "official";
   $("hours-note").innerHTML = confidence === "official" ? "" : `${icon("question", 28)}${both((l) => (confidence === "unknown" ? W[l].unknownHours : W[l].unconfirmed))}`;
 }
 
 function renderHours() {
-  const unknown = hoursConfidence(status) === "unknown";
+  const unknown = hoursConfidence(status, catalogue) === "unknown";
   const spans = (status.today_hours || []).map((h) => `<li>${h.opens} – ${h.closes}</li>`).join("");
-  const next = hoursLine(status, lang).next;
-  const nextOther = hoursLine(status, other).next;
+  const next = hoursLine(status, lang, new Date(), catalogue).next;
+  const nextOther = hoursLine(status, other, new Date(), catalogue).next;
   const today = unknown ? `<p class="big-note">${both((l) => W[l].unknownHours)}</p>` : spans ? `<ul class="spans">${spans}</ul>` : `<p class="big-note">${both((l) => W[l].closedToday)}</p>`;
   $("hours").innerHTML = `<h2>${both((l) => W[l].hours)}</h2>${today}${next ? `<p class="next"><span class="l1">${next}</span><span class="l2" lang="${other}">${nextOther}</span></p>` : ""}`;
   // Where the hours come from, in the footer (as tall as the QR code: no room taken from the panels).

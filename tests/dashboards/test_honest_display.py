@@ -19,7 +19,7 @@ from api.views import render_item
 from paris_live.settings import Settings
 from schemas.catalogue import WEEKDAYS, load_catalogue
 from schemas.clock import PARIS
-from schemas.provenance import DATASETS
+from schemas.provenance import DATASETS, SourceRef
 from tests.api.api_testkit import InProcessServer, put_status
 from tests.dashboards.dashboards_testkit import AXE_SUMMARY, run_axe, screenshot
 from tests.journeys.journeykit import (
@@ -31,8 +31,10 @@ from tests.journeys.journeykit import (
     visible_texts,
 )
 
-OFFICIAL = "piscine-suzanne-berlioux"
-"""Hours from the City's « îlots de fraîcheur » dataset, accessibility from Data ES."""
+OFFICIAL = "mediatheque-canopee"
+"""Hours from the City's « îlots de fraîcheur » dataset (given from 26/08/2025, no end)."""
+ENDED = "piscine-suzanne-berlioux"
+"""Hours from the same dataset for 08/09/2025–19/10/2025 (over), accessibility from Data ES."""
 ESTIMATED = "piscine-bertrand-dauvin"
 """Hours, capacity and accessibility all estimated (no dataset gives them)."""
 UNKNOWN = "mairie-15"
@@ -108,15 +110,19 @@ async def _card(page: Any, url: str, seq: int) -> Any:
 async def test_card_names_sources_and_says_when_hours_are_not_confirmed(
     page: Any, city_api: InProcessServer, redis_client: aioredis.Redis, settings: Settings
 ) -> None:
-    """At 320 px: the pool with the City's hours shows « Ouvert » with its two sources and no
-    "horaires non confirmés"; the pool with estimated hours says "horaires non confirmés" beside
-    its hours and "valeur estimée" for hours and accessibility; both mark the estimated capacity.
+    """At 320 px: the library with the City's current hours shows « Ouvert », credits the City
+    for its hours and says its accessibility is estimated, with no "horaires non confirmés"; the
+    pool whose official hours were given for a period now over, and the pool with estimated
+    hours, say "horaires non confirmés" beside their hours; the first credits Data ES for its
+    accessibility, the second says "valeur estimée" for both; each marks its estimated capacity.
     English with lang=en; no horizontal scroll; axe-core finds nothing."""
     catalogue = load_catalogue()
     await page.set_viewport_size(NARROW)
     official = await _open_with_crowd(redis_client, settings, OFFICIAL)
+    ended = await _open_with_crowd(redis_client, settings, ENDED)
     estimated = await _open_with_crowd(redis_client, settings, ESTIMATED)
     assert official["hours_confidence"] == catalogue.get(OFFICIAL).hours_confidence == "official"
+    assert ended["hours_confidence"] == "official"  # the workers do not look at the period
     assert estimated["hours_confidence"] == "estimated"
 
     card = await _card(page, f"{city_api.http}/facilities/{OFFICIAL}", official["seq"])
@@ -126,13 +132,27 @@ async def test_card_names_sources_and_says_when_hours_are_not_confirmed(
     [hours] = await visible_texts(card.locator(".src[data-source='hours']"))
     assert hours.startswith(f"Source : {CITY}, « Îlots de fraîcheur")
     assert f"(mise à jour {ILOTS_DATE})" in hours
-    [access] = await visible_texts(card.locator(".src[data-source='accessibility']"))
-    assert access.startswith(f"Source : {SPORTS}, « Recensement des équipements sportifs")
-    assert f"(mise à jour {DATA_ES_DATE})" in access
+    assert "période" not in hours  # given from 26/08/2025, with no end
+    assert await visible_texts(card.locator(".src[data-source='accessibility']")) == [
+        "Source : aucune (valeur estimée)"
+    ]
     assert await visible_texts(card.locator(".tag.est")) == ["capacité estimée"]
     assert await horizontal_overflow(page) == 0
     await screenshot(page, "card-official-sources")
     await _no_axe_violation(page, "card-official-sources")
+
+    card = await _card(page, f"{city_api.http}/facilities/{ENDED}", ended["seq"])
+    assert await visible_texts(card.locator(".badge")) == ["Ouvert"]
+    assert await visible_texts(card.locator(".hours .unconfirmed")) == ["horaires non confirmés"]
+    [hours] = await visible_texts(card.locator(".src[data-source='hours']"))
+    assert hours.startswith(f"Source : {CITY}, « Îlots de fraîcheur")
+    assert hours.endswith("période du 08/09/2025 au 19/10/2025 (terminée)")
+    [access] = await visible_texts(card.locator(".src[data-source='accessibility']"))
+    assert access.startswith(f"Source : {SPORTS}, « Recensement des équipements sportifs")
+    assert f"(mise à jour {DATA_ES_DATE})" in access
+    assert await horizontal_overflow(page) == 0
+    await screenshot(page, "card-hours-period-ended")
+    await _no_axe_violation(page, "card-hours-period-ended")
 
     card = await _card(page, f"{city_api.http}/facilities/{ESTIMATED}", estimated["seq"])
     assert await visible_texts(card.locator(".badge")) == ["Ouvert"]
@@ -180,9 +200,11 @@ async def test_fallback_without_javascript_says_the_same(
     browser: Any, city_api: InProcessServer, redis_client: aioredis.Redis, settings: Settings
 ) -> None:
     """Without JavaScript the server-rendered card shows the same words: "horaires non
-    confirmés" only for the estimated hours, the sources of hours and accessibility, the
-    estimated capacity; English with lang=en; nothing wider than 320 px."""
+    confirmés" only for hours estimated or given for a period now over, the sources of hours
+    and accessibility, the estimated capacity; English with lang=en; nothing wider than 320 px.
+    (axe-core needs JavaScript: the facility page's audit is in test_accessibility.py.)"""
     await _open_with_crowd(redis_client, settings, OFFICIAL)
+    await _open_with_crowd(redis_client, settings, ENDED)
     await _open_with_crowd(redis_client, settings, ESTIMATED)
     context = await browser.new_context(
         viewport=NARROW, timezone_id="Europe/Paris", locale="fr-FR", java_script_enabled=False
@@ -193,11 +215,18 @@ async def test_fallback_without_javascript_says_the_same(
         card = page.locator("paris-facility-card")
         assert await visible_count(card.locator(".unconfirmed")) == 0
         sources = await visible_texts(card.locator(".src"))
-        assert [s.split(",")[0] for s in sources] == [f"Source : {CITY}", f"Source : {SPORTS}"]
+        assert sources[0].startswith(f"Source : {CITY}, « Îlots de fraîcheur")
         assert f"(mise à jour {ILOTS_DATE})" in sources[0]
-        assert f"(mise à jour {DATA_ES_DATE})" in sources[1]
+        assert sources[1:] == ["Source : aucune (valeur estimée)"]
         assert "(capacité estimée)" in await card.inner_text()
         assert await horizontal_overflow(page) == 0
+
+        await page.goto(f"{city_api.http}/facilities/{ENDED}")
+        assert await visible_texts(card.locator(".unconfirmed")) == ["horaires non confirmés"]
+        sources = await visible_texts(card.locator(".src"))
+        assert sources[0].endswith("période du 08/09/2025 au 19/10/2025 (terminée)")
+        assert sources[1].startswith(f"Source : {SPORTS}")
+        assert f"(mise à jour {DATA_ES_DATE})" in sources[1]
 
         await page.goto(f"{city_api.http}/facilities/{ESTIMATED}")
         assert await visible_texts(card.locator(".unconfirmed")) == ["horaires non confirmés"]
@@ -314,13 +343,17 @@ def test_every_fact_of_every_card_carries_a_source_or_the_estimated_mark() -> No
 
 def test_every_fallback_card_names_its_sources_or_says_estimated() -> None:
     """The server-rendered card of every facility: "horaires non confirmés" exactly when the
-    hours are estimated, a « Source : … (mise à jour …) » or « valeur estimée » line for the hours
-    and for the accessibility features it lists."""
+    hours are estimated or were given for a period now over, a « Source : … (mise à jour …) » or
+    « valeur estimée » line for the hours and for the accessibility features it lists."""
     now = datetime.now(UTC)
+    today = now.astimezone(PARIS).date()
     for facility in load_catalogue():
         item = orjson.loads(render_item(None, facility, full=True, now=now))
         html = fallback_html(facility, item, "fr")
-        assert ("horaires non confirmés" in html) == (facility.hours_confidence == "estimated")
+        source = facility.sources.get("hours")
+        ended = isinstance(source, SourceRef) and (source.valid_until or today) < today
+        unconfirmed = facility.hours_confidence == "estimated" or ended
+        assert ("horaires non confirmés" in html) == unconfirmed, facility.id
         lines = [line for line in html.splitlines() if 'class="src' in line]
         assert len(lines) == (2 if facility.accessibility else 1), facility.id
         for line in lines:
