@@ -5,7 +5,11 @@ An item is the live ``FacilityStatus`` as stored in Redis, plus two fields:
 * ``live`` — false when no live status exists yet: the status is then built from the catalogue
   (``open_state: "unknown"``, ``seq: 0``, today's regular hours);
 * ``catalogue`` — what the catalogue says about the facility (a summary in lists, the whole entry
-  for one facility), null for a facility known only from its live status.
+  for one facility), null for a facility known only from its live status. Both carry
+  ``sources`` (field → its source or ``"estimated"``) and ``datasets``: the credit line, title
+  and update date of every dataset those sources cite, so a page can say
+  « Source : Ville de Paris — opendata.paris.fr (mise à jour 15/09/2025) » without a table of
+  its own.
 
 The stored JSON is extended by byte concatenation: the status is never decoded and re-encoded.
 """
@@ -21,9 +25,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from schemas.catalogue import Address, Facility, Location
 from schemas.clock import PARIS
 from schemas.hours import periods_on
+from schemas.provenance import DATASETS, Dataset, HoursConfidence, Provenance, SourceRef
 from schemas.status import FacilityStatus, OpenState
 
 __all__ = [
+    "CatalogueEntry",
     "CatalogueSummary",
     "FacilityDetail",
     "FacilityItem",
@@ -46,6 +52,19 @@ class CatalogueSummary(BaseModel):
     capacity: int | None = None
     accessibility: list[str] = []
     url: str | None = None
+    hours_confidence: HoursConfidence = "unknown"
+    sources: dict[str, Provenance] = {}
+    datasets: dict[str, Dataset] = Field(
+        default={}, description="every dataset `sources` cites, by id: credit line, title, date"
+    )
+
+
+class CatalogueEntry(Facility):
+    """A facility's whole catalogue entry, with the datasets its ``sources`` cite."""
+
+    datasets: dict[str, Dataset] = Field(
+        default={}, description="every dataset `sources` cites, by id: credit line, title, date"
+    )
 
 
 class FacilityItem(FacilityStatus):
@@ -72,7 +91,7 @@ class FacilityDetail(FacilityStatus):
     """One facility: its FacilityStatus, ``live``, and its whole catalogue entry."""
 
     live: bool = Field(description="false when no live status exists yet (state unknown)")
-    catalogue: Facility | None = None
+    catalogue: CatalogueEntry | None = None
 
 
 class FacilityPage(BaseModel):
@@ -80,6 +99,14 @@ class FacilityPage(BaseModel):
 
     items: list[FacilityItem]
     next: str | None = Field(description="pass as `cursor` for the next page; null at the end")
+
+
+def datasets_of(facility: Facility) -> dict[str, Any]:
+    """The datasets the facility's sources cite, by id, as JSON (credit, title, update date)."""
+    cited = sorted(
+        {s.dataset for s in facility.sources.values() if isinstance(s, SourceRef)} & DATASETS.keys()
+    )
+    return {dataset: DATASETS[dataset].model_dump(mode="json") for dataset in cited}
 
 
 def summary_of(facility: Facility) -> dict[str, Any]:
@@ -94,6 +121,7 @@ def summary_of(facility: Facility) -> dict[str, Any]:
             field: source if isinstance(source, str) else source.model_dump(mode="json")
             for field, source in facility.sources.items()
         },
+        "datasets": datasets_of(facility),
     }
 
 
@@ -134,7 +162,8 @@ def render_item(
     if facility is None:
         extra = b"null"
     elif full:
-        extra = orjson.dumps(facility.model_dump(mode="json", by_alias=True))
+        entry = facility.model_dump(mode="json", by_alias=True)
+        extra = orjson.dumps({**entry, "datasets": datasets_of(facility)})
     else:
         extra = orjson.dumps(summary_of(facility))
     body = raw.rstrip()

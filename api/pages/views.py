@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -32,9 +33,12 @@ from api.pages.directory import (
 from api.pages.near import Origin, by_distance, distance_words
 from api.pages.qr import qr_svg
 from api.search import Answer, Topic
-from schemas.catalogue import TYPE_LABELS, Facility, LocalizedText
+from schemas.catalogue import TYPE_LABELS, WEEKDAYS, Facility, LocalizedText
+from schemas.clock import PARIS
+from schemas.provenance import DATASETS, SourceRef
 
 __all__ = [
+    "Credit",
     "Live",
     "Results",
     "agent_page",
@@ -69,20 +73,74 @@ def json_text(value: Any) -> Markup:
 @dataclass(frozen=True, slots=True)
 class Live:
     """What the pages put in words of a status: state, crowd level, today's opening hours
-    (``"09:00–12:00, 14:00–19:00"``, empty when closed today) and the closures' messages."""
+    (``"09:00–12:00, 14:00–19:00"``, empty when closed today), the closures' messages, and where
+    the hours come from (``confidence``: ``official``, ``estimated`` — "horaires non confirmés" —
+    or ``unknown``, a status without the field: open or closed is then not claimed). Official
+    hours given for a period that has ended (the catalogue's ``valid_until``) are not confirmed
+    for ``today`` either."""
 
     state: str
     level: str | None
     hours: str
     closures: tuple[Mapping[str, str], ...]
+    confidence: str = "unknown"
 
     @classmethod
-    def of(cls, item: Mapping[str, Any]) -> Live:
+    def of(cls, item: Mapping[str, Any], today: date | None = None) -> Live:
+        confidence = item.get("hours_confidence") or "unknown"
+        source = ((item.get("catalogue") or {}).get("sources") or {}).get("hours")
+        until = source.get("valid_until") if isinstance(source, Mapping) else None
+        today = today or datetime.now(PARIS).date()
+        if confidence == "official" and until and until < today.isoformat():
+            confidence = "estimated"
         return cls(
             state=item["open_state"],
             level=crowd_level(item),
             hours=", ".join(f"{h['opens']}–{h['closes']}" for h in item.get("today_hours") or []),
             closures=tuple(c["message"] for c in item.get("closures") or []),
+            confidence=confidence,
+        )
+
+
+def _day(value: date | None) -> str:
+    return value.strftime("%d/%m/%Y") if value else ""
+
+
+@dataclass(frozen=True, slots=True)
+class Credit:
+    """Where a catalogue value comes from, in words: the dataset's credit line (« Ville de Paris
+    — opendata.paris.fr »), title and update date (``15/09/2025``); for hours, the period they
+    were given for and whether some days are estimated."""
+
+    publisher: str
+    title: str
+    updated: str
+    old: bool
+    since: str = ""
+    until: str = ""
+    ended: bool = False
+    some_days_estimated: bool = False
+
+    @classmethod
+    def of(cls, facility: Facility, field: str, today: date | None = None) -> Credit | None:
+        """The credit of a field's source; None when the value is estimated (or unsourced)."""
+        source = facility.sources.get(field)
+        if not isinstance(source, SourceRef) or source.dataset not in DATASETS:
+            return None
+        dataset = DATASETS[source.dataset]
+        hours = field == "hours"
+        return cls(
+            publisher=dataset.publisher,
+            title=dataset.title,
+            updated=_day(dataset.updated),
+            old=dataset.old,
+            since=_day(source.valid_from) if hours and source.valid_until else "",
+            until=_day(source.valid_until) if hours else "",
+            ended=hours
+            and source.valid_until is not None
+            and source.valid_until < (today or datetime.now(PARIS).date()),
+            some_days_estimated=hours
+            and any(facility.sources.get(f"hours.{day}") == "estimated" for day in WEEKDAYS),
         )
 
 
@@ -237,6 +295,8 @@ def _fallback_context(facility: Facility, item: Mapping[str, Any]) -> dict[str, 
         "facility": facility,
         "live": Live.of(item),
         "contacts": facility.contacts_for("information")[:1],
+        "credits": {field: Credit.of(facility, field) for field in ("hours", "accessibility")},
+        "estimated": set(facility.illustrative),
     }
 
 

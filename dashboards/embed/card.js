@@ -78,6 +78,11 @@ export const TEXT = {
     unknownFacility: "Équipement inconnu", unavailable: "Informations momentanément indisponibles",
     ago: (m) => (m < 1 ? "à l'instant" : m < 60 ? `il y a ${m} min` : `il y a ${Math.floor(m / 60)} h ${String(m % 60).padStart(2, "0")}`),
     on: (d) => `le ${d}`, liveCard: "Fiche en direct",
+    unconfirmed: "horaires non confirmés", unknownHours: "Horaires inconnus",
+    source: (credit, title, date) => `Source : ${credit}, « ${title} » (mise à jour ${date})`,
+    noSource: "Source : aucune (valeur estimée)", oldData: "données anciennes, à vérifier",
+    someDaysEstimated: "certains jours estimés", period: (a, b) => (a ? `période du ${a} au ${b}` : `jusqu'au ${b}`),
+    estimated: "estimé", estimatedCapacity: "capacité estimée", ended: "terminée",
   },
   en: {
     states: {
@@ -140,6 +145,11 @@ export const TEXT = {
     unknownFacility: "Unknown facility", unavailable: "Information temporarily unavailable",
     ago: (m) => (m < 1 ? "just now" : m < 60 ? `${m} min ago` : `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, "0")} ago`),
     on: (d) => `on ${d}`, liveCard: "Live card",
+    unconfirmed: "hours not confirmed", unknownHours: "Hours unknown",
+    source: (credit, title, date) => `Source: ${credit}, “${title}” (updated ${date})`,
+    noSource: "Source: none (estimated value)", oldData: "old data, to be checked",
+    someDaysEstimated: "some days estimated", period: (a, b) => (a ? `period ${a} to ${b}` : `until ${b}`),
+    estimated: "estimated", estimatedCapacity: "estimated capacity", ended: "ended",
   },
 };
 
@@ -381,6 +391,9 @@ a{color:#0b4fa3}a:focus-visible{outline:3px solid #0b4fa3;outline-offset:2px}
 .nearby h3{display:flex;gap:.3rem;align-items:center}
 .help{font-size:.85rem}
 .feature{display:inline-flex;gap:.3rem;align-items:center}
+.unconfirmed{display:inline-flex;gap:.3rem;align-items:center;font-weight:600;color:var(--warn);background:var(--warn-bg);border:1px dashed var(--warn);border-radius:.25rem;padding:0 .4rem}
+.src{font-size:.85rem;color:#4a4a4a;overflow-wrap:anywhere}
+.src.est,.tag.est{font-style:italic}
 @media (prefers-reduced-motion:no-preference){.gauge>span{transition:width .6s ease}}
 `;
 
@@ -397,20 +410,51 @@ const API_BASE = new URL("../", import.meta.url).href;
 const ticking = new Set();
 setInterval(() => ticking.forEach((card) => card.render()), 30000);
 
+/** Today in Paris as "2026-12-03" (comparable with the catalogue's dates). */
+export const parisIsoDay = (date) => new Intl.DateTimeFormat("en-CA", { timeZone: PARIS, year: "numeric", month: "2-digit", day: "2-digit" }).format(date);
+
+/** Official hours given for a period that has ended (the dataset's `valid_until` is past). */
+export function hoursPeriodEnded(catalogue, now = new Date()) {
+  const until = catalogue?.sources?.hours?.valid_until;
+  return Boolean(until) && until < parisIsoDay(now);
+}
+
+/** Where a status's open/closed state comes from (FacilityStatus.hours_confidence): "official"
+ * hours, "estimated" ones (shown, "not confirmed"), or "unknown" (a status without the field).
+ * Official hours of a period that has ended are not confirmed for today either. */
+export function hoursConfidence(status, catalogue = null, now = new Date()) {
+  const confidence = status.hours_confidence || "unknown";
+  return confidence === "official" && hoursPeriodEnded(catalogue, now) ? "estimated" : confidence;
+}
+
+/** The state a page may claim: with unknown hours, "open" or "closed" is not a fact (a closure
+ * declared by the staff still is). */
+export function shownState(status) {
+  const claimed = ["open", "closing_soon", "closed"].includes(status.open_state);
+  return claimed && hoursConfidence(status) === "unknown" ? "unknown" : status.open_state;
+}
+
 export function renderState(status, lang, size = 20) {
   const t = TEXT[lang];
-  const style = STATE_STYLE[status.open_state] || STATE_STYLE.unknown;
-  return `<span class="badge ${style.tone}" data-state="${status.open_state}">${icon(style.icon, size)}${t.states[status.open_state] || t.states.unknown}</span>`;
+  const state = shownState(status);
+  const style = STATE_STYLE[state] || STATE_STYLE.unknown;
+  return `<span class="badge ${style.tone}" data-state="${escapeHtml(state)}">${icon(style.icon, size)}${t.states[state] || t.states.unknown}</span>`;
 }
 
 /** The clock time (Paris) as "HH:MM". */
 export const parisHHMM = (date) => dtf("fr", { hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).format(date);
 
-/** Today's opening spans in words, and what comes next: "Ferme à 19:00" or "Ouvre demain à 07:00". */
-export function hoursLine(status, lang, now = new Date()) {
+/** Today's opening spans in words, and what comes next: "Ferme à 19:00" or "Ouvre demain à 07:00".
+ * `today` is the spans alone, `note` says "horaires non confirmés" for estimated hours, `spans`
+ * is both in one line of text; unknown hours read "Horaires inconnus", never "Fermé aujourd'hui". */
+export function hoursLine(status, lang, now = new Date(), catalogue = null) {
   const t = TEXT[lang];
+  const confidence = hoursConfidence(status, catalogue, now);
+  if (confidence === "unknown") return { spans: t.unknownHours, today: t.unknownHours, note: "", next: "" };
   const hours = status.today_hours || [];
   const spans = hours.map((h) => `${h.opens}–${h.closes}`).join(", ");
+  const today = spans ? `${t.today}${lang === "en" ? ":" : " :"} ${spans}` : t.closedToday;
+  const note = confidence === "estimated" ? t.unconfirmed : "";
   let next = "";
   if (["open", "closing_soon", "partially_closed"].includes(status.open_state)) {
     const clock = parisHHMM(now);
@@ -419,8 +463,38 @@ export function hoursLine(status, lang, now = new Date()) {
   } else if (status.open_state === "closed" && status.next_change_at && new Date(status.next_change_at) > now) {
     next = lang === "en" ? `Opens ${fmtWhen(status.next_change_at, lang, now)}` : `Ouvre ${fmtWhen(status.next_change_at, lang, now)}`;
   }
-  return { spans: spans ? `${t.today}${lang === "en" ? ":" : " :"} ${spans}` : t.closedToday, next };
+  return { spans: note ? `${today} · ${note}` : today, today, note, next };
 }
+
+// ── Sources (catalogue.sources and catalogue.datasets of the REST item) ──────────────────────
+const fmtDate = (iso) => (iso ? iso.slice(0, 10).split("-").reverse().join("/") : "");
+
+/** A catalogue value's source in words: « Source : Ville de Paris — opendata.paris.fr,
+ * « Îlots de fraîcheur… » (mise à jour 15/09/2025) », or "Source : aucune (valeur estimée)". */
+export function sourceWords(catalogue, field, lang) {
+  const t = TEXT[lang];
+  const source = catalogue?.sources?.[field];
+  const dataset = source && typeof source === "object" ? catalogue.datasets?.[source.dataset] : null;
+  if (!dataset) return t.noSource;
+  const words = [t.source(dataset.publisher, dataset.title, fmtDate(dataset.updated))];
+  if (dataset.old) words.push(t.oldData);
+  if (field === "hours") {
+    if (source.valid_until) words.push(t.period(fmtDate(source.valid_from), fmtDate(source.valid_until)) + (hoursPeriodEnded(catalogue) ? ` (${t.ended})` : ""));
+    const days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    if (days.some((d) => catalogue.sources[`hours.${d}`] === "estimated")) words.push(t.someDaysEstimated);
+  }
+  return words.join(" ; ");
+}
+
+/** The source line of a field: a dataset is a plain note, an estimate is marked as such. */
+export function sourceLine(catalogue, field, lang) {
+  if (!catalogue?.sources) return "";
+  const cited = typeof catalogue.sources[field] === "object";
+  return `<p class="src${cited ? "" : " est"}" data-source="${escapeHtml(field)}">${escapeHtml(sourceWords(catalogue, field, lang))}</p>`;
+}
+
+/** A value estimated by the catalogue (no dataset gives it). */
+export const isEstimated = (catalogue, field) => catalogue?.sources?.[field] === "estimated";
 
 export function closureItem(c, catalogue, lang, now = new Date()) {
   const t = TEXT[lang];
@@ -443,14 +517,15 @@ export function sourceTag(source, lang) {
 /** Whether crowding and waits mean anything now: not while the facility is closed. */
 export const isClosed = (status) => status.open_state === "closed" || status.open_state === "exceptionally_closed";
 
-export function crowdBlock(occ, lang) {
+export function crowdBlock(occ, lang, estimatedCapacity = false) {
   const t = TEXT[lang];
+  const capacityTag = estimatedCapacity && occ.capacity ? ` <span class="tag est">${t.estimatedCapacity}</span>` : "";
   const ratio = occ.ratio ?? (occ.capacity ? occ.count / occ.capacity : null);
   const level = occ.level || "low";
   const trend = { rising: "up", falling: "down" }[occ.trend] || "flat";
-  const words = `${occ.level ? t.levels[occ.level] + ", " : ""}${t.people(occ.count, occ.capacity)}, ${t.trends[occ.trend] || ""}`;
+  const words = `${occ.level ? t.levels[occ.level] + ", " : ""}${t.people(occ.count, occ.capacity)}${capacityTag ? ` (${t.estimatedCapacity})` : ""}, ${t.trends[occ.trend] || ""}`;
   const gauge = ratio === null ? "" : `<div class="gauge lvl-${level}" role="meter" aria-label="${t.crowd}" aria-valuemin="0" aria-valuemax="${occ.capacity}" aria-valuenow="${Math.min(occ.count, occ.capacity)}" aria-valuetext="${escapeHtml(words)}"><span style="width:${Math.min(100, Math.round(ratio * 100))}%"></span></div>`;
-  return `<section aria-label="${t.crowd}"><h3>${t.crowd}</h3>${gauge}<p class="row"><strong class="lvl-${level}">${occ.level ? t.levels[occ.level] : ""}</strong><span>${t.people(occ.count, occ.capacity)}</span><span>${icon(trend, 16)} ${t.trends[occ.trend] || ""}</span><span class="tag">${sourceTag(occ.source, lang)}</span></p></section>`;
+  return `<section aria-label="${t.crowd}"><h3>${t.crowd}</h3>${gauge}<p class="row"><strong class="lvl-${level}">${occ.level ? t.levels[occ.level] : ""}</strong><span>${t.people(occ.count, occ.capacity)}</span><span>${icon(trend, 16)} ${t.trends[occ.trend] || ""}</span><span class="tag">${sourceTag(occ.source, lang)}</span>${capacityTag}</p></section>`;
 }
 
 /** A procedure's délais: "médiane : 12 j · 90e centile : 25 j · engagement : 30 j" (a commitment
@@ -468,14 +543,16 @@ export function processingItem(p, catalogue, lang) {
 export function statusBody(status, catalogue, lang, now = new Date()) {
   const t = TEXT[lang];
   const parts = [];
-  const hours = hoursLine(status, lang, now);
-  parts.push(`<p class="row"><span>${hours.spans}</span>${hours.next ? `<span><strong>${hours.next}</strong></span>` : ""}</p>`);
+  const hours = hoursLine(status, lang, now, catalogue);
+  const note = hours.note ? `<span class="unconfirmed">${icon("question", 16)} ${hours.note}</span>` : "";
+  parts.push(`<p class="row hours"><span>${hours.today}</span>${note}${hours.next ? `<span><strong>${hours.next}</strong></span>` : ""}</p>`);
+  parts.push(sourceLine(catalogue, "hours", lang));
   if (status.closures?.length) {
     parts.push(`<section aria-label="${t.closures}"><h3>${t.closures}</h3><ul>${status.closures.map((c) => closureItem(c, catalogue, lang, now)).join("")}</ul></section>`);
   }
   const closed = isClosed(status);
   if (closed && (status.occupancy || status.queues?.length)) parts.push(`<p class="closed-note">${t.closedCrowd}</p>`);
-  if (status.occupancy && !closed) parts.push(crowdBlock(status.occupancy, lang));
+  if (status.occupancy && !closed) parts.push(crowdBlock(status.occupancy, lang, isEstimated(catalogue, "capacity")));
   if (status.queues?.length && !closed) {
     parts.push(`<section aria-label="${t.queue}"><h3>${t.queue}</h3><ul>${status.queues.map((q) => `<li><strong>${escapeHtml(nameOfService(catalogue, q.service_id, lang))}</strong> : ${q.wait_minutes == null ? "" : t.wait(Math.round(q.wait_minutes)) + " · "}${t.inLine(q.length)} <span class="tag">${t.estimate}</span></li>`).join("")}</ul></section>`);
   }
@@ -619,16 +696,16 @@ export class ParisFacilityCard extends HTMLElement {
     const head = `<header><h2>${escapeHtml(status.name)}</h2><p class="sub">${t.types[status.type] || ""}${status.type ? " · " : ""}${t.arr(status.arrondissement)}</p></header>`;
     const staleNote = stale ? `<p class="stale" role="note">${icon("stale", 18)}<span>${live && status.last_data_at ? t.stale(ago(status.last_data_at, lang, now)) : t.staleNoData}</span></p>` : "";
     const access = catalogue?.accessibility?.length
-      ? `<section aria-label="${t.access}"><h3>${t.access}</h3><p class="row">${catalogue.accessibility.map((f) => `<span class="feature" data-feature="${escapeHtml(f)}">${icon(ICONS[f] ? f : "access", 18)} ${t.features[f] || escapeHtml(f)}</span>`).join("")}</p></section>` : "";
+      ? `<section aria-label="${t.access}"><h3>${t.access}</h3><p class="row">${catalogue.accessibility.map((f) => `<span class="feature" data-feature="${escapeHtml(f)}">${icon(ICONS[f] ? f : "access", 18)} ${t.features[f] || escapeHtml(f)}</span>`).join("")}</p>${sourceLine(catalogue, "accessibility", lang)}</section>` : "";
     const info = (catalogue?.contacts || []).find((c) => c.need === "information");
-    const contact = info ? `<section aria-label="${t.contact}"><h3>${t.contact}</h3><p class="row"><span>${escapeHtml(localized(info.service_name, lang))}</span>${info.phone ? `<a href="tel:${escapeHtml(info.phone.replace(/\s/g, ""))}">${icon("phone", 16)} ${escapeHtml(info.phone)}</a>` : ""}${info.email ? `<a href="mailto:${escapeHtml(info.email)}">${escapeHtml(info.email)}</a>` : ""}${info.url ? `<a href="${escapeHtml(info.url)}" rel="noopener">${escapeHtml(info.url.replace(/^https:\/\//, ""))}</a>` : ""}</p></section>` : "";
+    const contact = info ? `<section aria-label="${t.contact}"><h3>${t.contact}</h3><p class="row"><span>${escapeHtml(localized(info.service_name, lang))}</span>${info.phone ? `<a href="tel:${escapeHtml(info.phone.replace(/\s/g, ""))}">${icon("phone", 16)} ${escapeHtml(info.phone)}</a>` : ""}${info.email ? `<a href="mailto:${escapeHtml(info.email)}">${escapeHtml(info.email)}</a>` : ""}${info.url ? `<a href="${escapeHtml(info.url)}" rel="noopener">${escapeHtml(info.url.replace(/^https:\/\//, ""))}</a>` : ""}${isEstimated(catalogue, "contacts") ? `<span class="tag est">${t.estimated}</span>` : ""}</p></section>` : "";
     const lost = this.#live?.state === "lost" && !this._preview ? `<span role="status">${t.lost}</span>` : "";
     const updated = live ? t.updated(ago(status.updated_at, lang, now)) : "";
     const own = !this._preview && !this.hasAttribute("static");
     if (own && isClosed(status)) this.#loadNearby(status);
     const nearby = own && isClosed(status) ? this.#nearbyBlock(status, lang) : "";
     const links = own ? this.#linksBlock(status, lang) : "";
-    this.root.innerHTML = `<article lang="${lang}" class="${stale ? "is-stale" : ""}" aria-label="${escapeHtml(status.name)} — ${t.liveCard}" data-seq="${status.seq}" data-state="${escapeHtml(status.open_state)}">${head}<p>${renderState(status, lang)}</p>${staleNote}${statusBody(status, catalogue, lang, now)}${nearby}${access}${contact}${links}<p class="foot"><span>${updated}</span>${lost}</p></article>`;
+    this.root.innerHTML = `<article lang="${lang}" class="${stale ? "is-stale" : ""}" aria-label="${escapeHtml(status.name)} — ${t.liveCard}" data-seq="${status.seq}" data-state="${escapeHtml(status.open_state)}" data-hours="${escapeHtml(hoursConfidence(status, catalogue, now))}">${head}<p>${renderState(status, lang)}</p>${staleNote}${statusBody(status, catalogue, lang, now)}${nearby}${access}${contact}${links}<p class="foot"><span>${updated}</span>${lost}</p></article>`;
   }
 }
 

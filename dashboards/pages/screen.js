@@ -5,7 +5,7 @@
 // an exceptional closure fills the top of the screen at full contrast with its reason and expected
 // reopening, and the nearest open facilities of the same type are suggested (refreshed on every
 // change of state). Its content shifts a few pixels every minute (screen burn-in).
-import { LiveClient, TEXT, STATE_STYLE, ago, escapeHtml, fmtTime, fmtWhen, hoursLine, icon, localized, nameOfService, scopeLabel, sourceTag } from "/embed/card.js";
+import { LiveClient, TEXT, STATE_STYLE, ago, escapeHtml, fmtTime, fmtWhen, hoursConfidence, hoursLine, icon, isEstimated, localized, nameOfService, scopeLabel, shownState, sourceTag, sourceWords } from "/embed/card.js";
 
 const lang = document.documentElement.lang === "en" ? "en" : "fr";
 const other = lang === "fr" ? "en" : "fr";
@@ -34,6 +34,8 @@ const W = {
       community_centre: "Maison de la vie associative ouverte la plus proche",
     },
     nearestAny: "Équipement ouvert le plus proche", alsoOpen: "Aussi ouverts",
+    unconfirmed: "Horaires non confirmés", unknownHours: "Horaires inconnus", estimatedCapacity: "capacité estimée",
+    hoursSource: "Horaires",
   },
   en: {
     crowd: "Crowding", people: "people", noCrowd: "Crowding not measured", queues: "Waiting time",
@@ -51,6 +53,8 @@ const W = {
       park: "Nearest open park or garden", cemetery: "Nearest open cemetery", community_centre: "Nearest open community centre",
     },
     nearestAny: "Nearest open facility", alsoOpen: "Also open",
+    unconfirmed: "Hours not confirmed", unknownHours: "Hours unknown", estimatedCapacity: "estimated capacity",
+    hoursSource: "Hours",
   },
 };
 const both = (pick) => `<span class="l1">${pick(lang)}</span><span class="l2" lang="${other}">${pick(other)}</span>`;
@@ -76,7 +80,7 @@ function renderCrowd() {
     <div class="gauge-wrap">${occ.capacity ? ring(ratio, level) : ""}
       <p class="count"><strong>${occ.count}</strong>${occ.capacity ? `<span class="cap">/ ${occ.capacity}</span>` : ""}<span class="unit">${W[lang].people}</span></p></div>
     <p class="level lvl-${level}">${icon(trend, 48)} ${both((l) => `${occ.level ? TEXT[l].levels[occ.level] : ""} · ${TEXT[l].trends[occ.trend] || ""}`)}</p>
-    <p class="tag">${both((l) => sourceTag(occ.source, l))}</p>`;
+    <p class="tag">${both((l) => sourceTag(occ.source, l) + (isEstimated(catalogue, "capacity") && occ.capacity ? ` · ${W[l].estimatedCapacity}` : ""))}</p>`;
 }
 
 function renderQueues() {
@@ -98,11 +102,23 @@ function renderAppointments() {
   $("appointments").innerHTML = appointments.length ? `<h2>${both((l) => W[l].next)}</h2><ul class="queues appts">${appointments.map((a) => `<li><span class="svc">${escapeHtml(nameOfService(catalogue, a.service_id, lang))}</span>${a.next_available_at ? `<strong class="delay">${W[lang].inDays(a.delay_days ?? 0)}</strong><span class="len">${fmtWhen(a.next_available_at, lang)}</span>` : `<span class="len">${W[lang].noSlot}</span>`}</li>`).join("")}</ul>` : "";
 }
 
+/** Estimated hours say so beside the state, under the name (the header keeps its height);
+ * unknown hours claim nothing. */
+function renderHoursNote() {
+  const confidence = hoursConfidence(status, catalogue);
+  $("hours-note").hidden = confidence === "official";
+  $("hours-note").innerHTML = confidence === "official" ? "" : `${icon("question", 28)}${both((l) => (confidence === "unknown" ? W[l].unknownHours : W[l].unconfirmed))}`;
+}
+
 function renderHours() {
+  const unknown = hoursConfidence(status, catalogue) === "unknown";
   const spans = (status.today_hours || []).map((h) => `<li>${h.opens} – ${h.closes}</li>`).join("");
-  const next = hoursLine(status, lang).next;
-  const nextOther = hoursLine(status, other).next;
-  $("hours").innerHTML = `<h2>${both((l) => W[l].hours)}</h2>${spans ? `<ul class="spans">${spans}</ul>` : `<p class="big-note">${both((l) => W[l].closedToday)}</p>`}${next ? `<p class="next"><span class="l1">${next}</span><span class="l2" lang="${other}">${nextOther}</span></p>` : ""}`;
+  const next = hoursLine(status, lang, new Date(), catalogue).next;
+  const nextOther = hoursLine(status, other, new Date(), catalogue).next;
+  const today = unknown ? `<p class="big-note">${both((l) => W[l].unknownHours)}</p>` : spans ? `<ul class="spans">${spans}</ul>` : `<p class="big-note">${both((l) => W[l].closedToday)}</p>`;
+  $("hours").innerHTML = `<h2>${both((l) => W[l].hours)}</h2>${today}${next ? `<p class="next"><span class="l1">${next}</span><span class="l2" lang="${other}">${nextOther}</span></p>` : ""}`;
+  // Where the hours come from, in the footer (as tall as the QR code: no room taken from the panels).
+  $("hours-source").textContent = catalogue ? `${W[lang].hoursSource} — ${sourceWords(catalogue, "hours", lang)}` : "";
 }
 
 function distance(metres) {
@@ -132,8 +148,10 @@ function renderClosures() {
 }
 
 function renderState() {
-  const style = STATE_STYLE[status.open_state] || STATE_STYLE.unknown;
-  $("state").innerHTML = `<p class="badge ${style.tone}" data-state="${status.open_state}">${icon(style.icon, 56)}${both((l) => TEXT[l].states[status.open_state] || TEXT[l].states.unknown)}</p>`;
+  const state = shownState(status);
+  const style = STATE_STYLE[state] || STATE_STYLE.unknown;
+  $("state").innerHTML = `<p class="badge ${style.tone}" data-state="${state}">${icon(style.icon, 56)}${both((l) => TEXT[l].states[state] || TEXT[l].states.unknown)}</p>`;
+  renderHoursNote();
   document.body.dataset.state = status.open_state;
 }
 
