@@ -16,7 +16,7 @@ The stored JSON is extended by byte concatenation: the status is never decoded a
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import orjson
@@ -109,14 +109,16 @@ def datasets_of(facility: Facility) -> dict[str, Any]:
     return {dataset: DATASETS[dataset].model_dump(mode="json") for dataset in cited}
 
 
-def summary_of(facility: Facility) -> dict[str, Any]:
+def summary_of(facility: Facility, today: date | None = None) -> dict[str, Any]:
     return {
         "address": facility.address.model_dump(mode="json"),
         "location": facility.location.model_dump(mode="json"),
         "capacity": facility.capacity,
         "accessibility": list(facility.accessibility),
         "url": facility.url,
-        "hours_confidence": facility.hours_confidence,
+        "hours_confidence": facility.hours_confidence_on(today)
+        if today
+        else facility.hours_confidence,
         "sources": {
             field: source if isinstance(source, str) else source.model_dump(mode="json")
             for field, source in facility.sources.items()
@@ -144,7 +146,7 @@ def placeholder_status(facility: Facility, now: datetime) -> bytes:
             "open_state": OpenState.UNKNOWN,
             "today_hours": today_hours,
             "stale": True,
-            "hours_confidence": facility.hours_confidence,
+            "hours_confidence": facility.hours_confidence_on(today),
         }
     )
     return status.to_json()
@@ -165,7 +167,7 @@ def render_item(
         entry = facility.model_dump(mode="json", by_alias=True)
         extra = orjson.dumps({**entry, "datasets": datasets_of(facility)})
     else:
-        extra = orjson.dumps(summary_of(facility))
+        extra = orjson.dumps(summary_of(facility, now.astimezone(PARIS).date()))
     body = raw.rstrip()
     if body[-1:] != b"}":
         raise ValueError("a stored status is not a JSON object")

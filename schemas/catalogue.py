@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
+from datetime import date
 from functools import cache
 from importlib import resources
 from typing import Annotated, Literal, get_args
@@ -290,6 +291,14 @@ class Facility(BaseModel):
             days = (self.sources.get(f"hours.{day}") for day in WEEKDAYS)
             return "estimated" if ESTIMATED in days else "official"
         return "estimated" if source == ESTIMATED else "unknown"
+
+    def hours_confidence_on(self, day: date) -> HoursConfidence:
+        """:attr:`hours_confidence` on ``day``: official hours given for a period that ended
+        before it are no longer confirmed (a pool's autumn timetable is not next spring's)."""
+        confidence = self.hours_confidence
+        source = self.sources.get("hours")
+        until = source.valid_until if isinstance(source, SourceRef) else None
+        return "estimated" if confidence == "official" and until and until < day else confidence
 
     def source_of(self, path: str) -> Provenance | None:
         """The source of a field (``"procedures.x"`` falls back to nothing), or None."""

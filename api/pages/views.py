@@ -84,6 +84,8 @@ class Live:
     hours: str
     closures: tuple[Mapping[str, str], ...]
     confidence: str = "unknown"
+    capacity_estimated: bool = False
+    """The crowd level is read against a capacity no source gives (« capacité estimée »)."""
 
     @classmethod
     def of(cls, item: Mapping[str, Any], today: date | None = None) -> Live:
@@ -99,6 +101,9 @@ class Live:
             hours=", ".join(f"{h['opens']}–{h['closes']}" for h in item.get("today_hours") or []),
             closures=tuple(c["message"] for c in item.get("closures") or []),
             confidence=confidence,
+            capacity_estimated=(
+                ((item.get("catalogue") or {}).get("sources") or {}).get("capacity") == "estimated"
+            ),
         )
 
 

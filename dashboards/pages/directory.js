@@ -90,7 +90,8 @@ function paint(status) {
   const t = TEXT[lang];
   const level = OPEN.has(status.open_state) ? status.occupancy?.level : null;
   const closure = status.closures?.[0];
-  li.querySelector(".live").innerHTML = `${renderState(status, lang, 18)}${level ? ` <span class="crowd lvl-${level}">${t.levels[level]}</span>` : ""}`;
+  const estimated = level && "capacityEstimated" in li.dataset ? ` <span class="tag est">${t.estimatedCapacity}</span>` : "";
+  li.querySelector(".live").innerHTML = `${renderState(status, lang, 18)}${level ? ` <span class="crowd lvl-${level}">${t.levels[level]}</span>${estimated}` : ""}`;
   li.querySelector(".hours").textContent = hoursLine(status, lang).spans;
   li.querySelector(".closure-note")?.remove();
   if (closure) li.querySelector(".hours").insertAdjacentHTML("afterend", `<p class="closure-note">${words.closures} ${escapeHtml(localized(closure.message, lang))}</p>`);

@@ -399,7 +399,9 @@ class FacilityMachine:
             processing=self._processing.views(),
             stale=self._stale,
             last_data_at=_in_paris(self._last_data_at),
-            hours_confidence=facility.hours_confidence,
+            hours_confidence=facility.hours_confidence_on(
+                (self._updated_at or EPOCH).astimezone(PARIS).date()
+            ),
         )
 
     # -- snapshots --------------------------------------------------------------------------

@@ -122,7 +122,7 @@ async def test_card_names_sources_and_says_when_hours_are_not_confirmed(
     ended = await _open_with_crowd(redis_client, settings, ENDED)
     estimated = await _open_with_crowd(redis_client, settings, ESTIMATED)
     assert official["hours_confidence"] == catalogue.get(OFFICIAL).hours_confidence == "official"
-    assert ended["hours_confidence"] == "official"  # the workers do not look at the period
+    assert ended["hours_confidence"] == "estimated"  # the period the hours were given for is over
     assert estimated["hours_confidence"] == "estimated"
 
     card = await _card(page, f"{city_api.http}/facilities/{OFFICIAL}", official["seq"])
@@ -314,6 +314,7 @@ def test_every_fact_of_every_card_carries_a_source_or_the_estimated_mark() -> No
     source the item credits (publisher, title, date) or the "estimated" mark, and the status
     flags estimated hours (``hours_confidence``) so no page shows them as fact."""
     now = datetime.now(UTC)
+    today = now.astimezone(PARIS).date()
     credits = {d.publisher for d in DATASETS.values()}
     assert {CITY, SPORTS} <= credits
     for facility in load_catalogue():
@@ -336,7 +337,9 @@ def test_every_fact_of_every_card_carries_a_source_or_the_estimated_mark() -> No
             if sources["hours"] == "estimated" or day_estimated:
                 assert item["hours_confidence"] == "estimated", where
             else:
-                assert item["hours_confidence"] == "official", where
+                until = facility.sources["hours"].valid_until  # type: ignore[union-attr]
+                over = until is not None and until < today
+                assert item["hours_confidence"] == ("estimated" if over else "official"), where
             if not full:
                 assert summary["hours_confidence"] == item["hours_confidence"], where
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 
 from schemas.catalogue import Facility, load_catalogue
 from schemas.clock import PARIS
+from schemas.provenance import SourceRef
 from schemas.status import FacilityStatus, OpenState
 from streams.core.machine import FacilityMachine
 from tests.streams.core.kit import Clock, Events
@@ -36,17 +37,23 @@ def test_every_catalogue_facility_follows_its_hours_for_a_day() -> None:
 
 
 def test_status_says_how_sure_its_hours_are() -> None:
-    """The status carries the catalogue's hours confidence: official for the City's hours."""
-    now = datetime(2026, 3, 9, 12, 0, tzinfo=PARIS)
+    """The status carries the catalogue's hours confidence on its day: official for the City's
+    hours while the period they were given for lasts, no longer confirmed once it is over."""
     catalogue = load_catalogue()
-    for facility_id, confidence in [
-        ("piscine-keller", "official"),
-        ("piscine-marjorie-gestring", "estimated"),
+    keller = catalogue.get("piscine-keller")
+    source = keller.sources["hours"]
+    assert isinstance(source, SourceRef) and source.valid_until is not None
+    during = datetime.combine(source.valid_until, time(12, 0), tzinfo=PARIS)
+    after = during + timedelta(days=1)
+    for facility_id, now, confidence in [
+        ("piscine-keller", during, "official"),
+        ("piscine-keller", after, "estimated"),
+        ("piscine-marjorie-gestring", during, "estimated"),
     ]:
         machine = FacilityMachine(catalogue.get(facility_id))
         machine.tick(now)
         status = machine.status()
-        assert status.hours_confidence == confidence
+        assert status.hours_confidence == confidence, (facility_id, now)
         assert FacilityStatus.model_validate_json(status.to_json()).hours_confidence == confidence
 
 
