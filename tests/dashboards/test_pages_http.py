@@ -150,6 +150,7 @@ async def test_directory_pages_the_whole_city_without_javascript(city_api: InPro
         assert "<html" not in fragment
         english = (await client.get("/", params={"lang": "en", "type": "pool"})).text
         assert "Showing" in english and "Show more facilities" in english
+        assert '<a href="/carte?type=pool&amp;lang=en">' in english  # the same facilities, mapped
         assert (await client.get("/", params={"page": "0"})).status_code == 422
 
 
