@@ -12,7 +12,7 @@ The rules live in :mod:`api.feedback.complaints`; the service inbox in
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -79,12 +79,17 @@ async def file_complaint(request: Request, ctx: Ctx, lang: ErrorLangQuery = None
     """Route the complaint to the competent service; answers its reference and délais at once
     (errors in ``lang`` only when it is given: the form sends its page's)."""
     form = is_form(request)
+    doc: dict[str, Any] = {}
     try:
-        complaint = parse(ComplaintIn, await read_body(request))
+        doc = await read_body(request)
+        complaint = parse(ComplaintIn, doc)
         receipt = await complaints.file_complaint(request, ctx, complaint)
     except ApiError as exc:
         if form:
-            return views.complaint_error(exc, language(lang))
+            procedure = doc.get("procedure_id")
+            return views.complaint_error(
+                exc, language(lang), procedure=procedure if isinstance(procedure, str) else None
+            )
         return api_error_response(exc, lang)
     if receipt is None:  # the honeypot: answered as received, dropped
         if form:

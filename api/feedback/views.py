@@ -160,14 +160,17 @@ def survey_error(exc: ApiError, facility_id: str, lang: Lang) -> HTMLResponse:
     )
 
 
-def complaint_error(exc: ApiError, lang: Lang) -> HTMLResponse:
+def complaint_error(exc: ApiError, lang: Lang, *, procedure: str | None = None) -> HTMLResponse:
+    """The no-JavaScript error page; back to the form of the démarche when it named a known one."""
     tr = translator(lang)
+    prefill = procedure_prefill(procedure, lang)
+    about = f"&procedure={prefill['procedure_id']}" if prefill else ""
     return _form_error(
         exc,
         lang,
         heading=tr.gettext("Votre réclamation n’a pas été enregistrée"),
         back=tr.gettext("Revenir au formulaire"),
-        back_href=f"/complaints?lang={lang}",
+        back_href=f"/complaints?lang={lang}{about}",
         path="/complaints",
     )
 

@@ -205,3 +205,11 @@ async def test_transparency_counts_complaints_about_demarches(
     assert row["procedure_name"].startswith("Contester un forfait post-stationnement")
     page = await http.get(f"/transparence?month={month}")
     assert "Réclamations par démarche" in page.text
+
+
+async def test_a_refused_form_leads_back_to_the_demarches_form(feedback_api: FeedbackApi) -> None:
+    """Without JavaScript, a text too short is refused and the way back keeps the démarche."""
+    form = {"procedure_id": FPS, "rule": "delays", "text": "court"}
+    refused = await feedback_api.http.post("/v1/complaints?lang=fr", data=form)
+    assert refused.status_code == 422
+    assert f'href="/complaints?lang=fr&amp;procedure={FPS}"' in refused.text
