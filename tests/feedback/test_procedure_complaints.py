@@ -203,6 +203,9 @@ async def test_transparency_counts_complaints_about_demarches(
     [row] = [r for r in rows if r["procedure_id"] == FPS]
     assert row["facility_id"] is None and row["filed"] == 1 and row["answered"] == 1
     assert row["procedure_name"].startswith("Contester un forfait post-stationnement")
+    csv = (await http.get(f"/v1/open-data/complaints.csv?month={month}")).text.splitlines()
+    assert csv[0].endswith(",procedure_id,procedure_name")
+    assert sum(1 for line in csv[1:] if f",{FPS}," in line) == 1
     page = await http.get(f"/transparence?month={month}")
     assert "Réclamations par démarche" in page.text
 
