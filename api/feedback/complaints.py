@@ -101,17 +101,32 @@ def route_out(route: Route) -> RouteOut:
         service=service_out(route.service.service_id),
         acknowledge_days=route.acknowledge_days,
         answer_days=route.answer_days,
+        procedure_id=route.procedure_id,
     )
 
 
 def preview_route(
-    catalogue: Catalogue, facility_id: str, rule: GoldenRule, topic: str | None
+    catalogue: Catalogue,
+    facility_id: str | None,
+    rule: GoldenRule,
+    topic: str | None,
+    procedure_id: str | None = None,
 ) -> RouteOut:
-    """Where a complaint about this facility and rule would go, before it is filed."""
-    if facility_id not in catalogue:
+    """Where a complaint about this facility or démarche and rule would go, before it is filed
+    (as :func:`file_complaint` routes it: the démarche's service when one is named)."""
+    if facility_id is None and procedure_id is None:
+        missing = bilingual("indiquez un équipement ou une démarche")
+        raise InvalidInput({"facility_id": missing, "procedure_id": missing})
+    if facility_id is not None and facility_id not in catalogue:
         raise UnknownFacilityError(facility_id)
+    if procedure_id is not None and procedure_id not in load_routing().procedure_ids():
+        raise InvalidInput({"procedure_id": bilingual("démarche inconnue")})
     try:
-        route = load_routing().resolve(catalogue.get(facility_id).type, rule, topic)
+        if procedure_id is not None:
+            route = load_routing().resolve_procedure(procedure_id, rule, topic)
+        else:
+            assert facility_id is not None
+            route = load_routing().resolve(catalogue.get(facility_id).type, rule, topic)
     except RoutingError as exc:
         raise InvalidParameter(f"{exc} / {exc}", code="invalid_parameter") from None
     return route_out(route)

@@ -143,12 +143,13 @@ class ServiceOut(BaseModel):
 
 
 class RouteOut(BaseModel):
-    facility_type: str
+    facility_type: str = Field(description='« * » pour une démarche / "*" for a démarche')
     rule: GoldenRule
     topic: str
     service: ServiceOut
     acknowledge_days: int
     answer_days: int
+    procedure_id: str | None = None
 
 
 class ProcedureOut(BaseModel):

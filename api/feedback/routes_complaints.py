@@ -24,6 +24,7 @@ from api.feedback.body import is_form, parse, read_body
 from api.feedback.errors import ComplaintGone
 from api.feedback.models import (
     FACILITY_ID_PATTERN,
+    PROCEDURE_ID_PATTERN,
     ComplaintIn,
     ComplaintReceipt,
     ComplaintStatus,
@@ -53,12 +54,14 @@ router = APIRouter()
 )
 async def routing_preview(
     ctx: Ctx,
-    facility_id: Annotated[str, Query(pattern=FACILITY_ID_PATTERN)],
     rule: GoldenRule,
+    facility_id: Annotated[str | None, Query(pattern=FACILITY_ID_PATTERN)] = None,
+    procedure_id: Annotated[str | None, Query(pattern=PROCEDURE_ID_PATTERN, max_length=80)] = None,
     topic: Annotated[str | None, Query(max_length=40)] = None,
 ) -> RouteOut:
-    """Where a complaint about this facility and rule would go, before it is filed."""
-    return complaints.preview_route(ctx.catalogue, facility_id, rule, topic)
+    """Where a complaint about this facility or démarche and rule would go, before it is filed
+    (the démarche's service when one is named)."""
+    return complaints.preview_route(ctx.catalogue, facility_id, rule, topic, procedure_id)
 
 
 @router.post(

@@ -216,3 +216,23 @@ async def test_a_refused_form_leads_back_to_the_demarches_form(feedback_api: Fee
     refused = await feedback_api.http.post("/v1/complaints?lang=fr", data=form)
     assert refused.status_code == 422
     assert f'href="/complaints?lang=fr&amp;procedure={FPS}"' in refused.text
+
+
+async def test_the_routing_preview_names_the_demarches_service(feedback_api: FeedbackApi) -> None:
+    """/v1/complaints/routing answers for a démarche alone; neither → 422 naming both."""
+    http = feedback_api.http
+    preview = await http.get(
+        "/v1/complaints/routing", params={"procedure_id": FPS, "rule": "delays"}
+    )
+    assert preview.status_code == 200, preview.text
+    route = preview.json()
+    assert route["service"]["service_id"] == FPS_SERVICE and route["answer_days"] == 30
+    assert route["procedure_id"] == FPS
+    neither = await http.get("/v1/complaints/routing", params={"rule": "delays"})
+    assert neither.status_code == 422
+    message = neither.json()["error"]["message"]
+    assert "facility_id" in message and "procedure_id" in message
+    unknown = await http.get(
+        "/v1/complaints/routing", params={"procedure_id": "crèche", "rule": "delays"}
+    )
+    assert unknown.status_code == 422
