@@ -16,6 +16,12 @@ a city-wide route for ``online_info`` (any facility) beats the pools' catch-all 
 pool-specific ``safety`` route beats both. Two routes equally specific for one key are refused
 when the table loads, as is a key no route covers (:meth:`RoutingTable.coverage`).
 
+A complaint about a démarche (a ``procedure_id`` of ``parcours.json``) goes to the service the
+table's ``procedures`` section names for it, whatever its rule and topic, even when it also names
+a facility: ``table.resolve_procedure("parking-fine-appeal", GoldenRule.DELAYS, "processing")``
+→ ``dvd-forfaits-post-stationnement``, 30 days (:attr:`Route.procedure_id` set, ``facility_type``
+``"*"``).
+
 Délais are calendar days counted in Paris time; a due date is the end (23:59:59) of that day.
 Errors: :class:`RoutingError` (a :class:`schemas.errors.ContractError`) for a bad table or an
 unknown topic.
@@ -92,6 +98,13 @@ class _RouteEntry(BaseModel):
     answer_days: int | None = Field(default=None, ge=1, le=90)
 
 
+class _ProcedureEntry(BaseModel):
+    model_config = _CONFIG
+
+    service: ServiceSlug
+    answer_days: int | None = Field(default=None, ge=1, le=90)
+
+
 class _TableFile(BaseModel):
     model_config = _CONFIG
 
@@ -99,6 +112,7 @@ class _TableFile(BaseModel):
     note: str
     topics: dict[str, dict[TopicSlug, LocalizedText]]
     services: dict[ServiceSlug, _ServiceEntry]
+    procedures: dict[ServiceSlug, _ProcedureEntry] = {}
     routes: list[_RouteEntry]
 
 
@@ -120,6 +134,8 @@ class Route:
     service: ServiceInfo
     acknowledge_days: int
     answer_days: int
+    procedure_id: str | None = None
+    """The démarche the route was chosen for (``facility_type`` is then ``"*"``)."""
 
     def acknowledge_due_at(self, filed_at: dt.datetime) -> dt.datetime:
         """When the service must have acknowledged a complaint filed at ``filed_at``."""
@@ -163,6 +179,12 @@ class RoutingTable:
             raise RoutingError(f"topics listed for unknown rules {sorted(unknown_rules)}")
         for entry in raw.routes:
             self._check_entry(entry)
+        for procedure_id, procedure in raw.procedures.items():
+            if procedure.service not in self.services:
+                raise RoutingError(
+                    f"procedure {procedure_id}: unknown service {procedure.service!r}"
+                )
+        self._procedures = dict(raw.procedures)
         self._entries = list(raw.routes)
         self._routes: dict[tuple[str, GoldenRule, str], Route] = {}
         for facility_type, rule, topic in self.keys():
@@ -226,6 +248,37 @@ class RoutingTable:
         if facility_type not in FACILITY_TYPES:
             raise KeyError(f"unknown facility type {facility_type!r}")
         return self._routes[(facility_type, rule, topic)]
+
+    def procedure_ids(self) -> list[str]:
+        """Every démarche the table routes, in table order."""
+        return list(self._procedures)
+
+    def resolve_procedure(
+        self, procedure_id: str, rule: GoldenRule | str, topic: str | None
+    ) -> Route:
+        """The route of a complaint about a démarche: its service, whatever the rule and topic.
+
+        Raises :class:`RoutingError` when the topic is not one of the rule's, :class:`KeyError`
+        for a démarche the table does not route or an unknown rule.
+        """
+        rule = GoldenRule(rule)
+        topic = topic or OTHER
+        if topic not in self.topics[rule]:
+            raise RoutingError(
+                f"topic {topic!r} is not a topic of rule {rule.value!r} "
+                f"(one of {', '.join(self.topics[rule])})"
+            )
+        entry = self._procedures[procedure_id]
+        service = self.services[entry.service]
+        return Route(
+            facility_type=ANY,
+            rule=rule,
+            topic=topic,
+            service=service,
+            acknowledge_days=service.acknowledge_days,
+            answer_days=entry.answer_days or service.answer_days,
+            procedure_id=procedure_id,
+        )
 
     def coverage(self) -> dict[tuple[str, GoldenRule], dict[str, Route]]:
         """Per facility type × rule, the route of each topic (every cell is filled)."""

@@ -1,9 +1,12 @@
 """Complaints, the domain rules: routing to the competent service, references, who may act, and
 the transitions of the case record (received → acknowledged → answered).
 
-A complaint is a row of ``complaints`` (the case record, written in a transaction that checks
-every transition), then events on ``feedback-complaints`` (keyed by facility) and
-``complaints-routed`` (keyed by the competent service). Event ids are derived from the reference
+A complaint names a facility, a démarche (``procedure_id``, an id of ``parcours.json``), or both;
+a démarche's complaint goes to the service competent for it (:meth:`RoutingTable.resolve_procedure`),
+a facility's alone to the facility type's route. It is a row of ``complaints`` (the case record,
+written in a transaction that checks every transition), then events on ``feedback-complaints``
+(keyed by facility, or by the procedure when it names no facility) and ``complaints-routed``
+(keyed by the competent service). Event ids are derived from the reference
 (``<reference>:filed`` …), so a replay is deduplicated downstream. The contact never leaves the
 case record: it is not put on Kafka, never shown on a public page, never logged; the retention job
 (``paris-live feedback purge-personal-data``) erases it, the text and the answer.
@@ -30,6 +33,7 @@ from api.feedback.models import (
     ComplaintCase,
     ComplaintIn,
     ComplaintReceipt,
+    ProcedureOut,
     RouteOut,
     ServiceOut,
     Status,
@@ -39,7 +43,9 @@ from api.i18n import LANGUAGES, N_, bilingual, translator
 from api.ratelimit import client_address
 from api.routes.history import pg
 from schemas.catalogue import Catalogue, Facility
+from schemas.clock import PARIS
 from schemas.events import CloudEvent, EventType, GoldenRule, LocalizedText, make_event
+from schemas.parcours import Parcours, load_parcours
 from schemas.routing import Route, RoutingError, load_routing
 
 __all__ = [
@@ -95,30 +101,83 @@ def route_out(route: Route) -> RouteOut:
         service=service_out(route.service.service_id),
         acknowledge_days=route.acknowledge_days,
         answer_days=route.answer_days,
+        procedure_id=route.procedure_id,
     )
 
 
 def preview_route(
-    catalogue: Catalogue, facility_id: str, rule: GoldenRule, topic: str | None
+    catalogue: Catalogue,
+    facility_id: str | None,
+    rule: GoldenRule,
+    topic: str | None,
+    procedure_id: str | None = None,
 ) -> RouteOut:
-    """Where a complaint about this facility and rule would go, before it is filed."""
-    if facility_id not in catalogue:
+    """Where a complaint about this facility or démarche and rule would go, before it is filed
+    (as :func:`file_complaint` routes it: the démarche's service when one is named)."""
+    if facility_id is None and procedure_id is None:
+        missing = bilingual("indiquez un équipement ou une démarche")
+        raise InvalidInput({"facility_id": missing, "procedure_id": missing})
+    if facility_id is not None and facility_id not in catalogue:
         raise UnknownFacilityError(facility_id)
+    if procedure_id is not None and procedure_id not in load_routing().procedure_ids():
+        raise InvalidInput({"procedure_id": bilingual("démarche inconnue")})
     try:
-        route = load_routing().resolve(catalogue.get(facility_id).type, rule, topic)
+        if procedure_id is not None:
+            route = load_routing().resolve_procedure(procedure_id, rule, topic)
+        else:
+            assert facility_id is not None
+            route = load_routing().resolve(catalogue.get(facility_id).type, rule, topic)
     except RoutingError as exc:
         raise InvalidParameter(f"{exc} / {exc}", code="invalid_parameter") from None
     return route_out(route)
 
 
-def _route(facility: Facility, rule: GoldenRule, topic: str | None) -> Route:
+def _route(
+    facility: Facility | None, procedure: Parcours | None, rule: GoldenRule, topic: str | None
+) -> Route:
+    """The démarche's service when one is named, else the facility type's route."""
     try:
+        if procedure is not None:
+            return load_routing().resolve_procedure(procedure.parcours_id, rule, topic)
+        assert facility is not None, "a complaint names a facility or a démarche"
         return load_routing().resolve(facility.type, rule, topic)
     except RoutingError:
         topics = ", ".join(load_routing().topics[rule])
         # Translators: the English text of this one names no topic (as the API always did).
         unknown = bilingual("nature inconnue pour cette règle (%(topics)s)", topics=topics)
         raise InvalidInput({"topic": unknown}) from None
+
+
+def find_procedure(procedure_id: str | None) -> Parcours | None:
+    """The démarche of ``parcours.json`` with this id (``None`` for none or an unknown one)."""
+    return next((p for p in load_parcours() if p.parcours_id == procedure_id), None)
+
+
+def procedure_out(procedure_id: str | None) -> ProcedureOut | None:
+    """The démarche as a complaint names it (its id alone when ``parcours.json`` lost it)."""
+    if procedure_id is None:
+        return None
+    found = find_procedure(procedure_id)
+    title = found.title if found else LocalizedText(fr=procedure_id, en=procedure_id)
+    return ProcedureOut(procedure_id=procedure_id, title=LocalizedText(fr=title.fr, en=title.en))
+
+
+def _about(ctx: AppContext, complaint: ComplaintIn) -> tuple[Facility | None, Parcours | None]:
+    """The facility and the démarche the complaint names: at least one, each known (else 422
+    naming the field, or both fields when neither is given)."""
+    if complaint.facility_id is None and complaint.procedure_id is None:
+        missing = bilingual("indiquez un équipement ou une démarche")
+        raise InvalidInput({"facility_id": missing, "procedure_id": missing})
+    facility = procedure = None
+    if complaint.facility_id is not None:
+        if complaint.facility_id not in ctx.catalogue:
+            raise InvalidInput({"facility_id": bilingual("équipement inconnu")})
+        facility = ctx.catalogue.get(complaint.facility_id)
+    if complaint.procedure_id is not None:
+        procedure = find_procedure(complaint.procedure_id)
+        if procedure is None or procedure.parcours_id not in load_routing().procedure_ids():
+            raise InvalidInput({"procedure_id": bilingual("démarche inconnue")})
+    return facility, procedure
 
 
 # ── Who may act ───────────────────────────────────────────────────────────────────────────────
@@ -160,12 +219,19 @@ def case_of(catalogue: Catalogue, record: store.CaseRecord) -> ComplaintCase:
         else "received"
     )
     facility_id = record.facility_id
-    name = catalogue.get(facility_id).name if facility_id in catalogue else facility_id
+    name = (
+        None
+        if facility_id is None
+        else catalogue.get(facility_id).name
+        if facility_id in catalogue
+        else facility_id
+    )
     return ComplaintCase(
         reference=record.reference,
         status=status,
         facility_id=facility_id,
         facility_name=name,
+        procedure=procedure_out(record.procedure_id),
         rule=GoldenRule(record.rule),
         topic=record.topic,
         service=service_out(record.service_id),
@@ -177,6 +243,7 @@ def case_of(catalogue: Catalogue, record: store.CaseRecord) -> ComplaintCase:
         answered_on_time=(
             None if record.answered_at is None else record.answered_at <= record.answer_due_at
         ),
+        answer_days=_days_between(record.filed_at, record.answer_due_at),
         text=record.text,
         contact=record.contact,
         answer=record.answer,
@@ -184,6 +251,11 @@ def case_of(catalogue: Catalogue, record: store.CaseRecord) -> ComplaintCase:
         language=record.language,
         purged=record.purged_at is not None,
     )
+
+
+def _days_between(start: dt.datetime, due: dt.datetime) -> int:
+    """Calendar days (Paris time) from ``start`` to ``due``: the délai the service committed to."""
+    return (due.astimezone(PARIS).date() - start.astimezone(PARIS).date()).days
 
 
 async def load(ctx: AppContext, reference: str) -> ComplaintCase:
@@ -200,10 +272,8 @@ async def file_complaint(
 ) -> ComplaintReceipt | None:
     """Route the complaint, record it and publish it; ``None`` when the honeypot caught it (the
     caller answers as if it were received)."""
-    if complaint.facility_id not in ctx.catalogue:
-        raise InvalidInput({"facility_id": bilingual("équipement inconnu")})
-    facility = ctx.catalogue.get(complaint.facility_id)
-    route = _route(facility, complaint.rule, complaint.topic)
+    facility, procedure = _about(ctx, complaint)
+    route = _route(facility, procedure, complaint.rule, complaint.topic)
     if complaint.website:  # honeypot
         log.info("complaint_honeypot")
         return None
@@ -213,14 +283,23 @@ async def file_complaint(
 
 
 async def _file(
-    request: Request, ctx: AppContext, complaint: ComplaintIn, facility: Facility, route: Route
+    request: Request,
+    ctx: AppContext,
+    complaint: ComplaintIn,
+    facility: Facility | None,
+    route: Route,
 ) -> ComplaintReceipt:
     now = dt.datetime.now(dt.UTC)
     ack_due, answer_due = route.acknowledge_due_at(now), route.answer_due_at(now)
     service_id = route.service.service_id
+    procedure_id = route.procedure_id
+    facility_id = facility.id if facility else None
+    key = facility.id if facility else procedure_id
+    assert key is not None, "a complaint names a facility or a démarche"
     new = store.NewComplaint(
-        facility_id=facility.id,
-        facility_type=facility.type,
+        facility_id=facility_id,
+        facility_type=facility.type if facility else None,
+        procedure_id=procedure_id,
         rule=complaint.rule.value,
         topic=route.topic,
         service_id=service_id,
@@ -241,7 +320,7 @@ async def _file(
             raise Conflict(bilingual("Référence déjà prise, réessayez"))
     event = make_event(
         EventType.COMPLAINT_FILED,
-        facility.id,
+        key,
         {
             "complaint_id": reference,
             "service_id": service_id,
@@ -251,18 +330,26 @@ async def _file(
             "text": complaint.text,
             "language": complaint.language,
             "answer_due_at": answer_due,
+            "procedure_id": procedure_id,
         },  # no contact: it stays in the case record
         source=f"/complaints/{complaint.channel}",
         time=now,
         id=f"{reference}:filed",
     )
     await publish(request, [event], routed_to=service_id)
-    log.info("complaint_filed", reference=reference, facility_id=facility.id, service=service_id)
+    log.info(
+        "complaint_filed",
+        reference=reference,
+        facility_id=facility_id,
+        procedure_id=procedure_id,
+        service=service_id,
+    )
     base = ctx.settings.public_base_url.rstrip("/")
     return ComplaintReceipt(
         reference=reference,
         status="received",
-        facility_id=facility.id,
+        facility_id=facility_id,
+        procedure=procedure_out(procedure_id),
         rule=complaint.rule,
         topic=route.topic,
         service=service_out(service_id),
@@ -338,13 +425,19 @@ async def transition(
         case = case_of(ctx.catalogue, record)
         service_id = case.service.service_id
         _may_act(principal, service_id)
-        common = {"complaint_id": reference, "service_id": service_id}
+        common = {
+            "complaint_id": reference,
+            "service_id": service_id,
+            "procedure_id": record.procedure_id,
+        }
+        key = case.facility_id or record.procedure_id
+        assert key is not None, "a case names a facility or a démarche"
         if case.acknowledged_at is None:
             await store.set_acknowledged(conn, reference, now, principal.subject)
             events.append(
                 make_event(
                     EventType.COMPLAINT_ACKNOWLEDGED,
-                    case.facility_id,
+                    key,
                     {
                         **common,
                         "acknowledged_by": principal.subject,
@@ -364,7 +457,7 @@ async def transition(
             events.append(
                 make_event(
                     EventType.COMPLAINT_ANSWERED,
-                    case.facility_id,
+                    key,
                     {**common, "answered_by": principal.subject, "answer": answer},
                     source=f"/complaints/{service_id}",
                     time=now,

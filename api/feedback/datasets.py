@@ -71,6 +71,12 @@ DATASETS: dict[str, Dataset] = {
             Column("acknowledged", "integer", N_("Dont prises en charge")),
             Column("answered", "integer", N_("Dont répondues")),
             Column("answered_on_time", "integer", N_("Dont répondues dans le délai")),
+            Column(
+                "procedure_id",
+                "string",
+                N_("Démarche concernée (identifiant, vide si la réclamation vise un équipement)"),
+            ),
+            Column("procedure_name", "string", N_("Nom de la démarche concernée")),
         ],
     ),
     "response-delays": Dataset(

@@ -61,6 +61,7 @@ def mediator() -> dict[str, str]:
 
 FIELD_LABELS: dict[str, str] = {
     "facility_id": N_("Équipement concerné"),
+    "procedure_id": N_("Démarche concernée"),
     "rule": N_("Engagement non tenu"),
     "topic": N_("Nature"),
     "text": N_("Que s’est-il passé ?"),
@@ -76,7 +77,10 @@ DIRECTIONS: dict[str, str] = {
     "DDCT": N_("Direction de la Démocratie, des Citoyen·nes et des Territoires"),
     "DICOM": N_("Direction de l'Information et de la Communication"),
     "DJS": N_("Direction de la Jeunesse et des Sports"),
+    "DLH": N_("Direction du Logement et de l'Habitat"),
+    "DPE": N_("Direction de la Propreté et de l'Eau"),
     "DSOL": N_("Direction des Solidarités"),
+    "DVD": N_("Direction de la Voirie et des Déplacements"),
 }
 """The City's directions whose acronym begins a service's French name (« DJS — Service des
 piscines »): their official names, written out at first use since an ``<abbr title>`` cannot be

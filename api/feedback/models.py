@@ -19,6 +19,7 @@ __all__ = [
     "ComplaintIn",
     "ComplaintReceipt",
     "ComplaintStatus",
+    "ProcedureOut",
     "RouteOut",
     "RuleRatingsIn",
     "ServiceOut",
@@ -30,6 +31,7 @@ __all__ = [
 Status = Literal["received", "acknowledged", "answered"]
 """A complaint's lifecycle, in order."""
 FACILITY_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,99}$"
+PROCEDURE_ID_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 
 
 def _none_if_blank(value: Any) -> Any:
@@ -94,7 +96,17 @@ class ComplaintIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    facility_id: str = Field(pattern=FACILITY_ID_PATTERN, description="équipement")
+    facility_id: str | None = Field(
+        default=None,
+        pattern=FACILITY_ID_PATTERN,
+        description="équipement (facultatif quand une démarche est nommée)",
+    )
+    procedure_id: str | None = Field(
+        default=None,
+        pattern=PROCEDURE_ID_PATTERN,
+        max_length=80,
+        description="démarche (voir /v1/procedures) : la réclamation va à son service compétent",
+    )
     rule: GoldenRule = Field(description="la règle de la charte non respectée")
     topic: Topic | None = Field(default=None, description="nature (voir /routing)")
     text: ComplaintText = Field(description="ce qui s'est passé")
@@ -109,7 +121,7 @@ class ComplaintIn(BaseModel):
     language: Literal["fr", "en"] = "fr"
     website: Honeypot | None = Field(default=None, description="laisser vide")
 
-    @field_validator("contact", "topic", "website", mode="before")
+    @field_validator("facility_id", "procedure_id", "contact", "topic", "website", mode="before")
     @classmethod
     def _blank_is_none(cls, value: Any) -> Any:
         return _none_if_blank(value)
@@ -131,18 +143,27 @@ class ServiceOut(BaseModel):
 
 
 class RouteOut(BaseModel):
-    facility_type: str
+    facility_type: str = Field(description='« * » pour une démarche / "*" for a démarche')
     rule: GoldenRule
     topic: str
     service: ServiceOut
     acknowledge_days: int
     answer_days: int
+    procedure_id: str | None = None
+
+
+class ProcedureOut(BaseModel):
+    """The démarche a complaint is about."""
+
+    procedure_id: str
+    title: LocalizedText
 
 
 class ComplaintReceipt(BaseModel):
     reference: str
     status: Literal["received"]
-    facility_id: str
+    facility_id: str | None
+    procedure: ProcedureOut | None = None
     rule: GoldenRule
     topic: str
     service: ServiceOut
@@ -160,8 +181,9 @@ class ComplaintStatus(BaseModel):
 
     reference: str
     status: Status
-    facility_id: str
-    facility_name: str
+    facility_id: str | None
+    facility_name: str | None
+    procedure: ProcedureOut | None = None
     rule: GoldenRule
     topic: str
     service: ServiceOut
@@ -171,6 +193,7 @@ class ComplaintStatus(BaseModel):
     answer_due_at: dt.datetime
     answered_at: dt.datetime | None
     answered_on_time: bool | None
+    answer_days: int = Field(description="délai de réponse promis, en jours / committed, days")
 
 
 class ComplaintCase(ComplaintStatus):

@@ -12,7 +12,7 @@ The rules live in :mod:`api.feedback.complaints`; the service inbox in
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -24,6 +24,7 @@ from api.feedback.body import is_form, parse, read_body
 from api.feedback.errors import ComplaintGone
 from api.feedback.models import (
     FACILITY_ID_PATTERN,
+    PROCEDURE_ID_PATTERN,
     ComplaintIn,
     ComplaintReceipt,
     ComplaintStatus,
@@ -53,12 +54,14 @@ router = APIRouter()
 )
 async def routing_preview(
     ctx: Ctx,
-    facility_id: Annotated[str, Query(pattern=FACILITY_ID_PATTERN)],
     rule: GoldenRule,
+    facility_id: Annotated[str | None, Query(pattern=FACILITY_ID_PATTERN)] = None,
+    procedure_id: Annotated[str | None, Query(pattern=PROCEDURE_ID_PATTERN, max_length=80)] = None,
     topic: Annotated[str | None, Query(max_length=40)] = None,
 ) -> RouteOut:
-    """Where a complaint about this facility and rule would go, before it is filed."""
-    return complaints.preview_route(ctx.catalogue, facility_id, rule, topic)
+    """Where a complaint about this facility or démarche and rule would go, before it is filed
+    (the démarche's service when one is named)."""
+    return complaints.preview_route(ctx.catalogue, facility_id, rule, topic, procedure_id)
 
 
 @router.post(
@@ -79,12 +82,17 @@ async def file_complaint(request: Request, ctx: Ctx, lang: ErrorLangQuery = None
     """Route the complaint to the competent service; answers its reference and délais at once
     (errors in ``lang`` only when it is given: the form sends its page's)."""
     form = is_form(request)
+    doc: dict[str, Any] = {}
     try:
-        complaint = parse(ComplaintIn, await read_body(request))
+        doc = await read_body(request)
+        complaint = parse(ComplaintIn, doc)
         receipt = await complaints.file_complaint(request, ctx, complaint)
     except ApiError as exc:
         if form:
-            return views.complaint_error(exc, language(lang))
+            procedure = doc.get("procedure_id")
+            return views.complaint_error(
+                exc, language(lang), procedure=procedure if isinstance(procedure, str) else None
+            )
         return api_error_response(exc, lang)
     if receipt is None:  # the honeypot: answered as received, dropped
         if form:

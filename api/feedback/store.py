@@ -41,8 +41,8 @@ class CaseRecord(NamedTuple):
     """One row of ``complaints`` (personal fields included: never for a public answer)."""
 
     reference: str
-    facility_id: str
-    facility_type: str
+    facility_id: str | None
+    facility_type: str | None
     rule: str
     topic: str
     service_id: str
@@ -57,6 +57,7 @@ class CaseRecord(NamedTuple):
     answered_at: dt.datetime | None
     answer: dict[str, str] | None
     purged_at: dt.datetime | None
+    procedure_id: str | None
 
 
 _CASE = sql.SQL("SELECT {} FROM complaints").format(
@@ -66,10 +67,10 @@ _CASE = sql.SQL("SELECT {} FROM complaints").format(
 
 @dataclass(frozen=True, slots=True)
 class NewComplaint:
-    """A complaint as filed, before its reference is drawn."""
+    """A complaint as filed, before its reference is drawn (a facility, a démarche, or both)."""
 
-    facility_id: str
-    facility_type: str
+    facility_id: str | None
+    facility_type: str | None
     rule: str
     topic: str
     service_id: str
@@ -80,6 +81,7 @@ class NewComplaint:
     filed_at: dt.datetime
     acknowledge_due_at: dt.datetime
     answer_due_at: dt.datetime
+    procedure_id: str | None = None
 
 
 async def insert_complaint(conn: Conn, reference: str, new: NewComplaint) -> bool:
@@ -87,7 +89,8 @@ async def insert_complaint(conn: Conn, reference: str, new: NewComplaint) -> boo
     cur = await conn.execute(
         "INSERT INTO complaints (reference, facility_id, facility_type, rule, topic, "
         "service_id, channel, language, text, contact, filed_at, acknowledge_due_at, "
-        "answer_due_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+        "answer_due_at, procedure_id) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
         "ON CONFLICT (reference) DO NOTHING RETURNING reference",
         (
             reference,
@@ -103,6 +106,7 @@ async def insert_complaint(conn: Conn, reference: str, new: NewComplaint) -> boo
             new.filed_at,
             new.acknowledge_due_at,
             new.answer_due_at,
+            new.procedure_id,
         ),
     )
     return await cur.fetchone() is not None
@@ -193,8 +197,9 @@ COMPLAINT_STATS = MonthlyTable(
         "acknowledged",
         "answered",
         "answered_on_time",
+        "procedure_id",
     ),
-    ("facility_id", "service_id", "rule", "topic"),
+    ("facility_id", "procedure_id", "service_id", "rule", "topic"),
 )
 RESPONSE_DELAYS = MonthlyTable(
     "response_delay_monthly",

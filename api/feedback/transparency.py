@@ -26,6 +26,7 @@ from api.routes.history import pg
 from schemas.catalogue import TYPE_LABELS, Catalogue
 from schemas.clock import PARIS
 from schemas.events import GoldenRule
+from schemas.parcours import load_parcours
 from schemas.routing import load_routing
 
 __all__ = [
@@ -80,7 +81,9 @@ async def pick_month(ctx: AppContext, month: str | None) -> tuple[dt.date, list[
 # ── Open-data rows ────────────────────────────────────────────────────────────────────────────
 
 
-def _facility(catalogue: Catalogue, facility_id: str) -> tuple[str, int | None]:
+def _facility(catalogue: Catalogue, facility_id: str | None) -> tuple[str | None, int | None]:
+    if facility_id is None:  # a démarche's complaint naming no facility
+        return None, None
     if facility_id in catalogue:
         facility = catalogue.get(facility_id)
         return facility.name, facility.arrondissement
@@ -121,7 +124,17 @@ def _complaints(catalogue: Catalogue, month: str, r: Row) -> Row:
         "service_name": service_name(r["service_id"]),
         **{k: r[k] for k in ("rule", "topic", "filed", "acknowledged", "answered")},
         "answered_on_time": r["answered_on_time"],
+        "procedure_id": r["procedure_id"],
+        "procedure_name": procedure_name(r["procedure_id"]),
     }
+
+
+def procedure_name(procedure_id: str | None, lang: Lang = "fr") -> str | None:
+    """A démarche's title (its id when ``parcours.json`` no longer has it)."""
+    if procedure_id is None:
+        return None
+    found = next((p for p in load_parcours() if p.parcours_id == procedure_id), None)
+    return procedure_id if found is None else in_language(found.title, lang)
 
 
 def _days(value: float | None) -> float | None:
@@ -250,6 +263,25 @@ def _by_topic(complaints: list[Row]) -> list[Row]:
     return by_topic
 
 
+def _by_procedure(complaints: list[Row]) -> list[Row]:
+    """Complaints per démarche (those naming one, with or without a facility), most first."""
+    filed: dict[str, int] = {}
+    for r in complaints:
+        if r["procedure_id"]:
+            filed[r["procedure_id"]] = filed.get(r["procedure_id"], 0) + r["filed"]
+    return [
+        {
+            "procedure_id": procedure_id,
+            "label": {
+                "fr": procedure_name(procedure_id, "fr"),
+                "en": procedure_name(procedure_id, "en"),
+            },
+            "filed": count,
+        }
+        for procedure_id, count in sorted(filed.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+
+
 def _complaint_figures(complaints: list[Row], overdue: int) -> Row:
     answered = _total(complaints, "answered")
     on_time = _total(complaints, "answered_on_time")
@@ -270,6 +302,8 @@ def _complaint_figures(complaints: list[Row], overdue: int) -> Row:
             for rule in RULE_LABELS
         ],
         "by_topic": _by_topic(complaints),
+        "by_procedure": _by_procedure(complaints),
+        "about_procedures": _total((r for r in complaints if r["procedure_id"]), "filed"),
     }
 
 

@@ -160,14 +160,17 @@ def survey_error(exc: ApiError, facility_id: str, lang: Lang) -> HTMLResponse:
     )
 
 
-def complaint_error(exc: ApiError, lang: Lang) -> HTMLResponse:
+def complaint_error(exc: ApiError, lang: Lang, *, procedure: str | None = None) -> HTMLResponse:
+    """The no-JavaScript error page; back to the form of the démarche when it named a known one."""
     tr = translator(lang)
+    prefill = procedure_prefill(procedure, lang)
+    about = f"&procedure={prefill['procedure_id']}" if prefill else ""
     return _form_error(
         exc,
         lang,
         heading=tr.gettext("Votre réclamation n’a pas été enregistrée"),
         back=tr.gettext("Revenir au formulaire"),
-        back_href=f"/complaints?lang={lang}",
+        back_href=f"/complaints?lang={lang}{about}",
         path="/complaints",
     )
 
@@ -254,18 +257,28 @@ def _facility_groups(
     return groups
 
 
-def procedure_prefill(procedure: str | None, lang: Lang) -> dict[str, str] | None:
+def procedure_prefill(procedure: str | None, lang: Lang) -> dict[str, Any] | None:
     """What the form holds already when a démarche's page sends someone whose délai was not kept
-    (« Ce délai n'a pas été tenu ? »): the délais rule, a processing-time topic, and the text
-    starting with the démarche's name. None for no (or an unknown) démarche."""
+    (« Ce délai n'a pas été tenu ? »): the démarche (named at the top, sent as ``procedure_id``),
+    the service competent for it and its committed answer délai, the délais rule, a
+    processing-time topic, and the text starting with the démarche's name. None for no (or an
+    unknown) démarche."""
     found = next((p for p in load_parcours() if p.parcours_id == procedure), None)
-    if found is None:
+    routing = load_routing()
+    if found is None or found.parcours_id not in routing.procedure_ids():
         return None
     title = in_language(found.title, lang)
+    route = routing.resolve_procedure(found.parcours_id, GoldenRule.DELAYS, "processing")
+    tr = translator(lang)
     return {
+        "procedure_id": found.parcours_id,
+        "title": title,
+        "href": f"/demarches/{found.parcours_id}?lang={lang}",
+        "service": ServiceNames(lang)(route.service.service_id),
+        "answer_days": tr.ngettext("%(num)d jour", "%(num)d jours", route.answer_days),
         "rule": GoldenRule.DELAYS.value,
         "topic": "processing",
-        "text": translator(lang).gettext("Démarche : %(title)s — ", title=title),
+        "text": tr.gettext("Démarche : %(title)s — ", title=title),
     }
 
 
@@ -322,6 +335,7 @@ def complaint_status(case: ComplaintStatus, lang: Lang, *, created: bool) -> HTM
         for i, step in enumerate(order)
     ]
     topic = load_routing().topics[case.rule].get(case.topic)
+    procedure = in_language(case.procedure.title, lang) if case.procedure else None
     return page(
         lang,
         "status.html",
@@ -332,7 +346,9 @@ def complaint_status(case: ComplaintStatus, lang: Lang, *, created: bool) -> HTM
         steps=steps,
         rule=_rule(case.rule.value, lang),
         topic=in_language(topic, lang) if topic else None,
+        procedure=procedure,
         service=ServiceNames(lang)(case.service.service_id),
+        answer_days=tr.ngettext("%(num)d jour", "%(num)d jours", case.answer_days),
         acknowledge_by=_date(case.acknowledge_due_at, lang),
         answer_by=_date(case.answer_due_at, lang),
     )

@@ -200,6 +200,8 @@ function setUpComplaint() {
   const out = document.getElementById("routing-preview");
   async function preview() {
     const rule = form.querySelector("input[name=rule]:checked")?.value;
+    // A démarche's complaint goes to the démarche's service: the page already says which.
+    if (form.elements.procedure_id) return;
     if (!out || !select?.value || !rule) return;
     const params = new URLSearchParams({ facility_id: select.value, rule });
     if (topic?.value) params.set("topic", topic.value);

@@ -26,7 +26,8 @@ function item(c) {
   article.className = "inbox-item";
   const late = !c.answered_at && new Date(c.answer_due_at) < new Date();
   const h3 = document.createElement("h3");
-  h3.textContent = `${c.reference} — ${c.facility_name}`;
+  const about = [c.procedure?.title?.[fr ? "fr" : "en"], c.facility_name].filter(Boolean).join(" · ");
+  h3.textContent = `${c.reference} — ${about}`;
   const meta = document.createElement("p");
   meta.textContent = `${c.rule} / ${c.topic} · ${t("déposée", "filed")} ${when(c.filed_at)} · ${t("réponse avant", "answer by")} ${when(c.answer_due_at)}`;
   if (late) { const s = document.createElement("strong"); s.className = "late"; s.textContent = ` ${t("en retard", "late")}`; meta.append(s); }

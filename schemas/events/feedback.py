@@ -99,6 +99,9 @@ class ComplaintFiledData(EventData):
     :mod:`schemas.routing`); with ``rule`` and the facility type it picks ``service_id``."""
     answer_due_at: Timestamp | None = None
     """The response délai committed when the complaint was filed (routing table)."""
+    procedure_id: Identifier | None = None
+    """The démarche complained about (an id of ``parcours.json``). A complaint naming no facility
+    is keyed by its procedure: ``subject`` is then this id, and no facility is concerned."""
 
 
 class ComplaintAcknowledgedData(EventData):
@@ -108,6 +111,8 @@ class ComplaintAcknowledgedData(EventData):
     service_id: Identifier
     acknowledged_by: Identifier
     answer_due_at: Timestamp
+    procedure_id: Identifier | None = None
+    """As on the filing: the démarche, ``subject`` when the complaint names no facility."""
 
 
 class ComplaintAnsweredData(EventData):
@@ -117,3 +122,5 @@ class ComplaintAnsweredData(EventData):
     service_id: Identifier
     answered_by: Identifier
     answer: LocalizedText
+    procedure_id: Identifier | None = None
+    """As on the filing: the démarche, ``subject`` when the complaint names no facility."""

@@ -135,10 +135,13 @@ def satisfaction_deltas(row: SurveyRow) -> list[SatisfactionDelta]:
 
 @dataclass(frozen=True, slots=True)
 class ComplaintFact:
-    """A complaint's lifecycle as known so far (every field but the id may still be unknown)."""
+    """A complaint's lifecycle as known so far (every field but the id may still be unknown).
+
+    ``facility_id`` is ``None`` for a complaint about a démarche that names no facility; its
+    ``procedure_id`` is then set (both are set when it names both)."""
 
     complaint_id: str
-    facility_id: str
+    facility_id: str | None
     facility_type: str | None = None
     service_id: str | None = None
     rule: str | None = None
@@ -147,20 +150,31 @@ class ComplaintFact:
     answer_due_at: dt.datetime | None = None
     acknowledged_at: dt.datetime | None = None
     answered_at: dt.datetime | None = None
+    procedure_id: str | None = None
 
     @property
     def month(self) -> dt.date | None:
         return paris_month(self.filed_at) if self.filed_at else None
 
 
+def _keys(event: CloudEvent, procedure_id: str | None) -> tuple[str | None, str | None]:
+    """(facility, procedure) of a complaint event: a complaint naming no facility is keyed by its
+    procedure (``subject == data.procedure_id``)."""
+    if procedure_id is not None and event.subject == procedure_id:
+        return None, procedure_id
+    return event.subject, procedure_id
+
+
 def complaint_fact(event: CloudEvent, facility_type: str | None) -> ComplaintFact:
     """The lifecycle fields a complaint event sets (the others stay ``None``: unknown here)."""
     if isinstance(event, ComplaintFiled):
         data = event.data
+        facility_id, procedure_id = _keys(event, data.procedure_id)
         return ComplaintFact(
             complaint_id=data.complaint_id,
-            facility_id=event.subject,
-            facility_type=facility_type,
+            facility_id=facility_id,
+            procedure_id=procedure_id,
+            facility_type=facility_type if facility_id is not None else None,
             service_id=data.service_id,
             rule=data.rule.value if data.rule else None,
             topic=data.topic,
@@ -168,16 +182,20 @@ def complaint_fact(event: CloudEvent, facility_type: str | None) -> ComplaintFac
             answer_due_at=data.answer_due_at,
         )
     if isinstance(event, ComplaintAcknowledged):
+        facility_id, procedure_id = _keys(event, event.data.procedure_id)
         return ComplaintFact(
             complaint_id=event.data.complaint_id,
-            facility_id=event.subject,
+            facility_id=facility_id,
+            procedure_id=procedure_id,
             service_id=event.data.service_id,
             acknowledged_at=event.time,
         )
     if isinstance(event, ComplaintAnswered):
+        facility_id, procedure_id = _keys(event, event.data.procedure_id)
         return ComplaintFact(
             complaint_id=event.data.complaint_id,
-            facility_id=event.subject,
+            facility_id=facility_id,
+            procedure_id=procedure_id,
             service_id=event.data.service_id,
             answered_at=event.time,
         )
@@ -200,11 +218,12 @@ def _delay_days(fact: ComplaintFact) -> float | None:
 
 @dataclass(frozen=True, slots=True)
 class ComplaintStat:
-    """A line of ``complaint_stats_monthly``."""
+    """A line of ``complaint_stats_monthly`` (a démarche's complaints naming no facility have
+    ``facility_id`` and ``facility_type`` ``None`` and a ``procedure_id``)."""
 
     month: dt.date
-    facility_id: str
-    facility_type: str
+    facility_id: str | None
+    facility_type: str | None
     service_id: str
     rule: str
     topic: str
@@ -212,6 +231,7 @@ class ComplaintStat:
     acknowledged: int
     answered: int
     answered_on_time: int
+    procedure_id: str | None = None
 
 
 def _complete(facts: Iterable[ComplaintFact]) -> list[ComplaintFact]:
@@ -220,14 +240,17 @@ def _complete(facts: Iterable[ComplaintFact]) -> list[ComplaintFact]:
 
 
 def complaint_stats(facts: Iterable[ComplaintFact]) -> list[ComplaintStat]:
-    """Volume and nature per filing month, facility, service, rule and topic."""
-    groups: dict[tuple[dt.date, str, str, str, str, str], list[ComplaintFact]] = defaultdict(list)
+    """Volume and nature per filing month, facility and/or démarche, service, rule and topic."""
+    groups: dict[tuple[dt.date, str, str, str, str, str, str], list[ComplaintFact]] = defaultdict(
+        list
+    )
     for fact in _complete(facts):
         assert fact.month is not None and fact.service_id is not None and fact.rule is not None
         key = (
             fact.month,
-            fact.facility_id,
-            fact.facility_type or "unknown",
+            fact.facility_id or "",  # "" = no facility (a démarche's complaint), sorts first
+            fact.facility_type or ("unknown" if fact.facility_id else ""),
+            fact.procedure_id or "",
             fact.service_id,
             fact.rule,
             fact.topic or "other",
@@ -236,8 +259,8 @@ def complaint_stats(facts: Iterable[ComplaintFact]) -> list[ComplaintStat]:
     return [
         ComplaintStat(
             month,
-            facility_id,
-            facility_type,
+            facility_id or None,
+            facility_type or None,
             service_id,
             rule,
             topic,
@@ -245,9 +268,10 @@ def complaint_stats(facts: Iterable[ComplaintFact]) -> list[ComplaintStat]:
             acknowledged=sum(1 for f in group if f.acknowledged_at or f.answered_at),
             answered=sum(1 for f in group if f.answered_at),
             answered_on_time=sum(1 for f in group if _on_time(f)),
+            procedure_id=procedure_id or None,
         )
-        for (month, facility_id, facility_type, service_id, rule, topic), group in sorted(
-            groups.items()
+        for (month, facility_id, facility_type, procedure_id, service_id, rule, topic), group in (
+            sorted(groups.items())
         )
     ]
 

@@ -51,12 +51,13 @@ TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
 
 _FACT_COLUMNS = (
     "complaint_id, facility_id, facility_type, service_id, rule, topic, filed_at, month, "
-    "answer_due_at, acknowledged_at, answered_at"
+    "answer_due_at, acknowledged_at, answered_at, procedure_id"
 )
 _MERGE_FACT = f"""
 INSERT INTO complaint_facts ({_FACT_COLUMNS})
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 ON CONFLICT (complaint_id) DO UPDATE SET
+    procedure_id = COALESCE(complaint_facts.procedure_id, EXCLUDED.procedure_id),
     facility_type = COALESCE(EXCLUDED.facility_type, complaint_facts.facility_type),
     service_id = COALESCE(complaint_facts.service_id, EXCLUDED.service_id),
     rule = COALESCE(EXCLUDED.rule, complaint_facts.rule),
@@ -177,6 +178,7 @@ async def apply_event(
                 fact.answer_due_at,
                 fact.acknowledged_at,
                 fact.answered_at,
+                fact.procedure_id,
             ),
         )
         stored = await cur.fetchone()
@@ -203,6 +205,7 @@ async def refresh_month(conn: Any, month: dt.date, routing: RoutingTable) -> Non
             answer_due_at=r[8],
             acknowledged_at=r[9],
             answered_at=r[10],
+            procedure_id=r[11],
         )
         for r in await cur.fetchall()
     ]
@@ -218,8 +221,8 @@ async def refresh_month(conn: Any, month: dt.date, routing: RoutingTable) -> Non
         async with conn.cursor() as c:
             await c.executemany(
                 "INSERT INTO complaint_stats_monthly (month, facility_id, facility_type, "
-                "service_id, rule, topic, filed, acknowledged, answered, answered_on_time) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                "service_id, rule, topic, filed, acknowledged, answered, answered_on_time, "
+                "procedure_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                 [
                     (
                         s.month,
@@ -232,6 +235,7 @@ async def refresh_month(conn: Any, month: dt.date, routing: RoutingTable) -> Non
                         s.acknowledged,
                         s.answered,
                         s.answered_on_time,
+                        s.procedure_id,
                     )
                     for s in stats
                 ],
