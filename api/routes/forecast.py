@@ -6,12 +6,15 @@ says which slots are open (no crowd forecast while closed, nor during an excepti
 live status shows); a slot of opening hours without any minute of history is a gap (sensor down),
 never read as empty. A facility with less than :data:`MIN_HISTORY_DAYS` days of history, or without
 occupancy, gets an empty ``forecast`` and a ``reason`` (200, not an error): the forecast is an
-estimate and says so (``estimated: true``).
+estimate and says so (``estimated: true``), with the accuracy its benchmark measured
+(``bench/results/forecast.json``, null when the file is not shipped).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -35,6 +38,7 @@ __all__ = ["router"]
 router = APIRouter(prefix="/v1", tags=["history"])
 MIN_HISTORY_DAYS = 14
 HISTORY_DAYS = 35
+BENCH_RESULT = Path(__file__).resolve().parents[2] / "bench" / "results" / "forecast.json"
 METHOD = "weekday profile × today, calibrated bands (streams.forecast.core)"
 Reason = Literal["insufficient_history", "no_occupancy"]
 REASONS: dict[str, str] = {
@@ -54,6 +58,30 @@ class ForecastStep(BaseModel):
     level: OccupancyLevel | None = Field(description="crowd level of the p50 (needs a capacity)")
 
 
+class Accuracy(BaseModel):
+    """How good the forecast measured itself (``python -m bench.forecast``), to label it."""
+
+    mase_1h: float = Field(description="1 h-ahead MAE ÷ seasonal-naive's (lower is better)")
+    coverage_pct: float = Field(description="observed values inside p10–p90, 1 h ahead")
+    backtest: str = Field(description="what it was measured on")
+    measured_at: str
+
+
+@cache
+def measured_accuracy() -> Accuracy | None:
+    """The figures of the last benchmark run shipped with the code (None when absent)."""
+    try:
+        result = orjson.loads(BENCH_RESULT.read_bytes())
+        return Accuracy(
+            mase_1h=result["mase_1h"],
+            coverage_pct=result["coverage_1h_pct"],
+            backtest=f"{result['facilities']} simulated facilities, {result['weeks']}",
+            measured_at=result["at"],
+        )
+    except (OSError, KeyError, ValueError):
+        return None
+
+
 class FacilityForecast(BaseModel):
     facility_id: str
     generated_at: datetime
@@ -64,6 +92,7 @@ class FacilityForecast(BaseModel):
     forecast: list[ForecastStep] = Field(description="the next 4 hours, 16 steps; empty: reason")
     reason: Reason | None = None
     message: dict[str, str] | None = Field(None, description="why there is no forecast, fr/en")
+    accuracy: Accuracy | None = Field(None, description="measured accuracy of the method")
 
 
 def _open_grid(hours: OpeningHours, first: date, days: int) -> core.BoolArray:
@@ -169,6 +198,7 @@ async def _forecast_body(
             forecast=[],
             reason=reason,
             message=localized(REASONS[reason]),
+            accuracy=measured_accuracy(),
         )
 
     if facility is None:
@@ -215,4 +245,5 @@ async def _forecast_body(
         history_days=seen_days,
         capacity=capacity,
         forecast=steps,
+        accuracy=measured_accuracy(),
     )

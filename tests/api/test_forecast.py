@@ -59,6 +59,7 @@ async def test_three_weeks_of_history_give_four_hours_of_bands(
         )
     body = (await http.get(f"/v1/facilities/{pool.id}/forecast")).json()
     assert body["reason"] is None and body["history_days"] >= 14
+    assert 0 < body["accuracy"]["mase_1h"] < 1 and 0 < body["accuracy"]["coverage_pct"] < 100
     steps = body["forecast"]
     assert len(steps) == 16
     for step in steps:
