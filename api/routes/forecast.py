@@ -113,21 +113,20 @@ def _slot_time(first: date, index: int) -> datetime:
     return datetime.combine(day, time(minute // 60, minute % 60), tzinfo=PARIS)
 
 
-def _closed_until(raw: bytes | None, now: datetime) -> datetime | None:
-    """End of a whole-facility closure the live status shows (far future if open-ended)."""
+def closure_windows(raw: bytes | None, now: datetime) -> list[tuple[datetime, datetime]]:
+    """Whole-facility closures the live status shows, as ``[starts, ends)``; one without an
+    expected reopening, or overdue, is taken to last beyond the forecast's 4 hours."""
     if raw is None:
-        return None
-    status = orjson.loads(raw)
-    until: datetime | None = None
-    for closure in status.get("closures") or []:
+        return []
+    windows = []
+    for closure in orjson.loads(raw).get("closures") or []:
         if (closure.get("scope") or {}).get("kind") != "facility":
             continue
-        if datetime.fromisoformat(closure["starts_at"]) > now + 4 * timedelta(hours=1):
-            continue
         end = closure.get("expected_reopening_at")
-        ends = datetime.fromisoformat(end) if end else now + timedelta(days=1)
-        until = ends if until is None else max(until, ends)
-    return until
+        overdue = closure.get("overdue") or end is None
+        ends = now + timedelta(days=1) if overdue else datetime.fromisoformat(end)
+        windows.append((datetime.fromisoformat(closure["starts_at"]), ends))
+    return windows
 
 
 async def _observed(ctx: AppContext, facility_id: str, first: date, days: int) -> core.FloatArray:
@@ -212,12 +211,11 @@ async def _forecast_body(
     open_ = _open_grid(hours, first, days)
     observed = np.where(open_ | ~np.isnan(observed), observed, 0.0)  # closed hours: nobody
     origin = past + local.hour * 4 + local.minute // 15
-    closed_until = _closed_until(raw, now)
+    closures = closure_windows(raw, now)
     ats = [_slot_time(first, origin + 1 + h) for h in range(core.HORIZON)]
-    if closed_until is not None:
-        for h, at in enumerate(ats):
-            if at < closed_until:
-                open_[0, origin + 1 + h] = False
+    for h, at in enumerate(ats):
+        if any(starts <= at < ends for starts, ends in closures):
+            open_[0, origin + 1 + h] = False
     scale = float(capacity) if capacity else max(1.0, float(np.nanmax(observed)) * 1.2)
     fitted = core.fit(observed, np.array([scale]), first, HISTORY_DAYS, open_)
     result = core.forecast(fitted, observed, origin, open_)

@@ -7,8 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import numpy as np
+import orjson
 import pytest
 
+from api.routes.forecast import closure_windows
 from paris_live.db import connect
 from paris_live.settings import Settings
 from producers.history import SLOTS_PER_DAY, occupancy_history
@@ -70,3 +72,33 @@ async def test_three_weeks_of_history_give_four_hours_of_bands(
             assert step["level"] in {"low", "moderate", "high", "full"}
     starts = [datetime.fromisoformat(s["at"]) for s in steps]
     assert all(b - a == timedelta(minutes=15) for a, b in itertools.pairwise(starts))
+
+
+def test_declared_closures_close_their_own_window_only() -> None:
+    """An announced closure closes from its start; an overdue or open-ended one stays closed;
+    an area closure does not close the facility."""
+    now = datetime(2026, 6, 2, 10, 0, tzinfo=PARIS)
+    later = now + timedelta(hours=2)
+
+    def closure(kind: str, starts: datetime, ends: datetime | None, overdue: bool = False) -> dict:
+        return {
+            "scope": {"kind": kind},
+            "starts_at": starts.isoformat(),
+            "expected_reopening_at": ends.isoformat() if ends else None,
+            "overdue": overdue,
+        }
+
+    raw = orjson.dumps(
+        {
+            "closures": [
+                closure("facility", later, later + timedelta(hours=1)),
+                closure("facility", now - timedelta(hours=3), now - timedelta(hours=1), True),
+                closure("area", now, later),
+            ]
+        }
+    )
+    windows = closure_windows(raw, now)
+    assert windows[0] == (later, later + timedelta(hours=1))
+    assert windows[1][0] < now and windows[1][1] > now + timedelta(hours=4)
+    assert len(windows) == 2
+    assert closure_windows(None, now) == []
