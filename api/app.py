@@ -47,7 +47,7 @@ from api.pages import map as pages_map
 from api.pages import procedures as procedure_pages
 from api.pages import routes as pages
 from api.pages.error_pages import install_page_errors
-from api.routes import facilities, health, history, live, procedures
+from api.routes import facilities, forecast, health, history, live, procedures
 from api.routes.history import pg
 from paris_live.db import search_path
 from paris_live.settings import Settings, get_settings
@@ -166,6 +166,7 @@ def create_app(
         facilities,
         procedures,
         history,
+        forecast,
         closure_routes,
         closure_console,
         live,

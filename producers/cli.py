@@ -109,13 +109,27 @@ def simulate(
     limit: Annotated[int | None, typer.Option(help="first N facilities only")] = None,
     progress: Annotated[bool | None, typer.Option(help="live display (default: on a TTY)")] = None,
     spool: SpoolOption = None,
+    day_effects: Annotated[
+        bool, typer.Option(help="season, weather spells and each facility's own day")
+    ] = False,
+    history: Annotated[
+        str | None,
+        typer.Option(
+            help="write this much back-dated occupancy history (8w, 14d) to PostgreSQL and stop"
+        ),
+    ] = None,
 ) -> None:
     """Simulate every facility of the catalogue and publish to Kafka (« paris-live simulate »)."""
     from producers.runner import Pacing, run_simulation
 
     settings = _settings()
     facilities = _facilities(load_catalogue(), types, limit)
-    config = SimulatorConfig(seed=seed, scenario=Scenario.named(scenario or []))
+    if history is not None:
+        _write_history(settings, facilities, history, seed, Scenario.named(scenario or []))
+        return
+    config = SimulatorConfig(
+        seed=seed, scenario=Scenario.named(scenario or []), day_effects=day_effects
+    )
     if day_minutes is not None:
         speed = 1440.0 / day_minutes
     pacing = Pacing(speed=speed, rate=rate, duration_s=duration, max_events=max_events)
@@ -137,6 +151,28 @@ def simulate(
         )
 
     _run(main())
+
+
+def _write_history(
+    settings: Settings, facilities: list[Any], span: str, seed: int, scenario: Scenario
+) -> None:
+    """``simulate --history 8w``: the weeks before now, straight into the history store."""
+    from producers.history import has_occupancy, occupancy_history
+    from producers.history_store import parse_span, write_history
+
+    try:
+        days = parse_span(span)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--history") from exc
+    now = dt.datetime.now(dt.UTC)
+    first = now.astimezone(PARIS).date() - dt.timedelta(days=days)
+    chosen = [f for f in facilities if has_occupancy(f)]
+    history = occupancy_history(chosen, first, days + 1, seed=seed, scenario=scenario)
+    written = _run(write_history(settings, history, now))
+    console.print(
+        f"{written:,} rows of history (15-minute slots, {days} days up to now) for "
+        f"{len(chosen)} facilities with occupancy, scenario {scenario.label}, seed {seed}"
+    )
 
 
 @producers_app.command()

@@ -8,14 +8,19 @@ The shapes follow what Paris facilities see: pools busy at lunch, after school (
 Wednesday afternoons (no school) and weekends; town halls on weekday mornings and Saturday morning;
 libraries in the afternoon and on Saturday (students); sports centres in the evening.
 :class:`Scenario` modulates them: heat wave (pools packed, more water-quality closures), rain
-(indoor facilities busier), school holidays (children all day).
+(indoor facilities busier), school holidays (children all day). :func:`day_factor` makes each day
+of each facility its own: the season, the city's weather (spells lasting days, each type answering
+it its own way) and the facility's own day, all seeded and pure.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
+import random
 from bisect import bisect_right
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from schemas.holidays import is_public_holiday
@@ -298,3 +303,64 @@ def queue_arrivals_per_hour(
     """Tickets issued per hour at one queue service: the type's peak shaped by its curve."""
     shape = target_ratio(facility_type, local, scenario)
     return QUEUE_PEAK_PER_HOUR.get(facility_type, 5.0) * shape
+
+
+# ── day effects (what makes tomorrow unlike last week: weather, season, the facility's own day) ──
+
+_WEATHER_MEMORY = 0.6
+"""How much of yesterday's weather carries into today (spells of several days, not daily coin
+flips)."""
+_WEATHER_RESPONSE: dict[str, float] = {
+    "pool": 0.22,
+    "sports_ground": 0.15,
+    "sports_centre": -0.06,
+    "gymnasium": -0.06,
+    "library": -0.08,
+    "museum": -0.1,
+    "leisure_centre": -0.04,
+}
+"""Log-change of attendance per standard deviation of "fine weather" (outdoor and water types
+gain on a fine day, indoor ones lose a little); other types: 0.03."""
+_SEASON_AMPLITUDE: dict[str, float] = {"pool": 0.2, "sports_ground": 0.15, "library": -0.12}
+"""Summer (early August) versus winter swing of attendance, as a fraction; other types: -0.08 (quieter
+in summer, when Parisians are away)."""
+_OWN_DAY_SD = 0.08
+"""Spread of a facility's own day (a school group, a club, an event) around the city's day."""
+
+
+def _gauss(*key: object) -> float:
+    """A standard normal draw fixed by its key (string seeding hashes with SHA-512: stable across
+    runs and machines)."""
+    return random.Random(":".join(str(part) for part in key)).gauss(0.0, 1.0)
+
+
+@lru_cache(maxsize=4096)
+def fine_weather(day: dt.date, seed: int = 0) -> float:
+    """The city's "fine weather" index of a date (≈ standard normal, autocorrelated over days)."""
+    total, norm = 0.0, 0.0
+    for back in range(6):
+        weight = _WEATHER_MEMORY**back
+        total += weight * _gauss(seed, "weather", day - dt.timedelta(days=back))
+        norm += weight * weight
+    return total / math.sqrt(norm)
+
+
+@lru_cache(maxsize=65536)
+def day_factor(
+    facility_id: str,
+    facility_type: str,
+    day: dt.date,
+    seed: int = 0,
+    scenario: Scenario = Scenario(),
+) -> float:
+    """How much busier (> 1) or quieter (< 1) than its typical curve a facility is on a date:
+    season × the city's weather × the facility's own day. A scenario that sets the weather (heat
+    wave, rain) replaces the weather spells. Pure and seeded (no draw from the simulation's
+    generator, so the event sequence of a seed keeps its shape)."""
+    season = 1 + _SEASON_AMPLITUDE.get(facility_type, -0.08) * math.cos(
+        2 * math.pi * (day.timetuple().tm_yday - 213) / 365.25
+    )
+    spells = 0.0 if scenario.heat_wave or scenario.rain else fine_weather(day, seed)
+    weather = _WEATHER_RESPONSE.get(facility_type, 0.03) * spells
+    own = _OWN_DAY_SD * _gauss(seed, facility_id, day)
+    return min(1.8, max(0.35, season * math.exp(weather + own)))

@@ -35,7 +35,7 @@ import datetime as dt
 import random
 from collections.abc import Iterator, Sequence
 
-from producers.patterns import DEFAULT_CAPACITY, target_ratio
+from producers.patterns import DEFAULT_CAPACITY, day_factor, target_ratio
 from producers.simulation import booking, cases, closures, passages, queues
 from producers.simulation.config import SimulatorConfig
 from producers.simulation.context import MINUTE, Context
@@ -126,6 +126,11 @@ class Simulation:
         booking systems' current availability, and a backlog of open cases."""
         if state.minutes_left(local) is not None:
             ratio = target_ratio(state.facility.type, local, self.config.scenario)
+            if self.config.day_effects:
+                facility = state.facility
+                ratio *= day_factor(
+                    facility.id, facility.type, local.date(), self.config.seed, self.config.scenario
+                )
             state.inside = round(state.capacity * ratio)
         for slots in state.slots:
             booking.publish_slots(self._ctx, state, slots, now, local, out)

@@ -21,6 +21,12 @@ class SimulatorConfig:
     """Open cases per procedure emitted at the start (with their past opening time)."""
     miss_in: float = 0.01
     miss_out: float = 0.03
+    day_effects: bool = False
+    """Scale each facility's curve by its day factor (:func:`producers.patterns.day_factor`:
+    season, weather spells, the facility's own day), so no two weeks are alike and forecasting is a
+    real problem (what :mod:`producers.history` always does); off, every Tuesday of a scenario
+    follows the same curve, which the scenario tests compare (a fine day already fills the pools a
+    heat wave would)."""
     record_ticket_waits: bool = False
     """Keep every ticket's true wait (issued → called) for :meth:`Simulation.drain_ticket_waits`
     (off by default: a long-running simulator would keep them all)."""

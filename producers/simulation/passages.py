@@ -1,7 +1,8 @@
 """Turnstiles and counting sensors: passages per gate and minute, head counts every few minutes.
 
-Arrivals follow Little's law from the type's affluence curve (:mod:`producers.patterns`),
-departures come after a mean stay; arrivals stop 20 minutes before closing and everyone is out by
+Arrivals follow Little's law from the type's affluence curve (:mod:`producers.patterns`) times
+the facility's day factor (season, the city's weather, its own day — unless the config turns day
+effects off), departures come after a mean stay; arrivals stop 20 minutes before closing and everyone is out by
 the closing minute — never a passage while closed. Counters miss a few passages (1 % in, 3 % out),
 so counted occupancy drifts; the sensor's head count (±3 % noise) is what corrects it, except
 during its outages of 30 minutes to 3 hours.
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from producers.patterns import MEAN_STAY_MINUTES, target_ratio
+from producers.patterns import MEAN_STAY_MINUTES, day_factor, target_ratio
 from producers.simulation.context import Context, binomial, poisson
 from producers.simulation.state import FacilityState
 from schemas.events import CloudEvent, EventType
@@ -34,6 +35,10 @@ def passages(
     arrivals = 0
     if minutes_left > 20:
         target = state.capacity * target_ratio(facility_type, local, config.scenario)
+        if config.day_effects:
+            target *= day_factor(
+                state.facility.id, facility_type, local.date(), config.seed, config.scenario
+            )
         if closure is not None and not closure.whole_facility and closure.starts_at <= now:
             target *= 0.6  # part of the facility closed
         arrivals = min(poisson(rng, target / stay), max(0, state.capacity - state.inside))
