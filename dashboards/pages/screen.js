@@ -38,7 +38,7 @@ const W = {
     hoursSource: "Horaires",
     served: "Servi dans environ", servedLen: (p90, n) => `au plus ${p90} min pour 9 personnes sur 10 · ${n} en file`,
     servedNote: "Estimation, pas un engagement",
-    promise: "Nos engagements : infos en direct, délais annoncés, le bon service. Non tenus ? Dites-le nous.",
+    promise: "Nos engagements : infos en direct, délais, bon service. Non tenus ? Dites-le nous.",
   },
   en: {
     crowd: "Crowding", people: "people", noCrowd: "Crowding not measured", queues: "Waiting time",
@@ -60,7 +60,7 @@ const W = {
     hoursSource: "Hours",
     served: "Served in about", servedLen: (p90, n) => `at most ${p90} min for 9 people in 10 · ${n} in line`,
     servedNote: "An estimate, not a commitment",
-    promise: "Our commitments: live information, announced delays, the right service. Not kept? Tell us.",
+    promise: "Our commitments: live information, delays, the right service. Not kept? Tell us.",
   },
 };
 const both = (pick) => `<span class="l1">${pick(lang)}</span><span class="l2" lang="${other}">${pick(other)}</span>`;
@@ -180,9 +180,10 @@ function renderFresh() {
     : TEXT[lang].updated(when);
 }
 
-/** « Nos engagements » beside the QR code (the survey): the charter's promises, in one line. */
+/** « Nos engagements » beside the QR code (the survey): the charter's promises, in one line of
+ * the screen's language, as the invitation under it (the footer stays as tall as the QR code). */
 function renderPromise() {
-  $("promise").innerHTML = both((l) => W[l].promise);
+  $("promise").textContent = W[lang].promise;
 }
 
 function renderAll() {
