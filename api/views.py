@@ -5,7 +5,8 @@ An item is the live ``FacilityStatus`` as stored in Redis, plus two fields:
 * ``live`` — false when no live status exists yet: the status is then built from the catalogue
   (``open_state: "unknown"``, ``seq: 0``, today's regular hours);
 * ``catalogue`` — what the catalogue says about the facility (a summary in lists, the whole entry
-  for one facility), null for a facility known only from its live status. Both carry
+  for one facility, with ``demarches``: the démarches done there, ``{id, title}``), null for a
+  facility known only from its live status. Both carry
   ``sources`` (field → its source or ``"estimated"``) and ``datasets``: the credit line, title
   and update date of every dataset those sources cite, so a page can say
   « Source : Ville de Paris — opendata.paris.fr (mise à jour 15/09/2025) » without a table of
@@ -22,15 +23,17 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
-from schemas.catalogue import Address, Facility, Location
+from schemas.catalogue import Address, Facility, LocalizedText, Location
 from schemas.clock import PARIS
 from schemas.hours import periods_on
+from schemas.parcours import load_parcours
 from schemas.provenance import DATASETS, Dataset, HoursConfidence, Provenance, SourceRef
 from schemas.status import FacilityStatus, OpenState
 
 __all__ = [
     "CatalogueEntry",
     "CatalogueSummary",
+    "DemarcheRef",
     "FacilityDetail",
     "FacilityItem",
     "FacilityPage",
@@ -59,11 +62,24 @@ class CatalogueSummary(BaseModel):
     )
 
 
+class DemarcheRef(BaseModel):
+    """A démarche done at a facility: its id (page ``/demarches/{id}``) and its title."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(description="`GET /v1/procedures/{id}`, page `/demarches/{id}`")
+    title: LocalizedText
+
+
 class CatalogueEntry(Facility):
-    """A facility's whole catalogue entry, with the datasets its ``sources`` cite."""
+    """A facility's whole catalogue entry, with the datasets its ``sources`` cite and the
+    démarches done there."""
 
     datasets: dict[str, Dataset] = Field(
         default={}, description="every dataset `sources` cites, by id: credit line, title, date"
+    )
+    demarches: list[DemarcheRef] = Field(
+        default=[], description="the démarches (procedures) whose journey goes through here"
     )
 
 
@@ -127,6 +143,15 @@ def summary_of(facility: Facility, today: date | None = None) -> dict[str, Any]:
     }
 
 
+def demarches_at(facility: Facility) -> list[dict[str, Any]]:
+    """The démarches whose ``facility_ids`` name this facility, as ``{id, title}`` (data order)."""
+    return [
+        {"id": p.parcours_id, "title": p.title.model_dump(mode="json")}
+        for p in load_parcours()
+        if facility.id in p.facility_ids
+    ]
+
+
 def placeholder_status(facility: Facility, now: datetime) -> bytes:
     """The status of a facility the streams have not reported on yet (state unknown)."""
     today = now.astimezone(PARIS).date()
@@ -165,7 +190,9 @@ def render_item(
         extra = b"null"
     elif full:
         entry = facility.model_dump(mode="json", by_alias=True)
-        extra = orjson.dumps({**entry, "datasets": datasets_of(facility)})
+        extra = orjson.dumps(
+            {**entry, "datasets": datasets_of(facility), "demarches": demarches_at(facility)}
+        )
     else:
         extra = orjson.dumps(summary_of(facility, now.astimezone(PARIS).date()))
     body = raw.rstrip()

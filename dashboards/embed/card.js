@@ -68,7 +68,7 @@ export const TEXT = {
     nearbyOther: "Équipements du même type ouverts les plus proches",
     nearbyNone: "Aucun autre équipement de ce type n'est ouvert en ce moment.",
     away: (m) => (m < 1000 ? `à ${Math.round(m / 10) * 10} m` : `à ${(Math.round(m / 100) / 10).toString().replace(".", ",")} km`),
-    feedback: "Donner mon avis", complaint: "Faire une réclamation", yourSay: "Votre avis",
+    feedback: "Donner mon avis", complaint: "Faire une réclamation",
     closures: "Fermetures en cours",
     whole: "Tout l'équipement", declared: (t) => `déclaré par l'équipe à ${t}`,
     from: (t) => `à partir de ${t}`, access: "Accessibilité", contact: "Contact",
@@ -83,6 +83,18 @@ export const TEXT = {
     noSource: "Source : aucune (valeur estimée)", oldData: "données anciennes, à vérifier",
     someDaysEstimated: "certains jours estimés", period: (a, b) => (a ? `période du ${a} au ${b}` : `jusqu'au ${b}`),
     estimated: "estimé", estimatedCapacity: "capacité estimée", ended: "terminée",
+    served: (p50, p90, n) => `Servi dans environ ${p50} min, au plus ${p90} min pour 9 personnes sur 10 (${n} personnes avant vous) —`,
+    servedHow: "Temps avant d'être servi : comment est-ce calculé ?",
+    servedHelp: "À partir de la file en direct : les personnes avant vous, la durée récente d'un passage au guichet et le nombre de guichets ouverts, corrigé par l'attente réelle des derniers tickets appelés. La moitié des personnes sont servies avant la première durée, 9 sur 10 avant la seconde. C'est une estimation, pas un engagement : si l'attente a été bien plus longue, dites-le nous.",
+    promises: "Nos engagements",
+    rules: [
+      "Vous informer en temps réel sur l'accès : ouvert, fermé, affluence",
+      "Vous annoncer les délais à prévoir : attente, rendez-vous, traitement",
+      "Vous orienter vers le service compétent",
+      "Vous accueillir avec courtoisie, et vous laisser dire quand un engagement n'a pas été tenu",
+    ],
+    notKept: "Un engagement n'a pas été tenu ?",
+    demarches: "Démarches faites ici",
   },
   en: {
     states: {
@@ -135,7 +147,7 @@ export const TEXT = {
     nearbyOther: "Nearest open facilities of the same type",
     nearbyNone: "No other facility of this type is open right now.",
     away: (m) => (m < 1000 ? `${Math.round(m / 10) * 10} m away` : `${Math.round(m / 100) / 10} km away`),
-    feedback: "Give my opinion", complaint: "File a complaint", yourSay: "Your opinion",
+    feedback: "Give my opinion", complaint: "File a complaint",
     closures: "Current closures",
     whole: "Whole facility", declared: (t) => `reported by the staff at ${t}`,
     from: (t) => `from ${t}`, access: "Accessibility", contact: "Contact",
@@ -150,6 +162,18 @@ export const TEXT = {
     noSource: "Source: none (estimated value)", oldData: "old data, to be checked",
     someDaysEstimated: "some days estimated", period: (a, b) => (a ? `period ${a} to ${b}` : `until ${b}`),
     estimated: "estimated", estimatedCapacity: "estimated capacity", ended: "ended",
+    served: (p50, p90, n) => `Served in about ${p50} min, at most ${p90} min for 9 people in 10 (${n} people ahead of you) —`,
+    servedHow: "Time to be served: how is it computed?",
+    servedHelp: "From the live queue: the people ahead of you, how long a visit to the counter has lately taken and how many counters are open, corrected by the actual wait of the last tickets called. Half of the people are served before the first figure, 9 in 10 before the second. It is an estimate, not a commitment: if the wait was much longer, tell us.",
+    promises: "Our commitments",
+    rules: [
+      "Real-time information on access: open, closed, how busy",
+      "The delays to expect: waiting time, appointment, processing",
+      "Sending you to the competent service",
+      "A kind welcome, and a way to say when a commitment was not kept",
+    ],
+    notKept: "A commitment was not kept?",
+    demarches: "Procedures done here",
   },
 };
 
@@ -390,6 +414,12 @@ a{color:#0b4fa3}a:focus-visible{outline:3px solid #0b4fa3;outline-offset:2px}
 .nearby{border:1px solid var(--line);border-radius:.4rem;padding:.5rem .7rem;background:#f4f8fd}
 .nearby h3{display:flex;gap:.3rem;align-items:center}
 .help{font-size:.85rem}
+.how summary{cursor:pointer;color:#0b4fa3;text-decoration:underline;font-size:.9rem}
+.how summary:focus-visible{outline:3px solid #0b4fa3;outline-offset:2px}
+.how p{font-size:.9rem;margin-top:.35rem}
+.promises{border:1px solid var(--line);border-radius:.4rem;padding:.5rem .7rem;display:grid;gap:.45rem}
+.promises li{display:flex;gap:.4rem;align-items:baseline}.promises li .i{color:var(--ok)}
+.demarches ul{gap:.25rem}
 .feature{display:inline-flex;gap:.3rem;align-items:center}
 .unconfirmed{display:inline-flex;gap:.3rem;align-items:center;font-weight:600;color:var(--warn);background:var(--warn-bg);border:1px dashed var(--warn);border-radius:.25rem;padding:0 .4rem}
 .src{font-size:.85rem;color:#4a4a4a;overflow-wrap:anywhere}
@@ -540,6 +570,19 @@ export function processingItem(p, catalogue, lang) {
   return `<li><strong>${escapeHtml(nameOfService(catalogue, p.procedure_id, lang))}</strong> : ${figures.length ? figures.join(" · ") : "—"}</li>`;
 }
 
+/** A queue in words: the time to be served when the workers estimate it (« Servi dans environ
+ * 12 min, au plus 25 min pour 9 personnes sur 10 (4 personnes avant vous) — estimation », the
+ * démarche page's words), else the average wait and the people in line. */
+export function queueItem(q, catalogue, lang) {
+  const t = TEXT[lang];
+  const name = `<strong>${escapeHtml(nameOfService(catalogue, q.service_id, lang))}</strong>`;
+  const served = q.served_within;
+  if (served) {
+    return `<li data-served><span>${name} : ${t.served(Math.round(served.p50_minutes), Math.round(served.p90_minutes), q.length)} <span class="tag">${t.estimate}</span></span></li>`;
+  }
+  return `<li>${name} : ${q.wait_minutes == null ? "" : t.wait(Math.round(q.wait_minutes)) + " · "}${t.inLine(q.length)} <span class="tag">${t.estimate}</span></li>`;
+}
+
 export function statusBody(status, catalogue, lang, now = new Date()) {
   const t = TEXT[lang];
   const parts = [];
@@ -554,7 +597,9 @@ export function statusBody(status, catalogue, lang, now = new Date()) {
   if (closed && (status.occupancy || status.queues?.length)) parts.push(`<p class="closed-note">${t.closedCrowd}</p>`);
   if (status.occupancy && !closed) parts.push(crowdBlock(status.occupancy, lang, isEstimated(catalogue, "capacity")));
   if (status.queues?.length && !closed) {
-    parts.push(`<section aria-label="${t.queue}"><h3>${t.queue}</h3><ul>${status.queues.map((q) => `<li><strong>${escapeHtml(nameOfService(catalogue, q.service_id, lang))}</strong> : ${q.wait_minutes == null ? "" : t.wait(Math.round(q.wait_minutes)) + " · "}${t.inLine(q.length)} <span class="tag">${t.estimate}</span></li>`).join("")}</ul></section>`);
+    const how = status.queues.some((q) => q.served_within)
+      ? `<details class="how"><summary>${t.servedHow}</summary><p>${t.servedHelp}</p></details>` : "";
+    parts.push(`<section aria-label="${t.queue}"><h3>${t.queue}</h3><ul>${status.queues.map((q) => queueItem(q, catalogue, lang)).join("")}</ul>${how}</section>`);
   }
   if (status.appointments?.length) {
     parts.push(`<section aria-label="${t.appointment}"><h3>${t.appointment}</h3><ul>${status.appointments.map((a) => `<li><strong>${escapeHtml(nameOfService(catalogue, a.service_id, lang))}</strong> : ${a.next_available_at ? `${fmtDay(a.next_available_at, lang)} (${t.inDays(a.delay_days ?? 0)})` : t.noSlot}</li>`).join("")}</ul></section>`);
@@ -672,12 +717,24 @@ export class ParisFacilityCard extends HTMLElement {
     return `<section class="nearby" aria-label="${escapeHtml(title)}"><h3>${icon("pin", 16)} ${escapeHtml(title)}</h3>${list}</section>`;
   }
 
+  /** « Nos engagements »: the charter's four golden rules as promises, and how to say one was
+   * not kept (the facility's survey and complaint form). */
   #linksBlock(status, lang) {
     const t = TEXT[lang];
     const id = encodeURIComponent(status.facility_id);
     const feedback = this.#pageUrl(`feedback/${id}?channel=web`, lang);
     const complaint = this.#pageUrl(`complaints?facility=${id}`, lang);
-    return `<section class="say" aria-label="${t.yourSay}"><h3>${t.yourSay}</h3><p class="row"><a href="${escapeHtml(feedback)}">${t.feedback}</a><a href="${escapeHtml(complaint)}">${t.complaint}</a></p></section>`;
+    const rules = t.rules.map((rule) => `<li>${icon("check", 16)} <span>${rule}</span></li>`).join("");
+    return `<section class="say promises" aria-label="${t.promises}"><h3>${t.promises}</h3><ul>${rules}</ul><p class="row"><span>${t.notKept}</span><a href="${escapeHtml(feedback)}">${t.feedback}</a><a href="${escapeHtml(complaint)}">${t.complaint}</a></p></section>`;
+  }
+
+  /** « Démarches faites ici »: each to its page (catalogue.demarches of the REST item). */
+  #demarchesBlock(catalogue, lang) {
+    const t = TEXT[lang];
+    const demarches = catalogue?.demarches || [];
+    if (!demarches.length) return "";
+    const items = demarches.map((d) => `<li><a href="${escapeHtml(this.#pageUrl(`demarches/${encodeURIComponent(d.id)}`, lang))}">${escapeHtml(localized(d.title, lang))}</a></li>`).join("");
+    return `<section class="demarches" aria-label="${t.demarches}"><h3>${t.demarches}</h3><ul>${items}</ul></section>`;
   }
 
   render() {
@@ -704,7 +761,7 @@ export class ParisFacilityCard extends HTMLElement {
     const own = !this._preview && !this.hasAttribute("static");
     if (own && isClosed(status)) this.#loadNearby(status);
     const nearby = own && isClosed(status) ? this.#nearbyBlock(status, lang) : "";
-    const links = own ? this.#linksBlock(status, lang) : "";
+    const links = own ? this.#demarchesBlock(catalogue, lang) + this.#linksBlock(status, lang) : "";
     this.root.innerHTML = `<article lang="${lang}" class="${stale ? "is-stale" : ""}" aria-label="${escapeHtml(status.name)} — ${t.liveCard}" data-seq="${status.seq}" data-state="${escapeHtml(status.open_state)}" data-hours="${escapeHtml(hoursConfidence(status, catalogue, now))}">${head}<p>${renderState(status, lang)}</p>${staleNote}${statusBody(status, catalogue, lang, now)}${nearby}${access}${contact}${links}<p class="foot"><span>${updated}</span>${lost}</p></article>`;
   }
 }

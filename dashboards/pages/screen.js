@@ -36,6 +36,9 @@ const W = {
     nearestAny: "Équipement ouvert le plus proche", alsoOpen: "Aussi ouverts",
     unconfirmed: "Horaires non confirmés", unknownHours: "Horaires inconnus", estimatedCapacity: "capacité estimée",
     hoursSource: "Horaires",
+    served: "Servi dans environ", servedLen: (p90, n) => `au plus ${p90} min pour 9 personnes sur 10 · ${n} en file`,
+    servedNote: "Estimation, pas un engagement",
+    promise: "Nos engagements : infos en direct, délais, bon service. Non tenus ? Dites-le nous.",
   },
   en: {
     crowd: "Crowding", people: "people", noCrowd: "Crowding not measured", queues: "Waiting time",
@@ -55,6 +58,9 @@ const W = {
     nearestAny: "Nearest open facility", alsoOpen: "Also open",
     unconfirmed: "Hours not confirmed", unknownHours: "Hours unknown", estimatedCapacity: "estimated capacity",
     hoursSource: "Hours",
+    served: "Served in about", servedLen: (p90, n) => `at most ${p90} min for 9 people in 10 · ${n} in line`,
+    servedNote: "An estimate, not a commitment",
+    promise: "Our commitments: live information, delays, the right service. Not kept? Tell us.",
   },
 };
 const both = (pick) => `<span class="l1">${pick(lang)}</span><span class="l2" lang="${other}">${pick(other)}</span>`;
@@ -90,10 +96,20 @@ function renderQueues() {
   // only bookings: no empty "waiting time" panel either.
   $("queues").hidden = closedNow() || (!queues.length && !desks && (status.appointments || []).length > 0);
   if ($("queues").hidden) { $("queues").innerHTML = ""; return; }
+  const served = queues.some((q) => q.served_within);
   const body = queues.length
-    ? `<ul class="queues">${queues.map((q) => `<li><span class="svc">${escapeHtml(nameOfService(catalogue, q.service_id, lang))}</span><strong class="wait">${q.wait_minutes == null ? "—" : Math.round(q.wait_minutes)}<small> ${W[lang].minutes}</small></strong><span class="len">${W[lang].inLine(q.length)}</span></li>`).join("")}</ul>`
+    ? `<ul class="queues">${queues.map(queueItem).join("")}</ul>${served ? `<p class="est-note">${both((l) => W[l].servedNote)}</p>` : ""}`
     : `<p class="big-note">${both((l) => W[l].noQueue)}</p>`;
-  $("queues").innerHTML = `<h2>${both((l) => W[l].queues)}</h2>${body}`;
+  $("queues").innerHTML = `<h2>${both((l) => (served ? W[l].served : W[l].queues))}</h2>${body}`;
+}
+
+/** A queue: the time to be served (median, the bound for 9 people in 10) when the workers
+ * estimate it, else the average wait. */
+function queueItem(q) {
+  const name = `<span class="svc">${escapeHtml(nameOfService(catalogue, q.service_id, lang))}</span>`;
+  const s = q.served_within;
+  if (s) return `<li data-served>${name}<strong class="wait">${Math.round(s.p50_minutes)}<small> ${W[lang].minutes}</small></strong><span class="len">${W[lang].servedLen(Math.round(s.p90_minutes), q.length)}</span></li>`;
+  return `<li>${name}<strong class="wait">${q.wait_minutes == null ? "—" : Math.round(q.wait_minutes)}<small> ${W[lang].minutes}</small></strong><span class="len">${W[lang].inLine(q.length)}</span></li>`;
 }
 
 function renderAppointments() {
@@ -164,8 +180,14 @@ function renderFresh() {
     : TEXT[lang].updated(when);
 }
 
+/** « Nos engagements » beside the QR code (the survey): the charter's promises, in one line of
+ * the screen's language, as the invitation under it (the footer stays as tall as the QR code). */
+function renderPromise() {
+  $("promise").textContent = W[lang].promise;
+}
+
 function renderAll() {
-  renderState(); renderClosures(); renderCrowd(); renderQueues(); renderAppointments(); renderHours(); renderFresh();
+  renderPromise(); renderState(); renderClosures(); renderCrowd(); renderQueues(); renderAppointments(); renderHours(); renderFresh();
   $("main").classList.toggle("lead", !$("crowd").hidden);
   document.body.dataset.seq = String(status.seq);
   if (closedNow() && nearby.state !== status.open_state) refreshNearby();
