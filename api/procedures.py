@@ -132,12 +132,29 @@ class ProcedurePage(BaseModel):
     )
 
 
+class ExpectedTotal(BaseModel):
+    """The démarche as one figure to plan with (any part may be unknown: null)."""
+
+    wait_minutes: int | None = Field(
+        description="shortest time to be served at a counter now (median, an estimate)"
+    )
+    appointment_days: int | None = Field(description="soonest appointment, in days from now")
+    appointment_estimated: bool = Field(
+        description="no slot is published: the démarche's usual appointment délai"
+    )
+    processing_days: int | None
+    processing_from: Literal["measured", "committed"] = Field(
+        description="median of the cases closed over 90 days, or the committed délai"
+    )
+
+
 class ProcedureDetail(ProcedureSummary):
     steps: list[StepOut]
     total_delay: TotalDelay
     competent_services: list[CompetentOut]
     facilities: list[FacilityOut]
     soonest_appointment: Soonest | None
+    expected_total: ExpectedTotal | None
 
 
 # ── Views ─────────────────────────────────────────────────────────────────────────────────────
@@ -295,4 +312,47 @@ def detail_view(parcours: Parcours, items: list[Item], measured: Measured) -> di
     ]
     view["facilities"] = facilities
     view["soonest_appointment"] = soonest(facilities)
+    view["expected_total"] = expected_total(parcours, facilities, view, measured)
     return view
+
+
+def expected_total(
+    parcours: Parcours,
+    facilities: list[dict[str, Any]],
+    view: Mapping[str, Any],
+    measured: Measured,
+) -> dict[str, Any] | None:
+    """The démarche as one figure a citizen can plan with: the shortest time to be served at a
+    counter now (median, where a queue estimates it), the soonest appointment (or the usual
+    délai, estimated) and the processing délai (measured median, or the committed one) — each
+    part with where it comes from; None when no part is known."""
+    waits = [
+        q["served_within"]["p50_minutes"]
+        for f in facilities
+        if (q := f.get("queue")) and q.get("served_within")
+    ]
+    slot = view.get("soonest_appointment")
+    appointment_days = slot.get("delay_days") if slot else None
+    appointment_estimated = False
+    if appointment_days is None and parcours.appointment_delay_days is not None:
+        appointment_days, appointment_estimated = parcours.appointment_delay_days, True
+    processing_days: int
+    if measured.median_days is not None:
+        processing_days, processing_from = round(measured.median_days), "measured"
+    else:  # the committed délais from the appointment on (before it is the appointment's)
+        booked = [i for i, step in enumerate(parcours.steps) if step.appointment]
+        processing_days = (
+            sum(step.delay_days or 0 for step in parcours.steps[booked[0] :])
+            if booked
+            else parcours.total_delay.days
+        )
+        processing_from = "committed"
+    parts = {
+        "wait_minutes": round(min(waits)) if waits else None,
+        "appointment_days": None if appointment_days is None else round(appointment_days),
+        "appointment_estimated": appointment_estimated,
+        "processing_days": processing_days,
+        "processing_from": processing_from,
+    }
+    known = [parts["wait_minutes"], parts["appointment_days"], parts["processing_days"]]
+    return parts if any(known) else None  # nothing to wait for: no figure to plan with

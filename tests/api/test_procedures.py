@@ -196,3 +196,33 @@ async def test_no_measured_delay_is_invented(http: httpx.AsyncClient) -> None:
     bulky = (await http.get("/v1/procedures/bulky-items")).json()
     assert bulky["total_delay"]["measured"]["reason"] == "no_procedure_tracked"
     assert bulky["soonest_appointment"] is None
+
+
+def test_the_expected_total_adds_what_a_citizen_waits_for() -> None:
+    """Wait at the quickest counter (median) + the soonest slot (or the usual délai, estimated)
+    + processing from the appointment on (measured median first, else committed); a démarche
+    with nothing to wait for has no figure."""
+    from api.procedures import Measured, expected_total
+    from schemas.parcours import load_parcours
+
+    by_id = {p.parcours_id: p for p in load_parcours()}
+    identity = by_id["identity-document"]
+    none = expected_total(identity, [], {"soonest_appointment": None}, Measured(reason="x"))
+    assert none is not None
+    assert (none["appointment_days"], none["appointment_estimated"]) == (30, True)
+    assert (none["processing_days"], none["processing_from"]) == (21, "committed")
+    assert none["wait_minutes"] is None
+    queues = [
+        {"queue": {"served_within": {"p50_minutes": 18.4}}},
+        {"queue": {"served_within": {"p50_minutes": 7.6}}},
+        {"queue": None},
+    ]
+    live = expected_total(
+        identity, queues, {"soonest_appointment": {"delay_days": 2.2}}, Measured(median_days=16.6)
+    )
+    assert live is not None
+    assert (live["wait_minutes"], live["appointment_days"]) == (8, 2)
+    assert not live["appointment_estimated"]
+    assert (live["processing_days"], live["processing_from"]) == (17, "measured")
+    pool = by_id["pool-visit"]
+    assert expected_total(pool, [], {"soonest_appointment": None}, Measured()) is None

@@ -270,3 +270,21 @@ async def test_time_to_be_served_is_one_figure_with_how_it_is_computed(
     await _hall_with_a_slot(redis_client, settings, served=(18.0, 40.0), waiting=9, seq=10**9 + 1)
     await expect(hall).to_contain_text("Servi dans environ 18 min, au plus 40 min")
     await _no_violations(page, "demarches-served-within")
+
+
+async def test_the_whole_demarche_as_one_figure_to_plan_with(
+    page: Any, city_api: InProcessServer, redis_client: aioredis.Redis, settings: Settings
+) -> None:
+    """« Au total, à prévoir »: the shortest time to be served now + the soonest appointment +
+    the processing délai (committed here: no case measured), each said for what it is."""
+    await _hall_with_a_slot(redis_client, settings, served=(12.0, 25.0))
+    await page.goto(f"{city_api.http}/demarches/identity-document")
+    total = page.locator(".expected")
+    await expect(total).to_be_visible()
+    await expect(total).to_contain_text("Au total, à prévoir")
+    await expect(total).to_contain_text(
+        "environ 12 min d'attente au guichet le plus rapide (estimation) + rendez-vous dans 2 jours"
+    )
+    await expect(total).to_contain_text("de traitement (engagement)")
+    await page.goto(f"{city_api.http}/demarches/identity-document?lang=en")
+    await expect(page.locator(".expected")).to_contain_text("In all, plan for")
