@@ -52,6 +52,7 @@ from api.routes.history import pg
 from paris_live.db import search_path
 from paris_live.settings import Settings, get_settings
 from schemas.catalogue import Catalogue, load_catalogue
+from schemas.parcours import load_parcours
 
 __all__ = ["create_app", "create_app_from_env"]
 
@@ -106,7 +107,12 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         cat = catalogue if catalogue is not None else load_catalogue()
-        hub = Hub(known_facility=cat.__contains__, limits=hub_limits(settings))
+        serving = {p.parcours_id: [f for f in p.facility_ids if f in cat] for p in load_parcours()}
+        hub = Hub(
+            known_facility=cat.__contains__,
+            limits=hub_limits(settings),
+            procedure_facilities=serving.get,
+        )
         collector = HubCollector(hub)
         registry.register(collector)
         redis = aioredis.from_url(

@@ -18,7 +18,7 @@ written to every subscriber.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -69,8 +69,11 @@ class Hub:
         known_facility: Callable[[str], bool] = lambda _id: True,
         limits: HubLimits | None = None,
         clock: Callable[[], float] = time.monotonic,
+        procedure_facilities: Callable[[str], Sequence[str] | None] = lambda _id: None,
     ) -> None:
         self.known_facility = known_facility
+        self.procedure_facilities = procedure_facilities
+        """The facilities serving a démarche (None for an unknown one)."""
         self.limits = limits or HubLimits()
         self.clock = clock
         self.latest: dict[str, Update] = {}
@@ -160,7 +163,20 @@ class Hub:
             self.by_filter.setdefault(key, set()).add(sub)
             chosen = [u for u in self.latest.values() if _matches(u, key)]
         else:
-            wanted = list(dict.fromkeys(message.facilities or ()))
+            named: Sequence[str] | None = message.facilities
+            if message.procedure is not None:
+                named = self.procedure_facilities(message.procedure)
+                if named is None:
+                    self.send_error(
+                        sub,
+                        "unknown_procedure",
+                        bilingual(
+                            "Démarche inconnue : %(procedure_id)s",
+                            procedure_id=message.procedure,
+                        ),
+                    )
+                    return
+            wanted = list(dict.fromkeys(named or ()))
             unknown = [f for f in wanted if f not in self.latest and not self.known_facility(f)]
             wanted = [f for f in wanted if f not in unknown]
             fresh = [f for f in wanted if f not in sub.ids]

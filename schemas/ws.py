@@ -26,6 +26,8 @@ from schemas.events import FacilityId, Timestamp
 from schemas.status import FACILITY_TYPE_PATTERN, FacilityStatus
 
 MAX_FACILITIES_PER_SUBSCRIPTION = 2000
+PROCEDURE_ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+"""A démarche's id (``schemas/data/parcours.json``)."""
 
 
 class _Message(BaseModel):
@@ -50,13 +52,17 @@ class SubscribeFilter(_Message):
 
 
 class SubscribeMessage(_Message):
-    """``{"op": "subscribe", "facilities": [...]}`` or ``{"op": "subscribe", "filter": {...}}``."""
+    """``{"op": "subscribe", "facilities": [...]}``, ``{"op": "subscribe", "filter": {...}}`` or
+    ``{"op": "subscribe", "procedure": "identity-document"}`` — every facility serving the
+    démarche (``GET /v1/procedures/{id}``): their open state, queues (time to be served) and next
+    appointments are that démarche's live figures."""
 
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {"op": "subscribe", "facilities": ["piscine-pontoise"]},
                 {"op": "subscribe", "filter": {"type": "pool", "arrondissement": 5}},
+                {"op": "subscribe", "procedure": "identity-document"},
                 {
                     "op": "subscribe",
                     "facilities": ["piscine-pontoise"],
@@ -72,12 +78,14 @@ class SubscribeMessage(_Message):
         | None
     ) = None
     filter: SubscribeFilter | None = None
+    procedure: Annotated[str, StringConstraints(pattern=PROCEDURE_ID_PATTERN)] | None = None
     since: dict[FacilityId, Annotated[int, Field(ge=0)]] | None = None
 
     @model_validator(mode="after")
     def _exactly_one_selector(self) -> SubscribeMessage:
-        if (self.facilities is None) == (self.filter is None):
-            raise ValueError("give exactly one of facilities or filter")
+        chosen = [s for s in (self.facilities, self.filter, self.procedure) if s is not None]
+        if len(chosen) != 1:
+            raise ValueError("give exactly one of facilities, filter or procedure")
         return self
 
 

@@ -78,6 +78,36 @@ async def test_filter_subscription(
             await recv(ws, within=0.5)
 
 
+async def test_procedure_subscription_follows_every_place_serving_it(
+    api_server: InProcessServer, redis_client: aioredis.Redis, settings: Settings
+) -> None:
+    """Subscribing to a démarche follows the facilities serving it (its live figures: open
+    state, queues, appointments) and nothing else; an unknown démarche answers an error frame."""
+    from schemas.parcours import load_parcours
+
+    identity = next(p for p in load_parcours() if p.parcours_id == "identity-document")
+    hall = facilities_of("town_hall", 1)[0]
+    pool = facilities_of("pool", 1)[0]
+    assert hall.id in identity.facility_ids and pool.id not in identity.facility_ids
+    async with websockets.connect(api_server.ws) as ws:
+        snapshot = await subscribe(ws, procedure="identity-document")
+        assert snapshot["op"] == "snapshot"
+        await put_status(redis_client, settings, make_status(pool, 1))
+        await put_status(redis_client, settings, make_status(hall, 1))
+        update = await recv(ws)
+        assert update["facility"]["facility_id"] == hall.id
+        with pytest.raises(TimeoutError):
+            await recv(ws, within=0.5)
+        await ws.send('{"op": "subscribe", "procedure": "pas-une-demarche"}')
+        error = await recv(ws)
+        assert error["code"] == "unknown_procedure"
+        assert error["message"].startswith("Démarche inconnue : pas-une-demarche")
+        await ws.send(
+            '{"op": "subscribe", "procedure": "identity-document", "filter": {"type": "pool"}}'
+        )
+        assert (await recv(ws))["code"] == "invalid_message"
+
+
 async def test_malformed_frames_get_error_frames(api_server: InProcessServer) -> None:
     """Bad JSON, an unknown op, an invalid subscribe and an unknown facility each answer an
     error frame with its code, and the connection stays usable."""
