@@ -21,24 +21,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import uuid
 from typing import Any
 
 import httpx
-import redis.asyncio as aioredis
 
 from api.pages.directory import MAX_PAGE
 from bench.common import write_result
 from bench.pages import (
     CHROMIUM,
     CHROMIUM_ARGS,
-    _drop_schema,
     _free_port,
-    city_now,
     running_api,
-    write_statuses,
+    simulated_city,
 )
-from paris_live.settings import Settings
 from schemas.catalogue import FACILITY_TYPES
 
 PHONE = {"width": 360, "height": 800}
@@ -102,36 +97,22 @@ async def weights(base: str) -> dict[str, float]:
 async def run(runs: int) -> dict[str, Any]:
     from playwright.async_api import async_playwright
 
-    from paris_live.db import migrate
-
-    tag = uuid.uuid4().hex[:8]
-    settings = Settings(env="test", log_json=False, log_level="warning").model_copy(
-        update={"redis_prefix": f"bench-directory-{tag}:", "db_schema": f"bench_directory_{tag}"}
-    )
-    await migrate(settings)
-    redis = aioredis.from_url(settings.redis)
-    print("simulating the city over the last 3 hours…")
-    _, statuses = city_now()
-    facilities = await write_statuses(redis, settings, statuses)
-    try:
-        async with running_api(settings, _free_port()) as base, async_playwright() as pw:
-            browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            try:
-                await load(browser, base + "/")  # warm: templates, catalogue, Chromium
-                paged, whole = [], []
-                for _ in range(runs):  # interleaved, so both see the same machine
-                    paged.append(await load(browser, base + "/"))
-                    whole.append(await load(browser, f"{base}/?page={MAX_PAGE}"))
-                answers = await filter_answers(browser, base)
-            finally:
-                await browser.close()
-            sizes = await weights(base)
-    finally:
-        keys = [k async for k in redis.scan_iter(match=f"{settings.redis_prefix}*", count=1000)]
-        if keys:
-            await redis.delete(*keys)
-        await redis.aclose()
-        await _drop_schema(settings)
+    async with (
+        simulated_city("directory") as (settings, facilities),
+        running_api(settings, _free_port()) as base,
+        async_playwright() as pw,
+    ):
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            await load(browser, base + "/")  # warm: templates, catalogue, Chromium
+            paged, whole = [], []
+            for _ in range(runs):  # interleaved, so both see the same machine
+                paged.append(await load(browser, base + "/"))
+                whole.append(await load(browser, f"{base}/?page={MAX_PAGE}"))
+            answers = await filter_answers(browser, base)
+        finally:
+            await browser.close()
+        sizes = await weights(base)
     return {
         "facilities": facilities,
         "paged": paged,

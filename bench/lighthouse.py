@@ -23,15 +23,11 @@ import asyncio
 import json
 import os
 import statistics
-import uuid
 from pathlib import Path
 from typing import Any
 
-import redis.asyncio as aioredis
-
 from bench.common import write_result
-from bench.pages import CHROMIUM, _drop_schema, _free_port, city_now, running_api, write_statuses
-from paris_live.settings import Settings
+from bench.pages import CHROMIUM, _free_port, running_api, simulated_city
 
 ROOT = Path(__file__).resolve().parents[1]
 LIGHTHOUSE = ROOT / "node_modules" / ".bin" / "lighthouse"
@@ -131,26 +127,8 @@ async def audit_pages(base: str, pages: dict[str, str], runs: int) -> dict[str, 
 
 
 async def run(pages: dict[str, str], runs: int) -> dict[str, dict[str, Any]]:
-    from paris_live.db import migrate
-
-    tag = uuid.uuid4().hex[:8]
-    settings = Settings(env="test", log_json=False, log_level="warning").model_copy(
-        update={"redis_prefix": f"bench-lh-{tag}:", "db_schema": f"bench_lh_{tag}"}
-    )
-    await migrate(settings)
-    redis = aioredis.from_url(settings.redis)
-    print("simulating the city over the last 3 hours…")
-    _city, statuses = city_now()
-    await write_statuses(redis, settings, statuses)
-    try:
-        async with running_api(settings, _free_port()) as base:
-            return await audit_pages(base, pages, runs)
-    finally:
-        keys = [k async for k in redis.scan_iter(match=f"{settings.redis_prefix}*", count=1000)]
-        if keys:
-            await redis.delete(*keys)
-        await redis.aclose()
-        await _drop_schema(settings)
+    async with simulated_city("lh") as (settings, _), running_api(settings, _free_port()) as base:
+        return await audit_pages(base, pages, runs)
 
 
 def main() -> None:

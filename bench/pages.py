@@ -149,6 +149,30 @@ async def running_api(settings: Settings, port: int) -> AsyncIterator[str]:
         await asyncio.wait_for(task, timeout=15)
 
 
+@contextlib.asynccontextmanager
+async def simulated_city(name: str) -> AsyncIterator[tuple[Settings, int]]:
+    """Settings of a Redis prefix and PostgreSQL schema of its own (migrated) holding the whole
+    simulated city of the last 3 hours, and how many statuses it holds; both are removed after."""
+    from paris_live.db import migrate
+
+    tag = uuid.uuid4().hex[:8]
+    settings = Settings(env="test", log_json=False, log_level="warning").model_copy(
+        update={"redis_prefix": f"bench-{name}-{tag}:", "db_schema": f"bench_{name}_{tag}"}
+    )
+    await migrate(settings)
+    redis = aioredis.from_url(settings.redis)
+    print("simulating the city over the last 3 hours…")
+    _, statuses = city_now()
+    try:
+        yield settings, await write_statuses(redis, settings, statuses)
+    finally:
+        keys = [k async for k in redis.scan_iter(match=f"{settings.redis_prefix}*", count=1000)]
+        if keys:
+            await redis.delete(*keys)
+        await redis.aclose()
+        await _drop_schema(settings)
+
+
 def _free_port() -> int:
     import socket
 

@@ -88,13 +88,10 @@ class Live:
     """The crowd level is read against a capacity no source gives (« capacité estimée »)."""
 
     @classmethod
-    def of(cls, item: Mapping[str, Any], today: date | None = None) -> Live:
+    def of(cls, item: Mapping[str, Any]) -> Live:
+        # The status says it on its day (Facility.hours_confidence_on: a period over is no
+        # longer confirmed); the page does not work it out again.
         confidence = item.get("hours_confidence") or "unknown"
-        source = ((item.get("catalogue") or {}).get("sources") or {}).get("hours")
-        until = source.get("valid_until") if isinstance(source, Mapping) else None
-        today = today or datetime.now(PARIS).date()
-        if confidence == "official" and until and until < today.isoformat():
-            confidence = "estimated"
         return cls(
             state=item["open_state"],
             level=crowd_level(item),
