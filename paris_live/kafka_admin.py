@@ -2,17 +2,53 @@
 
 from __future__ import annotations
 
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+import asyncio
+import time
 
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
+
+from paris_live.services import ports
 from paris_live.settings import Settings
 from schemas import topics as contract
+
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
+
+
+def local_ports_listening(bootstrap: str) -> bool:
+    """False while a bootstrap server on this host does not listen yet (read from the kernel)."""
+    for server in bootstrap.split(","):
+        host, _, port = server.strip().rpartition(":")
+        if host in LOCAL_HOSTS and port.isdigit() and not ports.port_listening(int(port)):
+            return False
+    return True
+
+
+async def started_admin(bootstrap: str, wait_s: float = 60.0) -> AIOKafkaAdminClient:
+    """An admin client connected to the cluster, waiting up to ``wait_s`` for a starting broker.
+
+    A local broker port is not dialled before it listens: aiokafka's bootstrap would otherwise
+    retry "Unable connect to" against an ephemeral-range port that can connect to itself.
+    """
+    deadline = time.monotonic() + wait_s
+    while True:
+        if local_ports_listening(bootstrap):
+            admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=15000)
+            try:
+                await admin.start()
+                return admin
+            except KafkaConnectionError:
+                await admin.close()
+                if time.monotonic() >= deadline:
+                    raise
+        elif time.monotonic() >= deadline:
+            raise KafkaConnectionError(f"no broker listens on {bootstrap} after {wait_s:.0f} s")
+        await asyncio.sleep(0.5)
 
 
 async def ensure_topics(settings: Settings, replication: int = 1) -> list[str]:
     """Create every missing contract topic (prefixed by ``settings.topic``); returns those created."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka, request_timeout_ms=15000)
-    await admin.start()
+    admin = await started_admin(settings.kafka)
     try:
         existing = set(await admin.list_topics())
         wanted: list[NewTopic] = []
@@ -40,8 +76,7 @@ async def ensure_topics(settings: Settings, replication: int = 1) -> list[str]:
 
 
 async def delete_topics(settings: Settings, names: list[str]) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka, request_timeout_ms=15000)
-    await admin.start()
+    admin = await started_admin(settings.kafka)
     try:
         existing = set(await admin.list_topics())
         doomed = [n for n in names if n in existing]

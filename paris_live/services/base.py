@@ -6,13 +6,14 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from paris_live.services import ports
 
 
 class ServiceError(Exception):
@@ -27,6 +28,10 @@ class ServiceStartFailed(ServiceError):
     """The service was started but did not become ready."""
 
 
+class _BindFailed(Exception):
+    """The server exited because its port was held (retried once by ``LocalService.start``)."""
+
+
 @dataclass(frozen=True)
 class ServiceState:
     name: str
@@ -39,9 +44,8 @@ class ServiceState:
 
 
 def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(0.3)
-        return sock.connect_ex((host, port)) == 0
+    """True when a server accepts on ``host:port`` (never dials a port nobody listens on)."""
+    return ports.connect_probe(port, host)
 
 
 def pid_alive(pid: int) -> bool:
@@ -96,6 +100,7 @@ class LocalService(ABC):
     def __init__(self, state_dir: Path, port: int) -> None:
         self.root = (state_dir / self.name).resolve()
         self.port = port
+        self._log_offset = 0
 
     @property
     def log_file(self) -> Path:
@@ -141,8 +146,18 @@ class LocalService(ABC):
         """A prefix to run the server as another user (PostgreSQL refuses root)."""
         return ()
 
+    def ports(self) -> tuple[int, ...]:
+        """Every port the server binds (readiness waits until it listens on all of them)."""
+        return (self.port,)
+
     def start(self) -> bool:
-        """Start the service if it is not running; returns True when this call started it."""
+        """Start the service if it is not running; returns True when this call started it.
+
+        No client dials a port before the server process listens on it (see ``ports``: our ports
+        are ephemeral ones, and a premature dial can connect to itself and hold the port in
+        TIME-WAIT). If the server still fails to bind, the start is retried once after the
+        TIME-WAIT sockets holding its ports have cleared.
+        """
         if self.is_running():
             if self._wait_ready(self.start_timeout()):
                 return False
@@ -150,16 +165,48 @@ class LocalService(ABC):
                 f"{self.name} is running (pid {self.pid()}) but does not answer on {self.address}; "
                 f"see {self.log_file}"
             )
-        if port_in_use(self.port):
+        taken = [p for p in self.ports() if ports.port_listening(p)]
+        if taken:
             raise ServiceStartFailed(
-                f"{self.name}: port {self.port} on 127.0.0.1 is already taken by another process; "
+                f"{self.name}: port {taken[0]} on 127.0.0.1 is already taken by another process; "
                 f"stop it or point PARIS_LIVE_* at that server instead (log: {self.log_file})"
             )
         self.root.mkdir(parents=True, exist_ok=True)
         self.prepare()
+        for attempt in (1, 2):
+            self._wait_time_wait_clear(after_bind_failure=attempt == 2)
+            pid = self._launch()
+            try:
+                self._await_ready(pid)
+            except _BindFailed:
+                if attempt == 2:
+                    raise ServiceStartFailed(
+                        f"{self.name} could not bind {self.address} twice (address already in "
+                        f"use); last lines of {self.log_file}:\n{self.tail()}"
+                    ) from None
+                continue
+            return True
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _wait_time_wait_clear(self, *, after_bind_failure: bool) -> None:
+        for port in self.ports():
+            if not ports.wait_time_wait_clear(
+                port, timeout=self.bind_wait_timeout(), any_state=after_bind_failure
+            ):
+                raise ServiceStartFailed(
+                    f"{self.name}: port {port} is still held (TIME-WAIT or a client) after "
+                    f"{self.bind_wait_timeout():.0f} s"
+                )
+
+    def bind_wait_timeout(self) -> float:
+        """How long to wait for TIME-WAIT sockets on our ports to clear (Linux keeps them 60 s)."""
+        return 90.0
+
+    def _launch(self) -> int:
         # Detached through a shell that exits at once: the server is re-parented to init, so this
         # process neither keeps a handle on it nor leaves a zombie behind.
         launcher = 'exec "$@" >>"$LOG" 2>&1 </dev/null & echo $!'
+        log_size = self.log_file.stat().st_size if self.log_file.exists() else 0
         try:
             launched = subprocess.run(
                 ["sh", "-c", launcher, "sh", *self.run_as(), *self.command()],
@@ -172,19 +219,37 @@ class LocalService(ABC):
             )
         except (OSError, subprocess.CalledProcessError) as exc:
             raise ServiceStartFailed(f"{self.name}: could not launch it ({exc})") from exc
+        self._log_offset = log_size
         pid = int(launched.stdout.strip())
         self.pid_file.write_text(str(pid))
+        return pid
+
+    def _log_since_launch(self) -> str:
+        try:
+            with self.log_file.open("rb") as log:
+                log.seek(self._log_offset)
+                return log.read().decode(errors="replace")
+        except OSError:
+            return ""
+
+    def _listens(self, pid: int) -> bool:
+        return all(ports.pid_listens(pid, port) for port in self.ports())
+
+    def _await_ready(self, pid: int) -> None:
+        """Wait for the launched server to listen, then to answer; raise if it exits or stalls."""
         deadline = time.monotonic() + self.start_timeout()
         while time.monotonic() < deadline:
             if not pid_alive(pid):
                 self.pid_file.unlink(missing_ok=True)
+                if ports.mentions_bind_failure(self._log_since_launch()):
+                    raise _BindFailed
                 raise ServiceStartFailed(
                     f"{self.name} exited while starting; "
                     f"last lines of {self.log_file}:\n{self.tail()}"
                 )
-            if self.ready():
+            if self._listens(pid) and self.ready():
                 self.after_ready()
-                return True
+                return
             time.sleep(0.2)
         self.stop()
         raise ServiceStartFailed(
@@ -195,7 +260,7 @@ class LocalService(ABC):
     def _wait_ready(self, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.ready():
+            if all(ports.port_listening(p) for p in self.ports()) and self.ready():
                 return True
             time.sleep(0.2)
         return False
@@ -220,7 +285,7 @@ class LocalService(ABC):
         return ServiceState(
             name=self.name,
             running=pid is not None,
-            ready=pid is not None and self.ready(),
+            ready=pid is not None and ports.port_listening(self.port) and self.ready(),
             pid=pid,
             address=self.address,
             log_file=self.log_file,

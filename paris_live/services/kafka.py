@@ -149,6 +149,9 @@ class KafkaService(LocalService):
             str(self.root / "server.properties"),
         ]
 
+    def ports(self) -> tuple[int, ...]:
+        return (self.port, self.controller_port)
+
     def ready(self) -> bool:
         return kafka_ready(self.address)
 
@@ -157,7 +160,11 @@ class KafkaService(LocalService):
 
 
 def kafka_ready(bootstrap: str, timeout: float = 2.0) -> bool:
-    """True when the broker answers a metadata request."""
+    """True when the broker answers a metadata request.
+
+    The admin client is only started once the port listens (``port_in_use`` reads the kernel's
+    tables for local hosts): dialled earlier, our ephemeral-range port can connect to itself.
+    """
     from aiokafka.admin import AIOKafkaAdminClient
 
     host, _, port = bootstrap.split(",")[0].rpartition(":")
