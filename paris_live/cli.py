@@ -126,10 +126,35 @@ def topics() -> None:
 
 
 @app.command()
+def maintain(
+    once: bool = typer.Option(False, help="one run, then exit (cron, compose one-shots)"),
+    interval: float = typer.Option(3600.0, min=1.0, help="seconds between runs"),
+) -> None:
+    """Database maintenance: partitions ahead, retention, rollups (plain PostgreSQL path)."""
+    from paris_live.maintenance import maintain_forever, run_maintenance
+
+    settings = load_settings()
+    if once:
+        report = asyncio.run(run_maintenance(settings))
+        console.print(f"maintenance: {report.summary()}")
+        return
+
+    async def _run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await maintain_forever(settings, interval_s=interval, stop=stop)
+
+    asyncio.run(_run())
+
+
+@app.command()
 def init() -> None:
-    """One-shot deployment step: create the topics, then apply the migrations."""
+    """One-shot deployment step: create the topics, apply the migrations, run the maintenance."""
     topics()
     migrate()
+    maintain(once=True, interval=3600.0)
 
 
 @app.command()
@@ -140,7 +165,8 @@ def up(
     speed: float = typer.Option(60.0, help="simulator speed factor (60: one hour a minute)"),
     keep_services: bool = typer.Option(False, help="leave Kafka/Redis/PostgreSQL running on exit"),
 ) -> None:
-    """Run the whole platform locally: services, topics, migrations, workers, API, simulator.
+    """Run the whole platform locally: services, topics, migrations, database maintenance (hourly),
+    workers, API, simulator.
 
     A process that exits is restarted with backoff (1 s doubling to 30 s), never a reason to stop
     the others; Ctrl-C or SIGTERM stops everything.
@@ -164,6 +190,7 @@ def up(
         mode, _ = asyncio.run(run_migrations(settings))
         logs.mkdir(parents=True, exist_ok=True)
         command = [sys.executable, "-m", "paris_live.cli"]
+        supervisor.add("maintenance", [*command, "maintain"])
         for i in range(workers):
             supervisor.add(f"worker-{i + 1}", [*command, "worker"])
         if workers:
