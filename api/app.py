@@ -133,6 +133,7 @@ def create_app(
         kafka = KafkaClients(settings)
         ctx = AppContext(settings, redis, pool, cat, hub, registry, kafka, feed.connected.is_set)
         ctx.closure_bus = ClosureBus(kafka, functools.partial(pg, ctx))
+        ctx.closure_bus.start_relay()  # drains what any API process committed and did not send
         endpoint = LiveEndpoint(
             hub,
             allowed_origins=tuple(settings.allowed_origins),

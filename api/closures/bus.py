@@ -1,5 +1,5 @@
-"""Outbox → Kafka: publishes declarations' events once their transaction committed, and relays
-what a crash left behind.
+"""Outbox → Kafka: publishes declarations' events — and complaints and survey answers — once
+their transaction committed, and relays what a crash left behind, whichever process wrote it.
 
 :class:`ClosureBus` publishes through the API process's one
 :class:`~producers.publisher.Publisher` (:meth:`api.kafka.KafkaClients.publisher`; the event's
@@ -7,8 +7,9 @@ contract topic, key: the facility id) and marks the outbox row once Kafka acknow
 relay re-sends, every few seconds, events left unacknowledged (consumers deduplicate on the event
 id). The outbox is the durable record, the Publisher's spool only a per-process buffer.
 
-The bus starts on first use (the first publish: the publisher connects then, the relay starts)
-and is stopped by the application's lifespan, before the Kafka clients are closed.
+The relay starts with the application (:meth:`ClosureBus.start_relay`, from the lifespan: an API
+process that never publishes still drains what a dead one committed); the publisher connects on
+first use. The bus is stopped by the lifespan, before the Kafka clients are closed.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from api.kafka import KafkaClients
 from producers.errors import ProducerError, SpoolFull, SpoolLocked
 from producers.spool import Record
 from schemas import topics
-from schemas.codec import decode_event
+from schemas.codec import decode_event, encode_event
 from schemas.errors import InvalidEvent, Reason
 from schemas.events import CloudEvent, DeadLetter
 
@@ -59,9 +60,12 @@ class ClosureBus:
             async with self._lock:
                 if self._relay is None:
                     await self.kafka.publisher()
-                    self._relay = asyncio.create_task(
-                        self._relay_loop(), name="closure-outbox-relay"
-                    )
+                    self.start_relay()
+
+    def start_relay(self) -> None:
+        """Start the relay without connecting to Kafka (it connects when there is work)."""
+        if self._relay is None:
+            self._relay = asyncio.create_task(self._relay_loop(), name="closure-outbox-relay")
 
     async def close(self) -> None:
         """Stop the relay; the publisher is the Kafka clients' to close."""
@@ -72,17 +76,33 @@ class ClosureBus:
             with contextlib.suppress(asyncio.CancelledError):
                 await relay
 
-    async def publish(self, event: CloudEvent) -> None:
-        """Publish after commit; the outbox row is marked once Kafka acknowledged it."""
+    async def publish(self, event: CloudEvent, *, routed_to: str | None = None) -> None:
+        """Publish after commit; the outbox row is marked once Kafka acknowledged it (and, with
+        ``routed_to``, its copy on ``complaints-routed``)."""
         try:
             await self.start()
-            result = await (await self.kafka.publisher()).publish(event)
+            sent = await self._send(event, routed_to)
         except Exception as exc:  # the relay retries: the change is recorded either way
-            logger.warning("closure event %s not published yet: %r", event.id, exc)
+            logger.warning("outbox event %s not published yet: %r", event.id, exc)
             return
-        if result.sent:
+        if sent:
             async with self.connect() as conn:
                 await store.mark_published(conn, [event.id])
+
+    async def _send(self, event: CloudEvent, routed_to: str | None) -> bool:
+        """The event to its contract topic, then to ``complaints-routed``; whether both were
+        acknowledged by Kafka (a spooled record is not)."""
+        publisher = await self.kafka.publisher()
+        result = await publisher.publish(event)
+        if not result.sent:
+            return False
+        if routed_to is None:
+            return True
+        topic = publisher.settings.topic(topics.COMPLAINTS_ROUTED)
+        routed = await publisher.publish_records(
+            [Record(topic, routed_to, event.id, encode_event(event))]
+        )
+        return routed.sent == 1
 
     async def relay_once(self) -> int:
         """Re-publish events older than ``RELAY_AGE_S`` that were never acknowledged.
@@ -93,18 +113,19 @@ class ClosureBus:
         ``dead-letters`` and, once Kafka acknowledged it, the row is marked done, so it never
         blocks the rows behind it. A transient failure (Kafka unreachable, spool full) ends the
         round; the row and those after it are retried in the next one, in order."""
-        publisher = await self.kafka.publisher()
-        if not publisher.kafka_up:
-            return 0
         sent = 0
         async with self.connect() as conn, conn.transaction():
+            rows = await store.unpublished(conn, self.RELAY_AGE_S, self.RELAY_BATCH)
+            if not rows:  # an idle process does not connect to Kafka for nothing
+                return 0
+            publisher = await self.kafka.publisher()
+            if not publisher.kafka_up:
+                return 0
             done: list[str] = []
-            for event_id, facility_id, stored in await store.unpublished(
-                conn, self.RELAY_AGE_S, self.RELAY_BATCH
-            ):
+            for event_id, facility_id, stored, routed_to in rows:
                 raw = orjson.dumps(stored)
                 try:
-                    result = await publisher.publish(decode_event(raw))
+                    ok = await self._send(decode_event(raw), routed_to)
                 except InvalidEvent as exc:
                     parked = await self._dead_letter(event_id, facility_id, raw, exc)
                 except (SpoolFull, SpoolLocked) as exc:
@@ -114,7 +135,7 @@ class ClosureBus:
                     why = InvalidEvent(str(Reason.PERMANENT_ERROR), None, str(exc))
                     parked = await self._dead_letter(event_id, facility_id, raw, why)
                 else:
-                    if not result.sent:
+                    if not ok:
                         break
                     sent += 1
                     done.append(event_id)

@@ -288,27 +288,32 @@ async def audit_entries(
 # ── outbox ────────────────────────────────────────────────────────────────────────────────────
 
 
-async def outbox(conn: Conn, event: CloudEvent, record_id: str) -> None:
+async def outbox(
+    conn: Conn, event: CloudEvent, record_id: str, *, routed_to: str | None = None
+) -> None:
     """The event, to be published once the transaction committed (``record_id``: what it is
-    about, in the ``closure_id`` column)."""
+    about, in the ``closure_id`` column — a closure, a complaint reference, a survey answer).
+    With ``routed_to``, it also goes to ``complaints-routed`` keyed by that service id."""
     await conn.execute(
-        "INSERT INTO closure_outbox (event_id, facility_id, closure_id, event) "
-        "VALUES (%s, %s, %s, %s)",
-        (event.id, event.subject, record_id, Jsonb(orjson.loads(event.to_json()))),
+        "INSERT INTO closure_outbox (event_id, facility_id, closure_id, event, routed_to) "
+        "VALUES (%s, %s, %s, %s, %s)",
+        (event.id, event.subject, record_id, Jsonb(orjson.loads(event.to_json())), routed_to),
     )
 
 
-async def unpublished(conn: Conn, older_than_s: float, limit: int) -> list[tuple[str, str, Any]]:
-    """(event id, facility id, stored event) of rows never acknowledged, older than
-    ``older_than_s``, oldest first; locked (others' locked rows skipped) until the transaction
-    ends."""
+async def unpublished(
+    conn: Conn, older_than_s: float, limit: int
+) -> list[tuple[str, str, Any, str | None]]:
+    """(event id, facility id, stored event, routed-to service) of rows never acknowledged, older
+    than ``older_than_s``, oldest first; locked (others' locked rows skipped) until the
+    transaction ends — whichever API process wrote them."""
     cur = await conn.execute(
-        "SELECT event_id, facility_id, event FROM closure_outbox "
+        "SELECT event_id, facility_id, event, routed_to FROM closure_outbox "
         "WHERE published_at IS NULL AND created_at < now() - make_interval(secs => %s) "
         "ORDER BY created_at LIMIT %s FOR UPDATE SKIP LOCKED",
         (older_than_s, limit),
     )
-    return [(str(a), str(b), c) for a, b, c in await cur.fetchall()]
+    return [(str(a), str(b), c, d) for a, b, c, d in await cur.fetchall()]
 
 
 async def mark_published(conn: Conn, event_ids: list[str]) -> None:

@@ -38,7 +38,7 @@ from api.feedback.models import (
     ServiceOut,
     Status,
 )
-from api.feedback.runtime import publish
+from api.feedback.runtime import record_events, send
 from api.i18n import LANGUAGES, N_, bilingual, translator
 from api.ratelimit import client_address
 from api.routes.history import pg
@@ -311,32 +311,33 @@ async def _file(
         acknowledge_due_at=ack_due,
         answer_due_at=answer_due,
     )
-    async with pg(ctx) as conn:
+    async with pg(ctx) as conn, conn.transaction():
         for _ in range(3):
             reference = new_reference(now.astimezone(ack_due.tzinfo))
             if await store.insert_complaint(conn, reference, new):
                 break
         else:  # pragma: no cover - three collisions of 49 random bits
             raise Conflict(bilingual("Référence déjà prise, réessayez"))
-    event = make_event(
-        EventType.COMPLAINT_FILED,
-        key,
-        {
-            "complaint_id": reference,
-            "service_id": service_id,
-            "rule": complaint.rule.value,
-            "topic": route.topic,
-            "channel": complaint.channel,
-            "text": complaint.text,
-            "language": complaint.language,
-            "answer_due_at": answer_due,
-            "procedure_id": procedure_id,
-        },  # no contact: it stays in the case record
-        source=f"/complaints/{complaint.channel}",
-        time=now,
-        id=f"{reference}:filed",
-    )
-    await publish(request, [event], routed_to=service_id)
+        event = make_event(
+            EventType.COMPLAINT_FILED,
+            key,
+            {
+                "complaint_id": reference,
+                "service_id": service_id,
+                "rule": complaint.rule.value,
+                "topic": route.topic,
+                "channel": complaint.channel,
+                "text": complaint.text,
+                "language": complaint.language,
+                "answer_due_at": answer_due,
+                "procedure_id": procedure_id,
+            },  # no contact: it stays in the case record
+            source=f"/complaints/{complaint.channel}",
+            time=now,
+            id=f"{reference}:filed",
+        )
+        await record_events(conn, [event], about=reference, routed_to=service_id)
+    await send(request, [event], routed_to=service_id)
     log.info(
         "complaint_filed",
         reference=reference,
@@ -464,8 +465,9 @@ async def transition(
                     id=f"{reference}:answered",
                 )
             )
+        await record_events(conn, events, about=reference, routed_to=service_id)
     if events:
-        await publish(request, events, routed_to=service_id)
+        await send(request, events, routed_to=service_id)
         log.info(
             "complaint_updated",
             reference=reference,

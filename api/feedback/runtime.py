@@ -1,30 +1,27 @@
-"""The Kafka side of the feedback family: the API process's publisher and :func:`publish`.
+"""The Kafka side of the feedback family: the API process's publisher and the outbox.
 
-Every route reaches Kafka through :func:`publisher` (the one seam): the process's one publisher,
-held by the application context (:class:`api.kafka.KafkaClients`, opened and closed by the app's
-lifespan).
+Complaints and survey answers reach Kafka as closures do (:mod:`api.closures.bus`): each event
+is written to the outbox in the transaction that records it (:func:`record_events`), published
+once that transaction committed (:func:`send`), and re-published by the relay of any API process
+if the one that wrote it died in between. Nothing the API answered for is lost between the database commit
+and Kafka; consumers deduplicate on the event id.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-import structlog
 from fastapi import Request
+from psycopg import AsyncConnection
 
+from api.closures import store as outbox
 from api.context import AppContext
-from api.feedback.errors import PublishFailed
-from api.i18n import bilingual
-from producers.errors import ProducerError
+from api.routes.history import pg
 from producers.publisher import Publisher
-from producers.spool import Record
-from schemas.codec import encode_event
 from schemas.events import CloudEvent
-from schemas.topics import COMPLAINTS_ROUTED
 
-__all__ = ["publish", "publisher"]
-
-log = structlog.get_logger("api.feedback")
+__all__ = ["publish", "publisher", "record_events", "send"]
 
 
 async def publisher(request: Request) -> Publisher:
@@ -33,22 +30,35 @@ async def publisher(request: Request) -> Publisher:
     return await ctx.kafka.publisher()
 
 
-async def publish(
+async def record_events(
+    conn: AsyncConnection[Any],
+    events: Sequence[CloudEvent],
+    *,
+    about: str,
+    routed_to: str | None = None,
+) -> None:
+    """Write the events to the outbox, in the caller's transaction (``about``: the complaint
+    reference or the answer's id). With ``routed_to``, each also goes to ``complaints-routed``
+    keyed by that service."""
+    for event in events:
+        await outbox.outbox(conn, event, about, routed_to=routed_to)
+
+
+async def send(
     request: Request, events: Sequence[CloudEvent], *, routed_to: str | None = None
 ) -> None:
-    """Publish events to their contract topic (keyed by facility) and, with ``routed_to``, to
-    ``complaints-routed`` keyed by that service. Returns once Kafka acknowledged or spooled them."""
+    """Publish events already committed to the outbox; what Kafka does not take now, the relay
+    re-sends."""
     ctx: AppContext = request.state.ctx
-    try:
-        kafka = await publisher(request)
-        await kafka.publish_many(events)
-        if routed_to is not None:
-            topic = ctx.settings.topic(COMPLAINTS_ROUTED)
-            await kafka.publish_records(
-                [Record(topic, routed_to, e.id, encode_event(e)) for e in events]
-            )
-    except ProducerError as exc:
-        log.error("feedback_publish_failed", error=type(exc).__name__, events=len(events))
-        raise PublishFailed(
-            bilingual("Enregistrement momentanément impossible, réessayez")
-        ) from exc
+    for event in events:
+        await ctx.closure_bus.publish(event, routed_to=routed_to)
+
+
+async def publish(
+    request: Request, events: Sequence[CloudEvent], *, about: str, routed_to: str | None = None
+) -> None:
+    """Record events in the outbox (their own transaction), then publish them."""
+    ctx: AppContext = request.state.ctx
+    async with pg(ctx) as conn, conn.transaction():
+        await record_events(conn, events, about=about, routed_to=routed_to)
+    await send(request, events, routed_to=routed_to)

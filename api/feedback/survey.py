@@ -100,6 +100,6 @@ async def submit(
         checks.append(("device", f"{device_id}:{facility.id}", SURVEY_PER_DEVICE))
     await limit(request, "feedback-survey", *checks)
     event = survey_event(facility, answer, dt.datetime.now(PARIS))
-    await publish(request, [event])
+    await publish(request, [event], about=event.id)
     log.info("survey_recorded", facility_id=facility.id, event_id=event.id)
     return event
