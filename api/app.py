@@ -42,7 +42,7 @@ from api.kafka import KafkaClients
 from api.limits import RequestLimits
 from api.live_ws import LiveEndpoint
 from api.metrics import HttpMetrics, HubCollector, MetricsMiddleware
-from api.pages import legal
+from api.pages import kiosk, legal
 from api.pages import map as pages_map
 from api.pages import procedures as procedure_pages
 from api.pages import routes as pages
@@ -179,6 +179,7 @@ def create_app(
         live,
         health,
         pages,
+        kiosk,
         procedure_pages,
         pages_map,
         legal,

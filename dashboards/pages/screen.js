@@ -5,13 +5,14 @@
 // an exceptional closure fills the top of the screen at full contrast with its reason and expected
 // reopening, and the nearest open facilities of the same type are suggested (refreshed on every
 // change of state). Its content shifts a few pixels every minute (screen burn-in).
+import { keepLastKnown, keepPageOffline, lastKnown } from "/static/pages/screen-offline.js";
 import { LiveClient, TEXT, STATE_STYLE, ago, escapeHtml, fmtTime, fmtWhen, hoursConfidence, hoursLine, icon, isEstimated, localized, nameOfService, scopeLabel, shownState, sourceTag, sourceWords } from "/embed/card.js";
 
 const lang = document.documentElement.lang === "en" ? "en" : "fr";
 const other = lang === "fr" ? "en" : "fr";
 const initial = JSON.parse(document.getElementById("screen-data").textContent);
 const catalogue = initial.catalogue;
-let status = initial;
+let status = lastKnown(initial); // offline reload: the newer status shown before it
 let nearby = { state: null, items: [] };
 
 const CLOSED = ["closed", "exceptionally_closed"];
@@ -241,8 +242,10 @@ live.addEventListener("state", (event) => {
 renderAll();
 tick();
 performance.mark("screen-first-render");
-live.offer(initial);
+live.offer(status);
 live.follow([initial.facility_id]);
+keepLastKnown(live, initial.facility_id, $("offline-age"), lang);
+keepPageOffline();
 setInterval(tick, 1000);
 setInterval(renderFresh, 30000);
 setInterval(() => {
