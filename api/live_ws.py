@@ -1,5 +1,7 @@
 """``/v1/live`` on the wire: a uvicorn WebSocket implementation built on websockets' sans-I/O core.
 
+(What this relies on in uvicorn beyond its documented API is named in :mod:`api.uvicorn_shim`.)
+
 Why not Starlette's ``WebSocket`` under uvicorn? Every ASGI WebSocket holds a running task (the
 endpoint coroutine and its frames), a receive queue, the ASGI scope, and every send goes through
 ``await websocket.send_text`` — one coroutine step per client per update. At 10,000 screens that is
@@ -42,7 +44,6 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from uvicorn.config import Config
-from uvicorn.middleware.proxy_headers import _TrustedHosts
 from uvicorn.server import ServerState
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Request, Response
@@ -52,6 +53,7 @@ from websockets.server import ServerProtocol
 from api.hub import Hub
 from api.i18n import bilingual
 from api.subscriber import GOING_AWAY, PING_FRAME, MessageBudget, Subscriber, Update, ws_frame
+from api.uvicorn_shim import trusted_hosts
 
 __all__ = ["LIVE_PATH", "LiveConnection", "LiveEndpoint", "LiveGuard", "LivePolicy"]
 
@@ -116,22 +118,17 @@ class LiveGuard:
         return functools.partial(LiveConnection, guard=self)
 
 
-@functools.lru_cache(maxsize=8)
-def _trusted_hosts(raw: str | tuple[str, ...]) -> _TrustedHosts:
-    return _TrustedHosts(list(raw) if isinstance(raw, tuple) else raw)
-
-
 def client_address(config: Config, peer: str, forwarded_for: str | None) -> str:
     """The client address uvicorn would give an HTTP route on this connection.
 
-    Shim over uvicorn's internal ``uvicorn.middleware.proxy_headers._TrustedHosts`` (the class its
-    ``ProxyHeadersMiddleware`` uses), so ``--forwarded-allow-ips`` means the same for ``/v1/live``
-    as for HTTP; ``tests/api/test_live_ws.py`` names it. Without ``proxy_headers``, the peer.
+    Through uvicorn's internal ``_TrustedHosts`` (the class its ``ProxyHeadersMiddleware`` uses;
+    see :mod:`api.uvicorn_shim`), so ``--forwarded-allow-ips`` means the same for ``/v1/live`` as
+    for HTTP. Without ``proxy_headers``, the peer.
     """
     if not forwarded_for or not getattr(config, "proxy_headers", False):
         return peer
     raw = config.forwarded_allow_ips
-    trusted = _trusted_hosts(raw if isinstance(raw, str) else tuple(raw))
+    trusted = trusted_hosts(raw if isinstance(raw, str) else tuple(raw))
     if peer not in trusted:
         return peer
     host: str = trusted.get_trusted_client_address(forwarded_for[:2048])[0]

@@ -24,6 +24,7 @@ from structlog.typing import FilteringBoundLogger
 
 from paris_live.settings import Settings
 from producers import metrics
+from producers.publishing.aiokafka_shim import fail_pending
 from producers.publishing.batching import PartitionBatcher
 from producers.publishing.options import PublisherOptions, PublisherStats
 from producers.spool import Spool
@@ -108,8 +109,8 @@ class KafkaSession:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(producer.flush(), grace_s)
         # An idempotent producer retries forever while the broker is away: fail what is left so
-        # that stop() returns (aiokafka has no public API for this).
-        producer._message_accumulator.fail_all(ProducerClosed())
+        # that stop() returns (aiokafka has no public API for this: see the shim).
+        fail_pending(producer, ProducerClosed())
         try:
             await asyncio.wait_for(producer.stop(), max(grace_s, 1.0))
         except (TimeoutError, KafkaError) as exc:
