@@ -9,6 +9,7 @@ import json
 import os
 import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -142,3 +143,21 @@ async def test_maintain_command_runs_once(db: Settings) -> None:
         cur = await conn.execute("SELECT count(*) FROM maintenance_runs")
         row = await cur.fetchone()
         assert row is not None and row[0] == 1
+
+
+def test_compose_runs_the_maintenance_after_init() -> None:
+    """docker-compose.yml has a maintenance service: `paris-live maintain`, once init is done."""
+    import yaml
+
+    compose = yaml.safe_load(
+        (Path(__file__).resolve().parents[2] / "docker-compose.yml").read_text()
+    )
+    service = compose["services"]["maintenance"]
+    assert service["command"][0] == "maintain"
+    assert service["depends_on"]["init"]["condition"] == "service_completed_successfully"
+    from typer.testing import CliRunner
+
+    from paris_live.cli import app
+
+    result = CliRunner().invoke(app, [*service["command"], "--help"])
+    assert result.exit_code == 0, result.output

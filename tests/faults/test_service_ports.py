@@ -181,3 +181,17 @@ def test_a_bind_failure_is_retried_once_the_port_clears(tiny: TinyServer) -> Non
     log = tiny.log_file.read_text()
     assert log.count("failed to bind") == 1
     assert ports.pid_listens(tiny.pid() or 0, RETRY_PORT)
+
+
+async def test_the_topic_admin_waits_for_a_local_broker_without_dialling_it() -> None:
+    """`ensure_topics`' admin client does not dial a local broker port before it listens: it
+    gives up after its wait with a clear error, and no socket ever held the port."""
+    from aiokafka.errors import KafkaConnectionError
+
+    from paris_live.kafka_admin import local_ports_listening, started_admin
+
+    bootstrap = f"127.0.0.1:{PROBE_PORT}"
+    assert not local_ports_listening(bootstrap)
+    with pytest.raises(KafkaConnectionError, match="no broker listens"):
+        await started_admin(bootstrap, wait_s=1.5)
+    assert ports.held_count(PROBE_PORT) == 0
