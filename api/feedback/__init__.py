@@ -16,7 +16,7 @@ One module per concept; routes are thin (read the request, call the service, ren
     contact.py              a complaint's contact: e-mail, phone number or postal address
     body.py                 reading a body: JSON or form, bounded, errors per field
     abuse.py                rate limits with HMAC'd identities
-    runtime.py              the Kafka publisher seam and ``publish``
+    runtime.py              to Kafka through the outbox: ``record_events``, ``send``, ``publish``
     responses.py            the error shape, OpenAPI error docs, the ``?lang=`` parameter
     views.py                the pages: Jinja2 templates of dashboards/feedback/ (api.i18n)
     labels.py, datasets.py  what citizens read: rule, state and field labels, the directions

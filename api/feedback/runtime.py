@@ -1,4 +1,4 @@
-"""The Kafka side of the feedback family: the API process's publisher and the outbox.
+"""The Kafka side of the feedback family: the outbox it shares with closures.
 
 Complaints and survey answers reach Kafka as closures do (:mod:`api.closures.bus`): each event
 is written to the outbox in the transaction that records it (:func:`record_events`), published
@@ -18,16 +18,9 @@ from psycopg import AsyncConnection
 from api.closures import store as outbox
 from api.context import AppContext
 from api.routes.history import pg
-from producers.publisher import Publisher
 from schemas.events import CloudEvent
 
-__all__ = ["publish", "publisher", "record_events", "send"]
-
-
-async def publisher(request: Request) -> Publisher:
-    """The Kafka publisher of this process: the one place that knows where it lives."""
-    ctx: AppContext = request.state.ctx
-    return await ctx.kafka.publisher()
+__all__ = ["publish", "record_events", "send"]
 
 
 async def record_events(
