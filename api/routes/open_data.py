@@ -28,7 +28,7 @@ from fastapi.responses import FileResponse, Response
 
 from api.caching import cached
 from api.context import Ctx
-from api.errors import ERROR_RESPONSES, ApiError, InvalidParameter, ServiceUnavailable, _doc
+from api.errors import ERROR_RESPONSES, ApiError, InvalidParameter, _doc
 from api.feedback import routes_transparency as monthly
 from api.feedback import transparency as figures
 from api.feedback.datasets import DATASETS as MONTHLY
@@ -39,7 +39,7 @@ from api.opendata.datasets import DATASETS
 from api.opendata.package import dcat_catalog
 from api.opendata.store import Published, current, range_bytes
 
-__all__ = ["MAX_RANGE_DAYS", "UnknownDataset", "router"]
+__all__ = ["MAX_RANGE_DAYS", "NotYetPublished", "UnknownDataset", "router"]
 
 router = APIRouter(prefix="/v1/open-data", tags=["open data"])
 
@@ -50,14 +50,35 @@ FILE_MAX_AGE = 3600
 _MEDIA = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.parquet"}
 UNKNOWN_DATASET: dict[int | str, dict[str, Any]] = {
     404: _doc(
-        "Jeu de données inconnu / Unknown dataset",
+        "Jeu de données inconnu, ou pas encore publié / Unknown dataset, or not published yet",
         "unknown_dataset",
         "Jeu de données inconnu : xyz / Unknown dataset: xyz",
+    )
+}
+NOT_PUBLISHED: dict[int | str, dict[str, Any]] = {
+    404: _doc(
+        "Pas encore publié / Not published yet",
+        "not_published",
+        "Données ouvertes pas encore publiées … / Open data not published yet …",
     )
 }
 DayParam = Annotated[
     date | None, Query(description="AAAA-MM-JJ / YYYY-MM-DD (heure de Paris, inclus / inclusive)")
 ]
+
+
+class NotYetPublished(ApiError):
+    """No build yet (the daily job has not run): nothing to download, come back later."""
+
+    status = 404
+    code = "not_published"
+
+    def __init__(self) -> None:
+        super().__init__(
+            bilingual(
+                "Données ouvertes pas encore publiées : la mise à jour quotidienne n'a pas tourné"
+            )
+        )
 
 
 class UnknownDataset(ApiError):
@@ -72,11 +93,7 @@ def _published(ctx: Ctx) -> Published:
     try:
         return current(ctx.settings.open_data_dir)
     except NotPublished as exc:
-        raise ServiceUnavailable(
-            bilingual(
-                "Données ouvertes pas encore publiées : la mise à jour quotidienne n'a pas tourné"
-            )
-        ) from exc
+        raise NotYetPublished() from exc
 
 
 def daily_index(published: Published) -> list[dict[str, Any]]:
@@ -149,7 +166,7 @@ async def open_data_index(request: Request, ctx: Ctx) -> Response:
 @router.get(
     "/datapackage.json",
     summary="Frictionless Data Package",
-    responses=ERROR_RESPONSES,
+    responses={**NOT_PUBLISHED, **ERROR_RESPONSES},
 )
 async def datapackage(request: Request, ctx: Ctx) -> Response:
     """The package of the daily datasets: a Table Schema per resource, licences, sources."""
@@ -159,7 +176,7 @@ async def datapackage(request: Request, ctx: Ctx) -> Response:
 @router.get(
     "/catalog.jsonld",
     summary="Catalogue DCAT-AP / DCAT-AP catalogue (JSON-LD)",
-    responses=ERROR_RESPONSES,
+    responses={**NOT_PUBLISHED, **ERROR_RESPONSES},
 )
 async def catalog(request: Request, ctx: Ctx) -> Response:
     """Every dataset, daily and monthly, with its distributions, licence and publisher."""

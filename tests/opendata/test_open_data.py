@@ -108,7 +108,8 @@ async def test_api_serves_files_ranges_catalogue_and_errors(published: Settings)
             assert catalog.headers["content-type"].startswith("application/ld+json")
             assert len(catalog.json()["dcat:dataset"]) == len(DATASETS) + 3
             monthly = await http.get("/v1/open-data/satisfaction.csv")
-            assert monthly.status_code in (200, 404)  # the feedback route answers it
+            assert monthly.status_code == 200  # answered by the feedback route: its columns
+            assert monthly.text.lstrip("\ufeff").startswith("month,facility_id,facility_name")
             for url, status, code in (
                 ("/v1/open-data/nope.csv", 404, "unknown_dataset"),
                 ("/v1/open-data/closures.xlsx", 404, "unknown_dataset"),
@@ -129,5 +130,23 @@ async def test_api_serves_files_ranges_catalogue_and_errors(published: Settings)
                 assert answer.status_code == status, url
                 assert answer.json()["error"]["code"] == code, url
                 assert answer.json()["error"]["message"], url
+    finally:
+        await server.stop()
+
+
+async def test_before_the_first_build_downloads_say_not_published(
+    db: Settings, tmp_path: Path
+) -> None:
+    """Before the job ran: the index has no daily part, downloads answer 404 not_published."""
+    settings = db.model_copy(update={"open_data_dir": tmp_path / "none"})
+    server = await start_api(settings)
+    try:
+        async with httpx.AsyncClient(base_url=server.http, timeout=30) as http:
+            index = await http.get("/v1/open-data/")
+            assert index.status_code == 200 and index.json()["daily"] is None
+            for url in ("/v1/open-data/datapackage.json", "/v1/open-data/closures.csv"):
+                answer = await http.get(url)
+                assert answer.status_code == 404, url
+                assert answer.json()["error"]["code"] == "not_published", url
     finally:
         await server.stop()
