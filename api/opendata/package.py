@@ -200,6 +200,10 @@ def dcat_catalog(
                 ],
             }
         )
+    monthly_description = localized(
+        "Résultats mensuels de la charte « Vous simplifier Paris », comptés sans donnée "
+        "personnelle ; le mois se choisit avec ?month=AAAA-MM."
+    )
     for name, title in monthly.items():
         licence = LICENCES["etalab-2.0"].path
         datasets.append(
@@ -208,6 +212,7 @@ def dcat_catalog(
                 "@type": "dcat:Dataset",
                 "dct:identifier": name,
                 "dct:title": _texts(title["fr"], title["en"]),
+                "dct:description": _texts(monthly_description["fr"], monthly_description["en"]),
                 "dct:publisher": publisher,
                 "dct:license": {"@id": licence},
                 "dct:accrualPeriodicity": {"@id": f"{_EU}/frequency/MONTHLY"},

@@ -8,6 +8,7 @@ import csv
 import datetime as dt
 import io
 import sys
+import warnings
 from pathlib import Path
 
 import frictionless
@@ -15,6 +16,7 @@ import httpx
 import orjson
 import pyarrow.parquet as pq
 import pytest
+from rdflib import DCTERMS, RDF, Graph, Namespace
 
 from api.opendata.datasets import DATASETS, HISTORY
 from api.opendata.export import read_csv_table
@@ -106,7 +108,7 @@ async def test_api_serves_files_ranges_catalogue_and_errors(published: Settings)
             assert package["name"] == "paris-live-open-data"
             catalog = await http.get("/v1/open-data/catalog.jsonld")
             assert catalog.headers["content-type"].startswith("application/ld+json")
-            assert len(catalog.json()["dcat:dataset"]) == len(DATASETS) + 3
+            _check_dcat(catalog.text, len(DATASETS) + 3)
             monthly = await http.get("/v1/open-data/satisfaction.csv")
             assert monthly.status_code == 200  # answered by the feedback route: its columns
             assert monthly.text.lstrip("\ufeff").startswith("month,facility_id,facility_name")
@@ -150,3 +152,26 @@ async def test_before_the_first_build_downloads_say_not_published(
                 assert answer.json()["error"]["code"] == "not_published", url
     finally:
         await server.stop()
+
+
+def _check_dcat(text: str, datasets: int) -> None:
+    """Read as RDF, the catalogue has what DCAT-AP makes mandatory: a titled, described catalogue
+    with a publisher; each dataset titled and described in French and English, with a licence and
+    distributions that have an access URL."""
+    dcat = Namespace("http://www.w3.org/ns/dcat#")
+    with warnings.catch_warnings():  # rdflib 7's own JSON-LD parser still builds a
+        warnings.simplefilter("ignore", DeprecationWarning)  # ConjunctiveGraph inside
+        graph = Graph().parse(data=text, format="json-ld")
+    (catalog,) = graph.subjects(RDF.type, dcat.Catalog)
+    for prop in (DCTERMS.title, DCTERMS.description, DCTERMS.publisher):
+        assert graph.value(catalog, prop) is not None, prop
+    found = list(graph.objects(catalog, dcat.dataset))
+    assert len(found) == datasets == len(set(graph.subjects(RDF.type, dcat.Dataset)))
+    for dataset in found:
+        langs = {t.language for t in graph.objects(dataset, DCTERMS.title)}
+        assert langs == {"fr", "en"}, dataset
+        assert {t.language for t in graph.objects(dataset, DCTERMS.description)} == langs
+        assert graph.value(dataset, DCTERMS.license) is not None, dataset
+        distributions = list(graph.objects(dataset, dcat.distribution))
+        assert len(distributions) == 2, dataset
+        assert all(graph.value(d, dcat.accessURL) is not None for d in distributions)
