@@ -154,13 +154,15 @@ SELECT c.month, c.procedure_id, count(*) AS cases_closed,
        round(percentile_cont(0.5) WITHIN GROUP (ORDER BY c.days)::numeric, 1) AS median_days,
        round(percentile_disc(0.9) WITHIN GROUP (ORDER BY c.days)::numeric, 1) AS p90_days,
        k.committed_days,
+       CASE WHEN k.committed_days IS NOT NULL THEN k.illustrative::text END
+           AS committed_illustrative,
        CASE WHEN k.committed_days IS NOT NULL
             THEN count(*) FILTER (WHERE c.days <= k.committed_days) END AS within_commitment,
        CASE WHEN k.committed_days IS NOT NULL
             THEN round((count(*) FILTER (WHERE c.days <= k.committed_days))::numeric
                        / count(*), 3) END AS on_time_rate
 FROM cases c LEFT JOIN _od_commitment k ON k.procedure_id = c.procedure_id
-GROUP BY c.month, c.procedure_id, k.committed_days
+GROUP BY c.month, c.procedure_id, k.committed_days, k.illustrative
 ORDER BY c.month, c.procedure_id
 """
 
@@ -296,6 +298,11 @@ HISTORY: tuple[Dataset, ...] = (
             Column("median_days", "number", N_("Délai médian (jours)"), minimum=0),
             Column("p90_days", "number", N_("Délai, 90e centile (jours)"), minimum=0),
             Column("committed_days", "integer", N_("Délai promis (jours ; vide : aucun)")),
+            Column(
+                "committed_illustrative",
+                "boolean",
+                N_("Délai promis indicatif (estimé), pas un engagement officiel"),
+            ),
             Column("within_commitment", "integer", N_("Dossiers traités dans le délai promis")),
             Column("on_time_rate", "number", N_("Part traitée dans le délai promis (0–1)")),
         ),

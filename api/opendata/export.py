@@ -85,27 +85,27 @@ async def prepare_session(conn: psycopg.AsyncConnection[Any], catalogue: Catalog
     )
     await conn.execute(
         "CREATE TEMP TABLE IF NOT EXISTS _od_commitment "
-        "(procedure_id text PRIMARY KEY, committed_days int)"
+        "(procedure_id text PRIMARY KEY, committed_days int, illustrative boolean)"
     )
     await conn.execute("TRUNCATE _od_facility, _od_commitment")
-    commitments: dict[str, int | None] = {}
+    commitments: dict[str, tuple[int | None, bool]] = {}
     async with conn.cursor() as cur:
         async with cur.copy("COPY _od_facility (facility_id, type) FROM STDIN") as copy:
             for facility in catalogue:
                 await copy.write_row((facility.id, str(facility.type)))
                 for procedure in facility.procedures:
                     # one commitment per démarche; if facilities disagree the longest is kept
-                    known = commitments.get(procedure.procedure_id)
+                    known = commitments.get(procedure.procedure_id, (None, False))[0]
                     days = procedure.committed_days
                     if procedure.procedure_id not in commitments or (
                         days is not None and (known is None or days > known)
                     ):
-                        commitments[procedure.procedure_id] = days
+                        commitments[procedure.procedure_id] = (days, procedure.illustrative)
         async with cur.copy(
-            "COPY _od_commitment (procedure_id, committed_days) FROM STDIN"
+            "COPY _od_commitment (procedure_id, committed_days, illustrative) FROM STDIN"
         ) as copy:
-            for procedure_id, days in commitments.items():
-                await copy.write_row((procedure_id, days))
+            for procedure_id, (days, illustrative) in commitments.items():
+                await copy.write_row((procedure_id, days, illustrative))
 
 
 async def copy_csv(

@@ -31,7 +31,11 @@ async def write_history_rows(settings: Settings, tmp_path: Path) -> dict[str, in
     columns), cases and queue statuses (the stream worker's history writer)."""
     catalogue = load_catalogue()
     pools = [f for f in catalogue if f.type == "pool" and f.capacity][:3]
-    town_hall = next(f for f in catalogue if f.type == "town_hall" and f.procedures)
+    town_hall = next(
+        f
+        for f in catalogue
+        if f.type == "town_hall" and any(p.committed_days == 10 for p in f.procedures)
+    )
     history = occupancy_history(pools, NOW.date() - dt.timedelta(days=7), 8, seed=7)
     await write_history(settings, history, NOW)
 
@@ -58,11 +62,11 @@ async def write_history_rows(settings: Settings, tmp_path: Path) -> dict[str, in
             )
         await conn.commit()
 
-    procedure = town_hall.procedures[0].procedure_id
+    procedure = next(p.procedure_id for p in town_hall.procedures if p.committed_days == 10)
     batch = HistoryBatch(0, {settings.topic(contract.CASES): 40})
     offset = 0
     for case in range(12):
-        opened = NOW - dt.timedelta(days=20 + case)
+        opened = NOW.astimezone(dt.UTC) - dt.timedelta(days=20 + case)  # elapsed, not wall-clock
         closed = opened + dt.timedelta(days=2 + case)
         for kind, at in ((EventType.CASE_OPENED, opened), (EventType.CASE_CLOSED, closed)):
             event = make_event(

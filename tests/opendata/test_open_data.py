@@ -76,6 +76,15 @@ async def test_parquet_has_the_rows_of_the_csv_and_nothing_personal(published: S
     assert "dupont" not in closures and "Bassin fermé : qualité de l'eau" in closures
     rows = list(csv.DictReader(io.StringIO(closures)))
     assert [r["overdue"] for r in rows] == ["true", "true", "false"]
+    (delays,) = csv.DictReader(io.StringIO((folder / "processing-delays.csv").read_text()))
+    # twelve cases of 2 to 13 days against 10 days promised (an illustrative figure)
+    assert (delays["cases_closed"], delays["median_days"], delays["p90_days"]) == (
+        "12",
+        "7.5",
+        "12.0",
+    )
+    assert (delays["committed_days"], delays["committed_illustrative"]) == ("10", "true")
+    assert (delays["within_commitment"], delays["on_time_rate"]) == ("9", "0.750")
 
 
 async def test_api_serves_files_ranges_catalogue_and_errors(published: Settings) -> None:
