@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse
 
 from api.context import Ctx
 from api.feedback.datasets import DATASETS as MONTHLY
-from api.i18n import Lang, language, localized, render
+from api.i18n import Lang, language, localized, render, translator
 from api.opendata import NotPublished
 from api.opendata.store import current
 from api.pages.legal import LangParam
@@ -27,9 +27,14 @@ __all__ = ["router"]
 router = APIRouter()
 
 
-def megabytes(size: int, lang: Lang) -> str:
-    """``1,2`` (fr) / ``1.2`` (en): a size in megabytes, at least 0.1."""
-    return format_decimal(max(size / 1_000_000, 0.1), format="#,##0.0", locale=lang)
+def file_size(size: int, lang: Lang) -> str:
+    """« 1,2 Mo » / "1.2 MB" from a megabyte on, « 12 ko » / "12 kB" below (rounded up)."""
+    tr = translator(lang)
+    if size >= 1_000_000:
+        return tr.gettext(
+            "%(size)s Mo", size=format_decimal(size / 1_000_000, format="#,##0.0", locale=lang)
+        )
+    return tr.gettext("%(size)s ko", size=format_decimal(-(-size // 1000), locale=lang))
 
 
 @router.get("/donnees", include_in_schema=False)
@@ -49,8 +54,8 @@ async def open_data_page(ctx: Ctx, lang: LangParam = None) -> HTMLResponse:
                 {
                     **item,
                     "rows_text": format_decimal(int(item["rows"]), locale=chosen),
-                    "csv_mb": megabytes(int(item["csv"]["bytes"]), chosen),
-                    "parquet_mb": megabytes(int(item["parquet"]["bytes"]), chosen),
+                    "csv_size": file_size(int(item["csv"]["bytes"]), chosen),
+                    "parquet_size": file_size(int(item["parquet"]["bytes"]), chosen),
                 }
             )
         created = datetime.fromisoformat(str(published.package["created"])).astimezone(PARIS)

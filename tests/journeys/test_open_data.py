@@ -4,6 +4,7 @@ on a 320 px phone, axe-core clean, French first and in English, keyboard reachab
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,11 @@ async def test_open_data_page_lists_every_dataset_on_a_small_phone(
         assert await page.get_by_role("heading", level=3, name=title).is_visible(), title
     assert await visible_count(page.get_by_role("link", name="CSV")) == len(DATASETS) + 3
     assert await visible_count(page.get_by_role("link", name="Parquet")) == len(DATASETS)
+    catalogue_csv = (settings.open_data_dir / "current" / "facilities.csv").stat().st_size
+    shown = await page.get_by_role("link", name="Catalogue des équipements — CSV").inner_text()
+    assert re.fullmatch(
+        rf"Catalogue des équipements — CSV, {-(-catalogue_csv // 1000)}\s?ko", shown
+    )
     assert await page.get_by_role("link", name="Catalogue DCAT-AP (catalog.jsonld)").is_visible()
     assert await visible_count(page.get_by_text("Licence Ouverte / Open Licence 2.0")) == 4
     assert await horizontal_overflow(page) == 0
