@@ -20,11 +20,12 @@ from __future__ import annotations
 import asyncio
 from datetime import date, timedelta
 from email.utils import formatdate
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, cast
 
 import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, Response
+from starlette.background import BackgroundTask
 
 from api.caching import cached
 from api.context import Ctx
@@ -32,12 +33,12 @@ from api.errors import ERROR_RESPONSES, ApiError, InvalidParameter, _doc
 from api.feedback import routes_transparency as monthly
 from api.feedback import transparency as figures
 from api.feedback.datasets import DATASETS as MONTHLY
-from api.feedback.datasets import columns_doc
+from api.feedback.datasets import DatasetName, columns_doc
 from api.i18n import bilingual, localized
 from api.opendata import NotPublished
 from api.opendata.datasets import DATASETS
 from api.opendata.package import dcat_catalog
-from api.opendata.store import Published, current, range_bytes
+from api.opendata.store import Published, current, range_file
 
 __all__ = ["MAX_RANGE_DAYS", "NotYetPublished", "UnknownDataset", "router"]
 
@@ -217,7 +218,8 @@ async def dataset_file(
     """A daily dataset as published, or its rows within ``from``–``to`` (history datasets, at
     most a year); the monthly feedback datasets as their route answers them."""
     if dataset in MONTHLY and fmt in ("csv", "json"):
-        return await monthly.open_data(request, ctx, dataset, fmt, month)  # type: ignore[arg-type]
+        name = cast(DatasetName, dataset)
+        return await monthly.open_data(request, ctx, name, cast(Literal["csv", "json"], fmt), month)
     spec = DATASETS.get(dataset)
     if spec is None or fmt not in _MEDIA:
         raise UnknownDataset(f"{dataset}.{fmt}")
@@ -227,14 +229,17 @@ async def dataset_file(
         raise InvalidParameter(bilingual("Ce jeu de données n'a pas de période (from, to)"))
     start, end = _range(from_, to)
     published = _published(ctx)
-    body = await asyncio.to_thread(range_bytes, published, dataset, fmt, start, end)
     filename = f"paris-live-{dataset}-{start:%Y%m%d}-{end:%Y%m%d}.{fmt}"
-    return cached(
-        request,
-        body,
-        _MEDIA[fmt],
-        max_age=FILE_MAX_AGE,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    headers = _cache_headers(published, f"{filename}")
+    if headers["ETag"] in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    path = await asyncio.to_thread(range_file, published, dataset, fmt, start, end)
+    headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return FileResponse(
+        path,
+        media_type=_MEDIA[fmt],
+        headers=headers,
+        background=BackgroundTask(path.unlink, missing_ok=True),
     )
 
 
@@ -255,17 +260,20 @@ def _range(start: date | None, end: date | None) -> tuple[date, date]:
     return start, end
 
 
-def _file(request: Request, published: Published, name: str, media_type: str) -> Response:
-    path = published.folder / name
-    stat = path.stat()
-    etag = f'"{published.folder.name}-{name}"'
-    headers = {
-        "ETag": etag,
-        "Last-Modified": formatdate(stat.st_mtime, usegmt=True),
+def _cache_headers(published: Published, name: str) -> dict[str, str]:
+    """Validators of a file of the current build: its folder names the build."""
+    return {
+        "ETag": f'"{published.folder.name}-{name}"',
+        "Last-Modified": formatdate(published.modified, usegmt=True),
         "Cache-Control": f"public, max-age={FILE_MAX_AGE}",
         "Vary": "Accept, Origin",
     }
-    if etag in request.headers.get("if-none-match", ""):
+
+
+def _file(request: Request, published: Published, name: str, media_type: str) -> Response:
+    path = published.folder / name
+    headers = _cache_headers(published, name)
+    if headers["ETag"] in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers=headers)
     if name != "datapackage.json":
         headers["Content-Disposition"] = f'attachment; filename="paris-live-{name}"'

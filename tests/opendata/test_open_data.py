@@ -87,7 +87,9 @@ async def test_parquet_has_the_rows_of_the_csv_and_nothing_personal(published: S
     assert (delays["within_commitment"], delays["on_time_rate"]) == ("9", "0.750")
 
 
-async def test_api_serves_files_ranges_catalogue_and_errors(published: Settings) -> None:
+async def test_api_serves_files_ranges_catalogue_and_errors(
+    published: Settings, tmp_path: Path
+) -> None:
     """Files with cache headers, a date range, the DCAT catalogue; 404 and 422 in the one
     error shape."""
     server = await start_api(published)
@@ -111,6 +113,15 @@ async def test_api_serves_files_ranges_catalogue_and_errors(published: Settings)
                 r for r in csv.DictReader(io.StringIO(full.text)) if r["hour_start"].startswith(day)
             ]
             assert [r["hour_start"] for r in ranged_rows] == [r["hour_start"] for r in full_rows]
+            year = await http.get(
+                "/v1/open-data/occupancy-hourly.csv?from=2026-01-01&to=2026-12-31"
+            )
+            columns = DATASETS["occupancy-hourly"].columns
+            (tmp_path / "year.csv").write_bytes(year.content)
+            (tmp_path / "full.csv").write_bytes(full.content)
+            assert read_csv_table(tmp_path / "year.csv", columns).equals(
+                read_csv_table(tmp_path / "full.csv", columns)
+            )
             parquet = await http.get(f"/v1/open-data/occupancy-hourly.parquet?from={day}&to={day}")
             assert pq.read_table(io.BytesIO(parquet.content)).num_rows == len(ranged_rows)
             package = (await http.get("/v1/open-data/datapackage.json")).json()
