@@ -23,7 +23,7 @@ from api.opendata.datasets import CATALOGUE, HISTORY
 from api.opendata.export import (
     Written,
     catalogue_rows,
-    copy_csv,
+    copy_csv_parquet,
     csv_to_parquet,
     prepare_session,
     write_rows_csv,
@@ -61,11 +61,9 @@ async def build(
         async with await connect(settings) as conn:
             await prepare_session(conn, catalogue)
             for dataset in HISTORY:
-                csv_file = await copy_csv(conn, dataset, work / f"{dataset.name}.csv")
-                parquet = await asyncio.to_thread(
-                    csv_to_parquet, csv_file.path, work / f"{dataset.name}.parquet", dataset.columns
+                written[dataset.name] = await copy_csv_parquet(
+                    conn, dataset, work / f"{dataset.name}.csv", work / f"{dataset.name}.parquet"
                 )
-                written[dataset.name] = (csv_file, parquet)
             await conn.rollback()
         csv_file = write_rows_csv(
             work / f"{CATALOGUE.name}.csv",
