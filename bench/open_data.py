@@ -11,7 +11,8 @@ Timed: the job's own export of the ``occupancy-hourly`` dataset — the catalogu
 (:func:`api.opendata.export.prepare_session`), ``COPY (the dataset's SELECT) TO STDOUT`` streamed
 into the CSV (Paris-time text, ratio, crowd level) and, through a pipe, into pyarrow writing the
 Parquet at the same time (:func:`~api.opendata.export.copy_csv_parquet`). Target ≤ 60 s of wall
-time. The machine's 1-minute load average before and after is kept with the result (the
+time. Beside it, in the same run, the same export one step after the other (CSV, then the
+Parquet read back from the file: ``csv_then_parquet_s``). The machine's 1-minute load average before and after is kept with the result (the
 machine is shared: a loaded run is slower, the baseline too).
 
 Baseline: a plain ``COPY occupancy_1h TO STDOUT`` (CSV) of the same rows into a file — the floor
@@ -34,7 +35,7 @@ import psycopg
 from psycopg import sql
 
 from api.opendata.datasets import DATASETS
-from api.opendata.export import copy_csv_parquet, prepare_session
+from api.opendata.export import copy_csv, copy_csv_parquet, csv_to_parquet, prepare_session
 from bench.common import write_result
 from paris_live.db import connect
 from paris_live.settings import Settings, get_settings
@@ -120,6 +121,20 @@ async def export(settings: Settings, folder: Path) -> dict[str, float]:
     }
 
 
+async def sequential(settings: Settings, folder: Path) -> float:
+    """The same export one step after the other (CSV, then Parquet from the file): seconds."""
+    dataset = DATASETS["occupancy-hourly"]
+    started = time.perf_counter()
+    async with await connect(settings) as conn:
+        await prepare_session(conn, load_catalogue())
+        written = await copy_csv(conn, dataset, folder / "sequential.csv")
+        await conn.rollback()
+    await asyncio.to_thread(
+        csv_to_parquet, written.path, folder / "sequential.parquet", dataset.columns
+    )
+    return time.perf_counter() - started
+
+
 async def main_async(facilities: int, days: int, seed: int) -> None:
     base = get_settings()
     settings = base.model_copy(update={"db_schema": f"bench_od_{uuid.uuid4().hex[:8]}"})
@@ -139,6 +154,9 @@ async def main_async(facilities: int, days: int, seed: int) -> None:
             (folder / "baseline.csv").unlink()
             figures = await export(settings, folder)
             load_average.append(os.getloadavg()[0])
+            for name in ("occupancy-hourly.csv", "occupancy-hourly.parquet"):
+                (folder / name).unlink()
+            one_after_the_other = await sequential(settings, folder)
     finally:
         async with await psycopg.AsyncConnection.connect(
             settings.database, autocommit=True
@@ -160,6 +178,7 @@ async def main_async(facilities: int, days: int, seed: int) -> None:
         rows=int(figures["rows"]),
         parquet_rows=int(figures["parquet_rows"]),
         load_average_1m=[round(x, 2) for x in load_average],
+        csv_then_parquet_s=round(one_after_the_other, 2),
         csv_mb=round(figures["csv_mb"], 1),
         parquet_mb=round(figures["parquet_mb"], 1),
         load_s=round(load_s, 1),
