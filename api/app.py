@@ -44,10 +44,11 @@ from api.live_ws import LiveEndpoint
 from api.metrics import HttpMetrics, HubCollector, MetricsMiddleware
 from api.pages import kiosk, legal
 from api.pages import map as pages_map
+from api.pages import open_data as open_data_page
 from api.pages import procedures as procedure_pages
 from api.pages import routes as pages
 from api.pages.error_pages import install_page_errors
-from api.routes import facilities, forecast, health, history, live, procedures
+from api.routes import facilities, forecast, health, history, live, open_data, procedures
 from api.routes.history import pg
 from paris_live.db import search_path
 from paris_live.settings import Settings, get_settings
@@ -183,6 +184,8 @@ def create_app(
         procedure_pages,
         pages_map,
         legal,
+        open_data,  # before feedback: it answers the monthly datasets' URLs through it
+        open_data_page,
         feedback,
     ):
         app.include_router(module.router)

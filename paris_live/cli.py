@@ -195,6 +195,7 @@ def up(
             supervisor.add(f"worker-{i + 1}", [*command, "worker"])
         if workers:
             supervisor.add("feedback", [*command, "feedback", "aggregate"])
+            supervisor.add("open-data", [*command, "open-data", "run"])
         if api_workers:
             supervisor.add("api", [*command, "api", "serve", "--workers", str(api_workers)])
         if simulate:
@@ -240,6 +241,7 @@ def _mount_subcommands() -> None:
         ("producers.cli", "producers_app", None),
         ("api.agents_cli", "agents_app", None),
         ("streams.feedback_cli", "feedback_app", "feedback"),
+        ("api.opendata.cli", "open_data_app", "open-data"),
     ):
         try:
             sub = getattr(import_module(module), attr)

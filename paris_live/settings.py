@@ -122,6 +122,12 @@ class Settings(BaseSettings):
         default=90, ge=1, description="days a survey answer keeps its free texts"
     )
 
+    # ── Open data (issue 22): where the daily job writes the datasets the API serves ─────────
+    open_data_dir: Path = Field(
+        default=Path(".local/open-data"),
+        description="folder of the open datasets (the open-data job writes, the API reads)",
+    )
+
     # ── The map (issue 16): where /carte draws its background from ─────────────────────────────
     map_tile_url: str = Field(
         default="https://tile.openstreetmap.org/{z}/{x}/{y}.png",

@@ -4,8 +4,10 @@
 
     GET /transparence                          the page (French; ?lang=en), a month at a time
     GET /v1/transparency?month=YYYY-MM         the same figures as JSON
-    GET /v1/open-data                          datasets, documented columns, months available
     GET /v1/open-data/{dataset}.{csv|json}?month=YYYY-MM
+
+The index ``GET /v1/open-data`` lists these datasets beside the daily ones
+(:mod:`api.routes.open_data`, which hands their downloads to :func:`open_data`).
 
 The figures are computed in :mod:`api.feedback.transparency`.
 """
@@ -23,7 +25,7 @@ from api.context import Ctx
 from api.errors import InvalidParameter
 from api.feedback import transparency as figures
 from api.feedback import views
-from api.feedback.datasets import DATASETS, DatasetName, columns_doc
+from api.feedback.datasets import DatasetName, columns_doc
 from api.feedback.responses import LangQuery, errors_doc
 from api.i18n import language
 
@@ -32,31 +34,6 @@ __all__ = ["router"]
 router = APIRouter()
 
 MonthParam = Annotated[str | None, Query(max_length=7, description="AAAA-MM / YYYY-MM")]
-
-
-@router.get(
-    "/v1/open-data",
-    tags=["transparency"],
-    summary="Jeux de données ouverts / Open-data datasets",
-    responses=errors_doc(503),
-)
-async def open_data_index(request: Request, ctx: Ctx) -> Response:
-    """Every dataset with its documented columns, and the months available."""
-    months = await figures.months_available(ctx)
-    body = {
-        "licence": "Licence Ouverte / Open Licence 2.0 (Etalab)",
-        "frequency": "monthly",
-        "months": [f"{m:%Y-%m}" for m in months],
-        "datasets": [
-            {
-                **columns_doc(name),
-                "csv": f"/v1/open-data/{name}.csv?month=YYYY-MM",
-                "json": f"/v1/open-data/{name}.json?month=YYYY-MM",
-            }
-            for name in DATASETS
-        ],
-    }
-    return cached(request, orjson.dumps(body), "application/json", max_age=300)
 
 
 @router.get(

@@ -28,7 +28,7 @@ from tests.journeys.journeykit import DESKTOP, NARROW, PHONE, horizontal_overflo
 pytestmark = pytest.mark.integration
 
 POOL = load_catalogue().by_type("pool")[0]
-FOOTER_LINKS = 7
+FOOTER_LINKS = 8  # … and open data (issue 22)
 LEGAL_PAGES = {
     "mentions-legales": ("Mentions légales", "Legal notice"),
     "accessibilite": ("Déclaration d'accessibilité", "Accessibility statement"),
