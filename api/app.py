@@ -42,6 +42,7 @@ from api.kafka import KafkaClients
 from api.limits import RequestLimits
 from api.live_ws import LiveEndpoint
 from api.metrics import HttpMetrics, HubCollector, MetricsMiddleware
+from api.open311 import routes as open311
 from api.pages import legal
 from api.pages import map as pages_map
 from api.pages import procedures as procedure_pages
@@ -182,6 +183,7 @@ def create_app(
         pages_map,
         legal,
         feedback,
+        open311,
     ):
         app.include_router(module.router)
     # Outermost last: metrics → security headers → gzip → CORS → request limits → routes. The
