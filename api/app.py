@@ -42,6 +42,7 @@ from api.kafka import KafkaClients
 from api.limits import RequestLimits
 from api.live_ws import LiveEndpoint
 from api.metrics import HttpMetrics, HubCollector, MetricsMiddleware
+from api.ngsi_ld import routes as ngsi_ld
 from api.open311 import routes as open311
 from api.pages import legal
 from api.pages import map as pages_map
@@ -184,6 +185,7 @@ def create_app(
         legal,
         feedback,
         open311,
+        ngsi_ld,
     ):
         app.include_router(module.router)
     # Outermost last: metrics → security headers → gzip → CORS → request limits → routes. The
