@@ -8,10 +8,11 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from pydantic import BaseModel
 
 from api.caching import cached
 from api.context import AppContext, Ctx
-from api.errors import ApiError
+from api.errors import ApiError, ErrorResponse
 from api.ngsi_ld import entities
 from api.ngsi_ld.context import context_document, context_url, link_header
 from api.ngsi_ld.errors import BadRequestData, NgsiLdError, NotAcceptable, ResourceNotFound
@@ -19,7 +20,29 @@ from api.ngsi_ld.query import Query, parse_query
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/ngsi-ld/v1", tags=["ngsi-ld"])
+
+class ProblemDetails(BaseModel):
+    """An NGSI-LD error (RFC 7807 problem details, ETSI error type)."""
+
+    type: str
+    title: str
+    detail: str
+
+
+_PROBLEM = {"model": ProblemDetails, "description": "NGSI-LD problem details"}
+ERRORS_DOC: dict[int | str, dict[str, Any]] = {
+    400: _PROBLEM,
+    404: _PROBLEM,
+    406: _PROBLEM,
+    # OperationNotSupported, or a control character refused by the whole API in its own shape.
+    422: {"model": ProblemDetails | ErrorResponse, "description": "NGSI-LD problem details"},
+    503: _PROBLEM,
+}
+ENTITIES_DOC: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/ld+json": {"schema": {}}, "application/json": {"schema": {}}}}
+}
+
+router = APIRouter(prefix="/ngsi-ld/v1", tags=["ngsi-ld"], responses=ERRORS_DOC)
 
 LD = "application/ld+json"
 JSON = "application/json"
@@ -77,7 +100,7 @@ def _entities(
     "/entities",
     summary="Entités NGSI-LD / NGSI-LD entities",
     response_class=Response,
-    responses={200: {"content": {LD: {}, JSON: {}}}},
+    responses=ENTITIES_DOC,
 )
 async def query_entities(request: Request, ctx: Ctx) -> Response:
     """Facilities as ``PointOfInterest`` and their live crowd as ``CrowdFlowObserved`` (Smart
@@ -106,7 +129,7 @@ async def query_entities(request: Request, ctx: Ctx) -> Response:
     "/entities/{entity_id:path}",
     summary="Une entité NGSI-LD / One NGSI-LD entity",
     response_class=Response,
-    responses={200: {"content": {LD: {}, JSON: {}}}},
+    responses=ENTITIES_DOC,
 )
 async def retrieve_entity(request: Request, ctx: Ctx, entity_id: str) -> Response:
     """One entity by id (``urn:ngsi-ld:PointOfInterest:piscine-pontoise``); ``attrs`` and
@@ -150,13 +173,13 @@ async def json_ld_context(request: Request, ctx: Ctx) -> Response:
 
 def _unavailable(exc: ApiError) -> Response:
     """Redis down (or another API error) in the problem-details shape."""
-    problem = {
-        "type": "https://uri.etsi.org/ngsi-ld/errors/InternalError",
-        "title": "Internal error",
-        "detail": exc.message,
-    }
+    problem = ProblemDetails(
+        type="https://uri.etsi.org/ngsi-ld/errors/InternalError",
+        title="Internal error",
+        detail=exc.message,
+    )
     return Response(
-        orjson.dumps(problem),
+        problem.model_dump_json(),
         status_code=exc.status,
         media_type=JSON,
         headers={"Cache-Control": "no-store", **(exc.headers or {})},

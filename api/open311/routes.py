@@ -8,9 +8,10 @@ from xml.etree import ElementTree
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 
 from api.context import Ctx
-from api.errors import ApiError
+from api.errors import ApiError, ErrorResponse
 from api.feedback import complaints
 from api.feedback.body import parse, read_body
 from api.feedback.errors import InvalidInput
@@ -22,7 +23,26 @@ from api.routes.history import pg
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/open311/v2", tags=["open311"])
+
+class Open311ErrorItem(BaseModel):
+    """One error of Open311's error list."""
+
+    code: int
+    description: str
+
+
+def _errors_doc(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI responses: Open311's error list; a control character in a parameter is refused
+    by the whole API first, in its own shape (422)."""
+    docs: dict[int | str, dict[str, Any]] = {
+        status: {"model": list[Open311ErrorItem], "description": "Open311 errors"}
+        for status in statuses
+    }
+    docs[422] = {"model": ErrorResponse, "description": "Paramètre invalide / Invalid parameter"}
+    return docs
+
+
+router = APIRouter(prefix="/open311/v2", tags=["open311"], responses=_errors_doc(400, 404, 503))
 
 LangParam = Annotated[str | None, Query(description="fr (défaut) ou en")]
 _UNKNOWN_SERVICE = N_("service_code inconnu (voir services.json)")
@@ -82,7 +102,12 @@ async def services_json(jurisdiction_id: str | None = None, lang: LangParam = No
     return _json(mapping.services(language(lang)), cache="public, max-age=3600")
 
 
-@router.get("/services.xml", summary="Services Open311 (XML) / Open311 services (XML)")
+@router.get(
+    "/services.xml",
+    summary="Services Open311 (XML) / Open311 services (XML)",
+    response_class=Response,
+    responses={200: {"content": {"text/xml": {"schema": {"type": "string"}}}}},
+)
 async def services_xml(jurisdiction_id: str | None = None, lang: LangParam = None) -> Response:
     """The same list in Open311's XML (``<services><service>…``)."""
     try:
@@ -122,6 +147,7 @@ async def service_definition(
     "/requests.json",
     status_code=201,
     summary="Déposer une réclamation (Open311) / File a complaint (Open311)",
+    responses=_errors_doc(413, 429),
 )
 async def post_request(request: Request, ctx: Ctx) -> Response:
     """Form-encoded, as Open311 clients send it; filed by the same complaint service as
