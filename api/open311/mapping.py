@@ -205,6 +205,11 @@ def _latest(*instants: dt.datetime | None) -> dt.datetime:
     return max(i for i in instants if i is not None)
 
 
+def _paris(instant: dt.datetime) -> str:
+    """RFC 3339 in Paris time (the offset says which)."""
+    return instant.astimezone(PARIS).isoformat()
+
+
 def service_request(case: PublicCase, catalogue: Catalogue, lang: Lang) -> dict[str, Any]:
     """One Open311 service request from a public case:
     no description, no contact — what anyone may read."""
@@ -231,11 +236,9 @@ def service_request(case: PublicCase, catalogue: Catalogue, lang: Lang) -> dict[
         "description": None,
         "agency_responsible": service,
         "service_notice": tr.gettext(_NOTICE, days=days, service=service),
-        "requested_datetime": case.filed_at.isoformat(),
-        "updated_datetime": _latest(
-            case.filed_at, case.acknowledged_at, case.answered_at
-        ).isoformat(),
-        "expected_datetime": case.answer_due_at.isoformat(),
+        "requested_datetime": _paris(case.filed_at),
+        "updated_datetime": _paris(_latest(case.filed_at, case.acknowledged_at, case.answered_at)),
+        "expected_datetime": _paris(case.answer_due_at),
         "address": facility.address.one_line() if facility else None,
         "address_id": case.facility_id,
         "zipcode": facility.address.postcode if facility else None,

@@ -19,6 +19,7 @@ from referencing.jsonschema import DRAFT202012
 from api.ngsi_ld.entities import key_values
 from schemas.catalogue import load_catalogue
 from tests.api.api_testkit import make_status, put_status
+from tests.dashboards.dashboards_testkit import ARTIFACTS
 from tests.feedback.feedback_testkit import FeedbackApi
 
 pytestmark = pytest.mark.integration
@@ -140,6 +141,19 @@ async def test_every_emitted_entity_validates_against_its_model(
     assert [c["id"] for c in crowds] == sorted(f"urn:ngsi-ld:CrowdFlowObserved:{i}" for i in live)
     for crowd in crowds:
         assert_valid(crowd)
+    sample = {
+        "PointOfInterest": (
+            await http.get(f"/ngsi-ld/v1/entities/urn:ngsi-ld:PointOfInterest:{live[0]}")
+        ).json(),
+        "CrowdFlowObserved": (
+            await http.get(f"/ngsi-ld/v1/entities/urn:ngsi-ld:CrowdFlowObserved:{live[0]}")
+        ).json(),
+        "validated": seen,
+    }
+    (ARTIFACTS / "standards").mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "standards" / "ngsi-ld-entities.json").write_text(
+        json.dumps(sample, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     first = next(c for c in crowds if c["refPointOfInterest"].endswith(POOLS[0].id))
     assert first["peopleCount"] == 40 and first["congested"] is False
 

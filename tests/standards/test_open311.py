@@ -5,6 +5,7 @@ followed to its answer, the same rules as /v1/complaints, errors in Open311's sh
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from typing import Any
 
@@ -15,6 +16,7 @@ from api.feedback.labels import service_name
 from schemas import topics
 from schemas.catalogue import load_catalogue
 from schemas.routing import load_routing
+from tests.dashboards.dashboards_testkit import ARTIFACTS
 from tests.feedback.feedback_testkit import FeedbackApi, read_topic
 
 pytestmark = pytest.mark.integration
@@ -122,6 +124,16 @@ async def test_an_open311_client_files_a_complaint_and_follows_it_to_its_answer(
     ).json()
     assert closed["status"] == "closed" and closed["status_notes"] == "Answered"
 
+    exchange = {
+        "POST /open311/v2/requests.json (form)": {k: v for k, v in request_form().items()},
+        "201": posted.json(),
+        "GET /open311/v2/requests/{id}.json (received)": request,
+        "GET /open311/v2/requests/{id}.json?lang=en (answered)": closed,
+    }
+    (ARTIFACTS / "standards").mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "standards" / "open311-exchange.json").write_text(
+        json.dumps(exchange, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     listing = await http.get("/open311/v2/requests.json", params={"status": "closed"})
     assert [r["service_request_id"] for r in listing.json()] == [reference]
     text = listing.text
