@@ -59,6 +59,7 @@ _TERM = re.compile(
     r"^(?P<attr>[A-Za-z_][A-Za-z0-9_]*)(?:\[(?P<key>[A-Za-z_][A-Za-z0-9_]*)\])?"
     r"(?:(?P<op>==|!=|>=|<=|>|<)(?P<value>.+))?$"
 )
+_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
 _NAME = re.compile(r"^[A-Za-z_@][A-Za-z0-9_]*$")
 
 
@@ -140,15 +141,15 @@ def _value(text: str) -> Any:
     return value
 
 
-def _split_values(text: str) -> list[str]:
-    """``"a","b",3`` → its items (commas inside quoted strings kept)."""
+def _split(text: str, separator: str) -> list[str]:
+    """``text`` cut at ``separator`` outside quoted strings (``"a;b"`` stays whole)."""
     items: list[str] = []
     current = ""
     quoted = False
     for char in text:
         if char == '"' and not current.endswith("\\"):
             quoted = not quoted
-        if char == "," and not quoted:
+        if char == separator and not quoted:
             items.append(current)
             current = ""
         else:
@@ -171,7 +172,7 @@ def _term(text: str) -> Term:
             raise BadRequestData("q: a range min..max goes with ==")
         low, _, high = raw.partition("..")
         return Term(attr, key, op, (), _value(low), _value(high))
-    values = tuple(_value(part) for part in _split_values(raw))
+    values = tuple(_value(part) for part in _split(raw, ","))
     if len(values) > 1 and op not in ("==", "!="):
         raise BadRequestData("q: a list of values goes with == or !=")
     return Term(attr, key, op, values)
@@ -181,11 +182,11 @@ def parse_q(text: str) -> tuple[tuple[Term, ...], ...]:
     """``q`` as OR-ed groups of AND-ed terms."""
     if len(text) > MAX_Q:
         raise BadRequestData(f"q: at most {MAX_Q} characters")
-    if any(char in text for char in "()"):
+    if any(char in _QUOTED.sub('""', text) for char in "()"):
         raise OperationNotSupported("q: parentheses are not supported; use ; (and) and | (or)")
     groups = []
-    for group in text.split("|"):
-        terms = tuple(_term(part) for part in group.split(";") if part.strip())
+    for group in _split(text, "|"):
+        terms = tuple(_term(part) for part in _split(group, ";") if part.strip())
         if not terms:
             raise BadRequestData("q: empty term")
         groups.append(terms)
