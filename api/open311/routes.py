@@ -147,7 +147,10 @@ async def service_definition(
     "/requests.json",
     status_code=201,
     summary="Déposer une réclamation (Open311) / File a complaint (Open311)",
-    responses=_errors_doc(413, 429),
+    responses={
+        **_errors_doc(429),
+        413: {"model": ErrorResponse, "description": "Contenu trop volumineux / Content too large"},
+    },
 )
 async def post_request(request: Request, ctx: Ctx) -> Response:
     """Form-encoded, as Open311 clients send it; filed by the same complaint service as

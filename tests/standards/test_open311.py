@@ -234,3 +234,11 @@ async def test_listing_filters_and_bad_queries(standards_api: FeedbackApi) -> No
         assert bad.status_code == 400 and bad.json()[0]["code"] == 400, params
     missing = await http.get("/open311/v2/requests/REC-2601-AAAAA-BBBBB.json")
     assert missing.status_code == 404 and missing.json()[0]["code"] == 404
+
+
+async def test_a_request_body_past_the_public_limit_is_413(standards_api: FeedbackApi) -> None:
+    """An Open311 body larger than a complaint may be is refused before it is read, as on
+    /v1/complaints."""
+    huge = request_form(description="x" * (standards_api.settings.body_limit_public + 1))
+    response = await standards_api.http.post("/open311/v2/requests.json", data=huge, headers=FORM)
+    assert response.status_code == 413
