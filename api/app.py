@@ -42,6 +42,8 @@ from api.kafka import KafkaClients
 from api.limits import RequestLimits
 from api.live_ws import LiveEndpoint
 from api.metrics import HttpMetrics, HubCollector, MetricsMiddleware
+from api.ngsi_ld import routes as ngsi_ld
+from api.open311 import routes as open311
 from api.pages import kiosk, legal
 from api.pages import map as pages_map
 from api.pages import open_data as open_data_page
@@ -187,6 +189,8 @@ def create_app(
         open_data,  # before feedback: it answers the monthly datasets' URLs through it
         open_data_page,
         feedback,
+        open311,
+        ngsi_ld,
     ):
         app.include_router(module.router)
     # Outermost last: metrics → security headers → gzip → CORS → request limits → routes. The

@@ -4,6 +4,7 @@ Each route has a body limit from :data:`ROUTE_LIMITS` (the setting it reads in b
 
     POST  /v1/facilities/{id}/feedback          public form   [body_limit_public, 16 KiB]
     POST  /v1/complaints                        public form   [body_limit_public]
+    POST  /open311/v2/requests.json             Open311 clients  [body_limit_public]
     POST  /v1/facilities/{id}/closures          agents        [body_limit_staff, 64 KiB]
     PATCH /v1/closures/{closure_id}             agents        [body_limit_staff]
     POST  /v1/closures/{closure_id}/end         agents        [body_limit_staff]
@@ -50,6 +51,7 @@ def _route(method: str, path: str, setting: str) -> RouteLimit:
 ROUTE_LIMITS: tuple[RouteLimit, ...] = (
     _route("POST", r"/v1/facilities/[^/]+/feedback", "body_limit_public"),
     _route("POST", r"/v1/complaints", "body_limit_public"),
+    _route("POST", r"/open311/v2/requests\.json", "body_limit_public"),
     _route("POST", r"/v1/facilities/[^/]+/closures", "body_limit_staff"),
     _route("PATCH", r"/v1/closures/[^/]+", "body_limit_staff"),
     _route("POST", r"/v1/closures/[^/]+/end", "body_limit_staff"),

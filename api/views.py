@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from schemas.catalogue import Address, Facility, LocalizedText, Location
 from schemas.clock import PARIS
 from schemas.hours import periods_on
+from schemas.hours.osm import osm_opening_hours
 from schemas.parcours import load_parcours
 from schemas.provenance import DATASETS, Dataset, HoursConfidence, Provenance, SourceRef
 from schemas.status import FacilityStatus, OpenState
@@ -80,6 +81,11 @@ class CatalogueEntry(Facility):
     )
     demarches: list[DemarcheRef] = Field(
         default=[], description="the démarches (procedures) whose journey goes through here"
+    )
+    opening_hours_osm: str | None = Field(
+        default=None,
+        description="the hours as an OpenStreetMap `opening_hours` value (`PH` = public holidays)",
+        examples=["Mo-Fr 09:00-17:00; Sa 09:00-12:00; PH off"],
     )
 
 
@@ -191,7 +197,12 @@ def render_item(
     elif full:
         entry = facility.model_dump(mode="json", by_alias=True)
         extra = orjson.dumps(
-            {**entry, "datasets": datasets_of(facility), "demarches": demarches_at(facility)}
+            {
+                **entry,
+                "datasets": datasets_of(facility),
+                "demarches": demarches_at(facility),
+                "opening_hours_osm": osm_opening_hours(facility.hours),
+            }
         )
     else:
         extra = orjson.dumps(summary_of(facility, now.astimezone(PARIS).date()))

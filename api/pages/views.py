@@ -35,6 +35,7 @@ from api.pages.qr import qr_svg
 from api.search import Answer, Topic
 from schemas.catalogue import TYPE_LABELS, WEEKDAYS, Facility, LocalizedText
 from schemas.clock import PARIS
+from schemas.hours.osm import osm_opening_hours
 from schemas.provenance import DATASETS, SourceRef
 
 __all__ = [
@@ -316,6 +317,7 @@ def facility_page(
         "templates/facility.html",
         path=f"/facilities/{facility.id}",
         jsonld=json_text(jsonld),
+        osm_hours=osm_opening_hours(facility.hours),
         **_fallback_context(facility, item),
     )
 
