@@ -168,6 +168,7 @@ def up(
             supervisor.add(f"worker-{i + 1}", [*command, "worker"])
         if workers:
             supervisor.add("feedback", [*command, "feedback", "aggregate"])
+            supervisor.add("forecast", [*command, "forecast", "run"])
         if api_workers:
             supervisor.add("api", [*command, "api", "serve", "--workers", str(api_workers)])
         if simulate:
@@ -213,6 +214,7 @@ def _mount_subcommands() -> None:
         ("producers.cli", "producers_app", None),
         ("api.agents_cli", "agents_app", None),
         ("streams.feedback_cli", "feedback_app", "feedback"),
+        ("streams.forecast.cli", "forecast_app", "forecast"),
     ):
         try:
             sub = getattr(import_module(module), attr)
