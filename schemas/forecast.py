@@ -29,7 +29,7 @@ __all__ = [
 STALE_AFTER = timedelta(minutes=30)
 """A forecast generated longer ago than this is flagged ``stale`` like any other figure."""
 
-ForecastReason = Literal["insufficient_history", "no_occupancy", "not_computed_yet"]
+ForecastReason = Literal["insufficient_history", "no_occupancy"]
 
 
 class ForecastStep(BaseModel):

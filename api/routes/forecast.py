@@ -41,7 +41,6 @@ REASONS: dict[str, str] = {
         "Pas encore assez d'historique pour une prévision (14 jours requis)"
     ),
     "no_occupancy": N_("Pas de comptage de fréquentation pour cet équipement"),
-    "not_computed_yet": N_("Prévision pas encore calculée"),
 }
 
 
