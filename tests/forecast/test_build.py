@@ -12,6 +12,8 @@ from producers.history import SLOTS_PER_DAY, History, occupancy_history
 from schemas.catalogue import Facility, load_catalogue
 from schemas.clock import PARIS
 from schemas.forecast import FacilityForecast
+from schemas.holidays import is_school_holiday
+from streams.forecast import core
 from streams.forecast.build import GRID_DAYS, HISTORY_DAYS, build_forecasts, grid_for
 
 NOW = dt.datetime(2026, 6, 2, 20, 0, tzinfo=PARIS)
@@ -116,3 +118,14 @@ def test_staleness_is_read_with_the_clock(pool: Facility, history: History) -> N
     [forecast] = build_forecasts([pool], _grid_of(history, NOW), {}, grid_for(NOW), None)
     assert forecast.aged(NOW + dt.timedelta(minutes=29)).stale is False
     assert forecast.aged(NOW + dt.timedelta(minutes=31)).stale is True
+
+
+def test_school_holiday_weekdays_read_the_wednesday_profile() -> None:
+    """Zone C spring holidays 2026 (18 April – 3 May): a Tuesday reads Wednesday's profile, the
+    Saturday stays a Saturday, 1 May (public holiday) a Sunday; the Tuesday after is a Tuesday."""
+    assert is_school_holiday(dt.date(2026, 4, 21)) and not is_school_holiday(dt.date(2026, 5, 4))
+    keys = core.day_keys(dt.date(2026, 4, 20), 16)  # Monday 20 April → Tuesday 5 May
+    assert keys[1] == core.WEDNESDAY  # Tuesday 21 April, school holidays
+    assert keys[5] == 5  # Saturday 25 April
+    assert keys[11] == core.SUNDAY  # Friday 1 May, Fête du Travail
+    assert keys[15] == 1  # Tuesday 5 May, back at school

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from urllib.parse import quote
 
 import numpy as np
 import pytest
@@ -29,6 +30,7 @@ from tests.journeys.journeykit import (
     DESKTOP,
     LANDSCAPE,
     NARROW,
+    PHONE,
     Journey,
     clipped,
     horizontal_overflow,
@@ -145,5 +147,21 @@ async def test_the_lobby_screen_shows_the_forecast_in_both_languages(
     await Journey("forecast-screen", page).step("la prévision sur l'écran d'accueil")
     assert await clipped(page, ".panel, .s-main, .s-foot") == []
     assert await run_axe(page, "forecast-screen") == []
+    await page.context.close()
+    assert not page.errors, page.errors
+
+
+async def test_the_directory_detail_panel_shows_the_forecast(
+    browser: Any, city_api: InProcessServer, db: Settings
+) -> None:
+    """Searching the pool by name and opening its detail: the forecast is under its card."""
+    pool, _young, at = await _forecast_city(db)
+    page = await _open(browser, f"{city_api.http}/?q={quote(pool.name)}", PHONE, at)
+    card = page.locator(f"#f-{pool.id}")
+    await card.locator("button.more").click()
+    await _sees_the_forecast(page, "fr")
+    await page.locator("#detail section.forecast").scroll_into_view_if_needed()
+    await Journey("forecast-directory", page).step("la prévision dans le détail de l'annuaire")
+    assert await run_axe(page, "forecast-directory") == []
     await page.context.close()
     assert not page.errors, page.errors
