@@ -31,6 +31,7 @@ from tests.journeys.journeykit import (
     LANDSCAPE,
     NARROW,
     PHONE,
+    PORTRAIT,
     Journey,
     clipped,
     horizontal_overflow,
@@ -138,17 +139,19 @@ async def test_a_facility_with_a_week_of_history_shows_no_forecast(
 async def test_the_lobby_screen_shows_the_forecast_in_both_languages(
     browser: Any, city_api: InProcessServer, db: Settings
 ) -> None:
-    """On the landscape screen: the band and the best time, French then English, nothing cut."""
+    """On the screen, on its side and standing up: the band and the best time, French then
+    English, nothing cut, axe-core finds nothing."""
     pool, _young, at = await _forecast_city(db)
-    page = await _open(browser, f"{city_api.http}/screen/{pool.id}", LANDSCAPE, at)
-    await _sees_the_forecast(page, "fr")
-    english = page.locator("section.forecast .fc-best .l2")
-    assert (await english.inner_text()).startswith("Best time to come today: ")
-    await Journey("forecast-screen", page).step("la prévision sur l'écran d'accueil")
-    assert await clipped(page, ".panel, .s-main, .s-foot") == []
-    assert await run_axe(page, "forecast-screen") == []
-    await page.context.close()
-    assert not page.errors, page.errors
+    for name, viewport in (("landscape", LANDSCAPE), ("portrait", PORTRAIT)):
+        page = await _open(browser, f"{city_api.http}/screen/{pool.id}", viewport, at)
+        await _sees_the_forecast(page, "fr")
+        english = page.locator("section.forecast .fc-best .l2")
+        assert (await english.inner_text()).startswith("Best time to come today: ")
+        await Journey(f"forecast-screen-{name}", page).step("la prévision sur l'écran d'accueil")
+        assert await clipped(page, ".panel, .s-main, .s-foot") == []
+        assert await run_axe(page, f"forecast-screen-{name}") == []
+        await page.context.close()
+        assert not page.errors, page.errors
 
 
 async def test_the_directory_detail_panel_shows_the_forecast(
