@@ -15,10 +15,11 @@ export const WORDS = {
     next: (what) => `Dans 1\u00a0h : ${what}`,
     closedNext: "fermé",
     people: (n) => `environ ${n} personnes`,
-    best: (time) => `Meilleur moment pour venir aujourd'hui : ${time}`,
+    best: (time, until) => `Meilleur moment pour venir aujourd'hui (d'ici ${until}) : ${time}`,
     noBest: "Meilleur moment pour venir aujourd'hui : plus de créneau ouvert dans les 4 prochaines heures.",
     label: "prévision",
     accuracy: (mae, coverage) => `Prévision — erreur moyenne ${mae} personnes à 1\u00a0h, ${coverage}\u00a0% des valeurs observées dans la fourchette (mesuré sur un historique simulé).`,
+    short: (mae) => `Prévision — erreur moyenne ${mae} personnes à 1\u00a0h.`,
     unmeasured: "Prévision — précision pas encore mesurée.",
     generated: (time) => `Calculée à ${time}.`,
     stale: (time) => `Prévision ancienne : calculée à ${time}, pas mise à jour depuis plus de 30 minutes.`,
@@ -32,10 +33,11 @@ export const WORDS = {
     next: (what) => `In 1 hour: ${what}`,
     closedNext: "closed",
     people: (n) => `about ${n} people`,
-    best: (time) => `Best time to come today: ${time}`,
+    best: (time, until) => `Best time to come today (until ${until}): ${time}`,
     noBest: "Best time to come today: no opening left in the next 4 hours.",
     label: "forecast",
     accuracy: (mae, coverage) => `Forecast — mean error ${mae} people 1 hour ahead, ${coverage}% of observed values within the range (measured on simulated history).`,
+    short: (mae) => `Forecast — mean error ${mae} people 1 hour ahead.`,
     unmeasured: "Forecast — accuracy not measured yet.",
     generated: (time) => `Computed at ${time}.`,
     stale: (time) => `Old forecast: computed at ${time}, not updated for more than 30 minutes.`,
@@ -76,14 +78,19 @@ export function sentences(forecast, lang) {
   if (forecast.best_time) {
     const at = fmtTime(forecast.best_time.at, lang);
     const level = forecast.best_time.level ? ` (${lower(levels[forecast.best_time.level])})` : "";
-    best = w.best(`${at}${level}`);
+    // Said for the forecast's horizon only: up to the end of its last open step today.
+    const today = todayOf(new Date(forecast.best_time.at));
+    const lastOpen = forecast.forecast.filter((st) => st.p50 !== null && todayOf(new Date(st.at)) === today).pop();
+    const until = fmtTime(new Date(new Date(lastOpen.at).getTime() + 15 * 60000).toISOString(), lang);
+    best = w.best(`${at}${level}`, until);
   }
   const a = forecast.accuracy;
-  const accuracy = a && a.mae_1h_people !== null && a.mae_1h_people !== undefined
-    ? w.accuracy(new Intl.NumberFormat(lang, { maximumFractionDigits: 0 }).format(a.mae_1h_people), new Intl.NumberFormat(lang, { maximumFractionDigits: 0 }).format(a.coverage_pct))
-    : w.unmeasured;
+  const measured = a && a.mae_1h_people !== null && a.mae_1h_people !== undefined;
+  const figure = (n) => new Intl.NumberFormat(lang, { maximumFractionDigits: 0 }).format(n);
+  const accuracy = measured ? w.accuracy(figure(a.mae_1h_people), figure(a.coverage_pct)) : w.unmeasured;
+  const short = measured ? w.short(figure(a.mae_1h_people)) : w.unmeasured;
   const time = fmtTime(forecast.generated_at, lang);
-  return { next, best, accuracy, fresh: forecast.stale ? w.stale(time) : w.generated(time) };
+  return { next, best, accuracy, short, fresh: forecast.stale ? w.stale(time) : w.generated(time) };
 }
 
 async function getJson(url) {
@@ -96,7 +103,7 @@ async function getJson(url) {
 }
 
 /** The SVG of today: typical day (hourly), observed (15 min), band and p50 of the forecast. */
-export function chartSvg(forecast, observed, typical, lang, now = new Date(), width = 600) {
+export function chartSvg(forecast, observed, typical, lang, now = new Date(), width = 600, dense = false) {
   const w = WORDS[lang];
   const day = todayOf(now);
   const obs = observed.map((b) => [minuteOf(b.at, day), b.count_avg]).filter(([m, v]) => m !== null && v !== null);
@@ -127,7 +134,7 @@ export function chartSvg(forecast, observed, typical, lang, now = new Date(), wi
   const typicalPath = typ.length > 1 ? `<path class="fc-typical" d="${line(typ.map((c) => [c.hour * 60 + 30, c.count_avg]))}"/>` : "";
   const observedPath = obs.length > 1 ? `<path class="fc-observed" d="${line(obs.map(([m, v]) => [m + 7.5, v]))}"/>` : "";
   const ticks = [];
-  for (let h = Math.ceil(x0 / 60); h <= x1 / 60; h += (x1 - x0) > 600 ? 2 : 1) ticks.push(`<text x="${x(h * 60).toFixed(1)}" y="${H - 10}" text-anchor="middle">${h}h</text>`);
+  for (let h = Math.ceil(x0 / 60); h <= x1 / 60; h += (x1 - x0) > 600 || W < 400 || dense ? 2 : 1) ticks.push(`<text x="${x(h * 60).toFixed(1)}" y="${H - 10}" text-anchor="middle">${h}h</text>`);
   const yTicks = [0, 0.5, 1].map((f) => `<text x="${L - 6}" y="${(y(top * f / 1.1) + 4).toFixed(1)}" text-anchor="end">${round(top * f / 1.1)}</text>`).join("");
   const nowLine = nowMinute !== null && nowMinute >= x0 && nowMinute <= x1 ? `<rect class="fc-now" x="${(x(nowMinute) - 1).toFixed(1)}" y="${T}" width="2" height="${H - B - T}"/>` : "";
   return `<svg class="fc-chart" viewBox="0 0 ${W} ${H}" role="img" aria-label="${escapeHtml(w.chart)}">
@@ -165,14 +172,16 @@ export async function forecastPanel(section, facilityId, lang, { screen = false,
   const both = (key) => said.map((s, i) => (i ? `<span class="l2" lang="en">${s[key]}</span>` : s[key])).join(" ");
   const titleId = `forecast-title-${facilityId}`;
   section.setAttribute("aria-labelledby", titleId);
-  section.innerHTML = `<h2 id="${titleId}">${langs.map((l, i) => (i ? `<span class="l2" lang="en">${WORDS[l].title}</span>` : WORDS[l].title)).join(" ")} <span class="fc-tag">${WORDS[lang].label}</span></h2>
-    <div class="fc-text">
+  // The screen says "forecast" in its title (no room for the tag); the pages add the tag.
+  const title = `<h2 id="${titleId}">${langs.map((l, i) => (i ? `<span class="l2" lang="en">${WORDS[l].title}</span>` : WORDS[l].title)).join(" ")}${screen ? "" : ` <span class="fc-tag">${WORDS[lang].label}</span>`}</h2>`;
+  section.innerHTML = `${screen ? "" : title}
+    <div class="fc-text">${screen ? title : ""}
     <p class="fc-next"><strong>${both("next")}</strong></p>
     <p class="fc-best"><strong>${both("best")}</strong></p>
-    <p class="fc-accuracy">${both("accuracy")}</p>
+    <p class="fc-accuracy">${both(screen ? "short" : "accuracy")}</p>
     ${screen && !forecast.stale ? "" : `<p class="fc-fresh${forecast.stale ? " fc-stale" : ""}">${said[0].fresh}</p>`}
     </div>
-    <div class="fc-graph">${chartSvg(forecast, history?.items || [], typicalToday, lang, now, screen ? 600 : (section.parentElement?.clientWidth || 600) - 40)}</div>
+    <div class="fc-graph">${chartSvg(forecast, history?.items || [], typicalToday, lang, now, screen ? 600 : (section.parentElement?.clientWidth || 600) - 40, screen)}</div>
     ${screen ? "" : tableHtml(forecast, lang)}`;
   section.hidden = false;
 }

@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 import numpy as np
 import pytest
+import redis.asyncio as aioredis
 
 from paris_live.settings import Settings
 from producers.history import occupancy_history
@@ -24,7 +25,7 @@ from schemas.clock import PARIS
 from schemas.hours import OpeningHours
 from streams.forecast.build import open_row
 from streams.forecast.job import ForecastJob
-from tests.api.api_testkit import InProcessServer
+from tests.api.api_testkit import InProcessServer, make_status, put_status
 from tests.dashboards.dashboards_testkit import run_axe
 from tests.journeys.journeykit import (
     DESKTOP,
@@ -40,6 +41,15 @@ from tests.journeys.journeykit import (
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 ROUND = dt.time(14, 0)
+SMALLEST_FORECAST_TEXT_JS = """() => Math.min(...[...document.querySelectorAll(
+  "section.forecast p, section.forecast li, section.forecast text")]
+  .filter((el) => el.textContent.trim())
+  .map((el) => {
+    const size = parseFloat(getComputedStyle(el).fontSize);
+    const svg = el.ownerSVGElement;
+    return svg ? size * svg.getBoundingClientRect().width / svg.viewBox.baseVal.width : size;
+  }))"""
+"""The smallest text of the forecast panel in CSS pixels (SVG labels scaled as drawn)."""
 
 
 def _open_all_afternoon(facility: Facility, day: dt.date) -> bool:
@@ -83,8 +93,12 @@ async def _sees_the_forecast(page: Any, lang: str) -> None:
     panel = page.locator("section.forecast")
     await panel.wait_for(state="visible")
     words = {
-        "fr": ("Dans 1\u00a0h : ", "Meilleur moment pour venir aujourd'hui : ", "erreur moyenne"),
-        "en": ("In 1 hour: ", "Best time to come today: ", "mean error"),
+        "fr": (
+            "Dans 1\u00a0h : ",
+            "Meilleur moment pour venir aujourd'hui (d'ici ",
+            "erreur moyenne",
+        ),
+        "en": ("In 1 hour: ", "Best time to come today (until ", "mean error"),
     }[lang]
     next_hour = (await panel.locator(".fc-next").inner_text()).strip()
     best = (await panel.locator(".fc-best").inner_text()).strip()
@@ -94,8 +108,8 @@ async def _sees_the_forecast(page: Any, lang: str) -> None:
     for part in (".fc-band", ".fc-p50", ".fc-observed", ".fc-typical", ".fc-now"):
         await panel.locator(part).first.wait_for(state="visible")
     assert await panel.locator(".fc-band").first.is_visible()
-    tag = "prévision" if lang == "fr" else "forecast"
-    assert (await panel.locator(".fc-tag").inner_text()).strip().lower() == tag
+    title = (await panel.locator("h2").inner_text()).lower()
+    assert ("prévision" if lang == "fr" else "forecast") in title
 
 
 async def test_the_facility_page_shows_the_forecast_band_and_the_best_time(
@@ -137,18 +151,39 @@ async def test_a_facility_with_a_week_of_history_shows_no_forecast(
 
 
 async def test_the_lobby_screen_shows_the_forecast_in_both_languages(
-    browser: Any, city_api: InProcessServer, db: Settings
+    browser: Any, city_api: InProcessServer, db: Settings, redis_client: aioredis.Redis
 ) -> None:
     """On the screen, on its side and standing up: the band and the best time, French then
     English, nothing cut, axe-core finds nothing."""
     pool, _young, at = await _forecast_city(db)
+    # The live status agrees with the browser's clock (14:05): open, 120 people inside.
+    open_now = make_status(
+        pool,
+        10**9,
+        open_state="open",
+        closures=[],
+        today_hours=[{"opens": "12:00", "closes": "22:00"}],
+        occupancy={
+            "count": 120,
+            "capacity": pool.capacity,
+            "ratio": round(120 / (pool.capacity or 1), 3),
+            "level": "low",
+            "trend": "rising",
+            "measured_at": (at + dt.timedelta(minutes=4)).isoformat(),
+            "source": "sensor",
+        },
+        last_data_at=(at + dt.timedelta(minutes=4)).isoformat(),
+    )
+    assert await put_status(redis_client, db, open_now) == 1
     for name, viewport in (("landscape", LANDSCAPE), ("portrait", PORTRAIT)):
         page = await _open(browser, f"{city_api.http}/screen/{pool.id}", viewport, at)
         await _sees_the_forecast(page, "fr")
         english = page.locator("section.forecast .fc-best .l2")
-        assert (await english.inner_text()).startswith("Best time to come today: ")
+        assert (await english.inner_text()).startswith("Best time to come today (until ")
         await Journey(f"forecast-screen-{name}", page).step("la prévision sur l'écran d'accueil")
         assert await clipped(page, ".panel, .s-main, .s-foot") == []
+        smallest = await page.evaluate(SMALLEST_FORECAST_TEXT_JS)
+        assert smallest >= 0.022 * min(viewport.values()) - 0.5, smallest
         assert await run_axe(page, f"forecast-screen-{name}") == []
         await page.context.close()
         assert not page.errors, page.errors
