@@ -18,9 +18,11 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from api.forecast_feed import push_forecasts
 from api.hub import Hub
 from paris_live.live import changes_channel, facility_key, index_key
 from paris_live.settings import Settings
+from streams.forecast.store import forecast_channel
 
 __all__ = ["RedisFeed", "load_statuses"]
 
@@ -60,6 +62,7 @@ class RedisFeed:
         self.hub = hub
         self.settings = settings
         self.channel = changes_channel(settings)
+        self.forecast_channel = forecast_channel(settings)
         self._factory = client_factory or (
             lambda: aioredis.from_url(settings.redis, socket_keepalive=True)
         )
@@ -118,7 +121,7 @@ class RedisFeed:
         pubsub = client.pubsub(ignore_subscribe_messages=True)
         reconnect = self.connections > 0
         try:
-            await pubsub.subscribe(self.channel)
+            await pubsub.subscribe(self.channel, self.forecast_channel)
             if reconnect:  # what we mirrored may be gone (a restarted Redis): start from the store
                 self.hub.forget()
             statuses = await load_statuses(client, self.settings)
@@ -137,14 +140,17 @@ class RedisFeed:
                     continue
                 if message["type"] != "message":
                     continue
-                batch = [message["data"]]
-                while len(batch) < MAX_BATCH:
-                    more = await pubsub.get_message(timeout=0.0)
-                    if more is None:
-                        break
-                    if more["type"] == "message":
-                        batch.append(more["data"])
-                self.hub.dispatch(batch)
+                batch: list[bytes] = []
+                forecasts: list[bytes] = []
+                while message is not None and len(batch) + len(forecasts) < MAX_BATCH:
+                    if message["type"] == "message":
+                        on_forecast = _text(message["channel"]) == self.forecast_channel
+                        (forecasts if on_forecast else batch).append(message["data"])
+                    message = await pubsub.get_message(timeout=0.0)
+                if batch:
+                    self.hub.dispatch(batch)
+                if forecasts:
+                    push_forecasts(self.hub, forecasts)
         finally:
             with contextlib.suppress(Exception):
                 await pubsub.aclose()  # type: ignore[no-untyped-call]

@@ -196,6 +196,7 @@ def up(
         if workers:
             supervisor.add("feedback", [*command, "feedback", "aggregate"])
             supervisor.add("open-data", [*command, "open-data", "run"])
+            supervisor.add("forecast", [*command, "forecast", "run"])
         if api_workers:
             supervisor.add("api", [*command, "api", "serve", "--workers", str(api_workers)])
         if simulate:
@@ -242,6 +243,7 @@ def _mount_subcommands() -> None:
         ("api.agents_cli", "agents_app", None),
         ("streams.feedback_cli", "feedback_app", "feedback"),
         ("api.opendata.cli", "open_data_app", "open-data"),
+        ("streams.forecast.cli", "forecast_app", "forecast"),
     ):
         try:
             sub = getattr(import_module(module), attr)

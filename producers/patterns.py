@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-from schemas.holidays import is_public_holiday
+from schemas.holidays import is_public_holiday, is_school_holiday
 
 DayKind = Literal["weekday", "wednesday", "saturday", "sunday"]
 """Wednesday is its own kind: French primary schools are off on Wednesday afternoon."""
@@ -66,7 +66,7 @@ def day_kind(day: dt.date, scenario: Scenario = Scenario()) -> DayKind:
         return "sunday"
     if weekday == 5:
         return "saturday"
-    if weekday == 2 or scenario.school_holidays:
+    if weekday == 2 or scenario.school_holidays or is_school_holiday(day):
         return "wednesday"
     return "weekday"
 

@@ -4,6 +4,11 @@ Eleven days: 1 January, Easter Monday, 1 May, 8 May, Ascension, Whit Monday, 14 
 15 August, 1 November, 11 November, 25 December. Easter Sunday is computed with the
 anonymous Gregorian algorithm (Meeus/Jones/Butcher). Alsace-Moselle's extra days are not
 included: Paris does not observe them.
+
+School holidays of zone C (académies de Créteil, Montpellier, Paris, Toulouse, Versailles — Paris is
+zone C): :data:`SCHOOL_HOLIDAYS_ZONE_C`, dated, from the national school calendar. Children are free
+all day, so a school-holiday weekday is busy like a Wednesday for pools, libraries and leisure
+centres (the simulator and the crowding forecast both read it so).
 """
 
 from __future__ import annotations
@@ -15,10 +20,14 @@ from typing import Final
 
 __all__ = [
     "HOLIDAY_NAMES_EN",
+    "SCHOOL_HOLIDAYS_SOURCE",
+    "SCHOOL_HOLIDAYS_ZONE_C",
     "easter_sunday",
     "holiday_name",
     "is_public_holiday",
+    "is_school_holiday",
     "public_holidays",
+    "school_holiday_name",
 ]
 
 HOLIDAY_NAMES_EN: Final[MappingProxyType[str, str]] = MappingProxyType(
@@ -90,3 +99,44 @@ def is_public_holiday(day: date) -> bool:
 def holiday_name(day: date) -> str | None:
     """French name of the holiday on ``day``, or None on an ordinary day."""
     return _holidays(day.year).get(day)
+
+
+SCHOOL_HOLIDAYS_SOURCE: Final = (
+    "Ministère de l'Éducation nationale, calendrier scolaire fixé par arrêté (education.gouv.fr, "
+    "« Calendrier scolaire »), open data « Calendrier scolaire » (data.education.gouv.fr, "
+    "fr-en-calendrier-scolaire), zone C — académie de Paris; school years 2024-2025 to the 2026 "
+    "Christmas holidays"
+)
+"""Where :data:`SCHOOL_HOLIDAYS_ZONE_C` comes from (later dates: add them from the same dataset)."""
+
+SCHOOL_HOLIDAYS_ZONE_C: Final[tuple[tuple[date, date, str], ...]] = (
+    # (first day off, first day back at school, name): the days in [first, back) are holidays.
+    (date(2024, 10, 19), date(2024, 11, 4), "Vacances de la Toussaint"),
+    (date(2024, 12, 21), date(2025, 1, 6), "Vacances de Noël"),
+    (date(2025, 2, 15), date(2025, 3, 3), "Vacances d'hiver"),
+    (date(2025, 4, 12), date(2025, 4, 28), "Vacances de printemps"),
+    (date(2025, 5, 29), date(2025, 6, 2), "Pont de l'Ascension"),
+    (date(2025, 7, 5), date(2025, 9, 1), "Vacances d'été"),
+    (date(2025, 10, 18), date(2025, 11, 3), "Vacances de la Toussaint"),
+    (date(2025, 12, 20), date(2026, 1, 5), "Vacances de Noël"),
+    (date(2026, 2, 21), date(2026, 3, 9), "Vacances d'hiver"),
+    (date(2026, 4, 18), date(2026, 5, 4), "Vacances de printemps"),
+    (date(2026, 5, 14), date(2026, 5, 18), "Pont de l'Ascension"),
+    (date(2026, 7, 4), date(2026, 9, 1), "Vacances d'été"),
+    (date(2026, 10, 17), date(2026, 11, 2), "Vacances de la Toussaint"),
+    (date(2026, 12, 19), date(2027, 1, 4), "Vacances de Noël"),
+)
+"""Zone C school holidays, sourced (:data:`SCHOOL_HOLIDAYS_SOURCE`)."""
+
+
+def school_holiday_name(day: date) -> str | None:
+    """Name of the zone C school holidays ``day`` falls in, or None (or beyond the known dates)."""
+    for first, back, name in SCHOOL_HOLIDAYS_ZONE_C:
+        if first <= day < back:
+            return name
+    return None
+
+
+def is_school_holiday(day: date) -> bool:
+    """Whether ``day`` is in zone C (Paris) school holidays, weekends included."""
+    return school_holiday_name(day) is not None

@@ -3,7 +3,8 @@
 Client → server: :class:`SubscribeMessage` (exactly one of ``facilities`` / ``filter``, optionally
 ``since`` = the highest ``seq`` seen per facility after a reconnect), :class:`UnsubscribeMessage`.
 Server → client: :class:`SnapshotMessage` first, then :class:`UpdateMessage` on every change,
-:class:`HeartbeatMessage` at least every 15 s, :class:`ErrorMessage` when a frame is refused.
+:class:`HeartbeatMessage` at least every 15 s, :class:`ForecastMessage` when a facility's crowding
+forecast changed, :class:`ErrorMessage` when a frame is refused.
 A client keeps the highest ``seq`` per facility and ignores anything older.
 """
 
@@ -23,6 +24,7 @@ from pydantic import (
 
 from schemas.errors import InvalidClientMessage
 from schemas.events import FacilityId, Timestamp
+from schemas.forecast import FacilityForecast
 from schemas.status import FACILITY_TYPE_PATTERN, FacilityStatus
 
 MAX_FACILITIES_PER_SUBSCRIPTION = 2000
@@ -123,6 +125,16 @@ class HeartbeatMessage(_Message):
     at: Timestamp
 
 
+class ForecastMessage(_Message):
+    """A facility's crowding forecast changed (the forecasting job runs every 15 minutes): the
+    same shape as ``GET /v1/facilities/{id}/forecast``. Sent to the subscribers of that facility
+    (by id, filter or démarche) on its own frame, so status updates stay small; not part of the
+    snapshot — a client reads the route once, then listens."""
+
+    op: Literal["forecast"] = "forecast"
+    forecast: FacilityForecast
+
+
 class ErrorMessage(_Message):
     """A refused frame or a notice before closing.
 
@@ -136,7 +148,8 @@ class ErrorMessage(_Message):
 
 
 ServerMessage: TypeAlias = Annotated[
-    SnapshotMessage | UpdateMessage | HeartbeatMessage | ErrorMessage, Field(discriminator="op")
+    SnapshotMessage | UpdateMessage | HeartbeatMessage | ForecastMessage | ErrorMessage,
+    Field(discriminator="op"),
 ]
 
 
@@ -148,6 +161,11 @@ def update_frame(status_json: bytes) -> bytes:
 def snapshot_frame(statuses_json: list[bytes]) -> bytes:
     """A ``snapshot`` frame around already-encoded statuses."""
     return b'{"op":"snapshot","facilities":[' + b",".join(statuses_json) + b"]}"
+
+
+def forecast_frame(forecast_json: bytes) -> bytes:
+    """A ``forecast`` frame around an already-encoded FacilityForecast."""
+    return b'{"op":"forecast","forecast":' + forecast_json + b"}"
 
 
 def parse_client_message(raw: str | bytes) -> SubscribeMessage | UnsubscribeMessage:

@@ -18,6 +18,7 @@ from schemas.generate.samples import sample_event
 from schemas.status import FacilityStatus
 from schemas.ws import (
     ErrorMessage,
+    ForecastMessage,
     HeartbeatMessage,
     SnapshotMessage,
     SubscribeMessage,
@@ -64,6 +65,7 @@ def _component_schemas() -> dict[str, Any]:
         (SnapshotMessage, "serialization"),
         (UpdateMessage, "serialization"),
         (HeartbeatMessage, "serialization"),
+        (ForecastMessage, "serialization"),
         (ErrorMessage, "serialization"),
     ]
     _, top = models_json_schema(models, ref_template="#/components/schemas/{model}")
@@ -179,6 +181,7 @@ def asyncapi_document() -> dict[str, Any]:
         "snapshot": SnapshotMessage,
         "update": UpdateMessage,
         "heartbeat": HeartbeatMessage,
+        "forecast": ForecastMessage,
         "error": ErrorMessage,
     }
     for op, model in {**live_client, **live_server}.items():

@@ -15,7 +15,7 @@ Two baselines and the model, chosen by the rolling-origin backtest of :mod:`benc
 * :func:`seasonal_naive` — the same weekday and time last week (``t − 672``), reproduced exactly;
 * the weekday profile rescaled by today (:func:`forecast` with ``rescale_only=True``): the mean of
   the last ``weeks`` days of the same kind (public holidays count as Sundays, as the hours engine
-  and the city see them), times today's observed ÷ expected so far;
+  and the city see them; school-holiday weekdays as Wednesdays), times today's observed ÷ expected so far;
 * :func:`forecast` — the same profile times a *shrunk* day ratio (today's evidence weighed against
   yesterday's ratio, since busy days come in spells), plus the last observation's deviation
   decaying over the horizon (``φ^h``). Bands: p10/p90 from the quantiles, per horizon, of the
@@ -31,12 +31,13 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from schemas.holidays import is_public_holiday
+from schemas.holidays import is_public_holiday, is_school_holiday
 
 SLOTS_PER_DAY = 96
 WEEK = 7 * SLOTS_PER_DAY
 HORIZON = 16
 """Steps forecast: 4 hours of 15 minutes."""
+WEDNESDAY = 2
 SUNDAY = 6
 
 FloatArray = npt.NDArray[np.float64]
@@ -87,11 +88,18 @@ class Forecast:
 
 
 def day_keys(first_day: dt.date, days: int) -> IntArray:
-    """The profile each day reads: its weekday (Monday 0), or Sunday for a public holiday."""
+    """The profile each day reads: its weekday (Monday 0); Sunday for a public holiday; Wednesday
+    for a weekday of the Paris (zone C) school holidays — children are free all day, as on a
+    Wednesday afternoon (:func:`schemas.holidays.is_school_holiday`)."""
     keys = []
     for d in range(days):
         day = first_day + dt.timedelta(days=d)
-        keys.append(SUNDAY if is_public_holiday(day) else day.weekday())
+        if is_public_holiday(day):
+            keys.append(SUNDAY)
+        elif day.weekday() < 5 and is_school_holiday(day):
+            keys.append(WEDNESDAY)
+        else:
+            keys.append(day.weekday())
     return np.array(keys, dtype=np.int64)
 
 

@@ -9,13 +9,19 @@ import httpx
 import numpy as np
 import orjson
 import pytest
+import redis.asyncio as aioredis
+from websockets.asyncio.client import connect as ws_connect
 
-from api.routes.forecast import closure_windows
 from paris_live.db import connect
 from paris_live.settings import Settings
 from producers.history import SLOTS_PER_DAY, occupancy_history
+from producers.history_store import write_history
+from schemas.catalogue import Facility
 from schemas.clock import PARIS
-from tests.api.api_testkit import facilities_of
+from streams.forecast.build import closure_windows
+from streams.forecast.job import ForecastJob
+from streams.forecast.store import forecast_key
+from tests.api.api_testkit import InProcessServer, facilities_of, recv, subscribe
 
 pytestmark = pytest.mark.integration
 
@@ -102,3 +108,86 @@ def test_declared_closures_close_their_own_window_only() -> None:
     assert windows[1][0] < now and windows[1][1] > now + timedelta(hours=4)
     assert len(windows) == 2
     assert closure_windows(None, now) == []
+
+
+async def _seed(settings: Settings, facility: Facility, days: int, now: datetime) -> int:
+    """``days`` days of simulated history up to ``now``, written as ``simulate --history`` does."""
+    today = now.astimezone(PARIS).date()
+    history = occupancy_history([facility], today - timedelta(days=days), days + 1, seed=5)
+    return await write_history(settings, history, now)
+
+
+async def test_one_job_round_is_stored_served_and_pushed_on_the_live_socket(
+    api_server: InProcessServer,
+    http: httpx.AsyncClient,
+    db: Settings,
+    redis_client: aioredis.Redis,
+) -> None:
+    """The forecasting job reads the history store, stores each forecast in PostgreSQL and Redis,
+    the route serves it with its generated_at, and a subscriber hears a ``forecast`` frame."""
+    pool, young = facilities_of("pool", 4)[2:4]
+    now = datetime.now(UTC)
+    assert await _seed(db, pool, 21, now) > 0
+    assert await _seed(db, young, 7, now) > 0
+    async with ws_connect(api_server.ws) as ws:
+        await subscribe(ws, facilities=[pool.id, young.id])
+        stats = await ForecastJob(db, clock=lambda: now).run_once()
+        pushed = {}
+        while len(pushed) < 2:
+            frame = await recv(ws, within=10.0)
+            if frame["op"] == "forecast":
+                pushed[frame["forecast"]["facility_id"]] = frame["forecast"]
+    assert stats.forecast == 1 and stats.without_history == 1 and stats.published == 2
+    async with await connect(db) as conn:
+        cur = await conn.execute("SELECT facility_id, reason FROM facility_forecasts ORDER BY 1")
+        stored = dict(await cur.fetchall())
+    assert stored == {pool.id: None, young.id: "insufficient_history"}
+    assert await redis_client.get(forecast_key(db, pool.id)) is not None
+    body = (await http.get(f"/v1/facilities/{pool.id}/forecast")).json()
+    assert datetime.fromisoformat(body["generated_at"]) == now
+    assert body["stale"] is False and body["reason"] is None and len(body["forecast"]) == 16
+    assert pushed[pool.id]["forecast"] == body["forecast"]
+    assert pushed[young.id]["reason"] == "insufficient_history"
+    assert body["accuracy"]["mase_1h"] < 1
+
+
+async def test_a_second_round_without_change_pushes_nothing(db: Settings) -> None:
+    """The same inputs give the same forecast: stored again, not published again."""
+    pool = facilities_of("pool", 5)[4]
+    now = datetime.now(UTC)
+    await _seed(db, pool, 16, now)
+    job = ForecastJob(db, clock=lambda: now)
+    assert (await job.run_once()).published == 1
+    assert (await job.run_once()).published == 0
+
+
+async def test_a_facility_with_a_week_of_history_is_told_why_it_has_no_forecast(
+    http: httpx.AsyncClient, db: Settings
+) -> None:
+    """Less than 14 days: no forecast, the reason and its message in French and English (200)."""
+    pool = facilities_of("pool", 4)[3]
+    now = datetime.now(UTC)
+    await _seed(db, pool, 7, now)
+    await ForecastJob(db, clock=lambda: now).run_once()
+    answer = await http.get(f"/v1/facilities/{pool.id}/forecast")
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["forecast"] == [] and body["best_time"] is None
+    assert body["reason"] == "insufficient_history" and 1 <= body["history_days"] < 14
+    assert body["message"]["fr"].startswith("Pas encore assez d'historique")
+    assert body["message"]["en"].startswith("Not enough history yet")
+
+
+async def test_a_forecast_older_than_30_minutes_is_flagged_stale(
+    http: httpx.AsyncClient, db: Settings
+) -> None:
+    """A round run (by its clock) 45 minutes ago is served ``stale``; a fresh round is not."""
+    pool = facilities_of("pool", 3)[2]
+    now = datetime.now(UTC)
+    await _seed(db, pool, 16, now)
+    await ForecastJob(db, clock=lambda: now - timedelta(minutes=45)).run_once()
+    body = (await http.get(f"/v1/facilities/{pool.id}/forecast")).json()
+    assert body["stale"] is True
+    await ForecastJob(db, clock=lambda: now).run_once()
+    body = (await http.get(f"/v1/facilities/{pool.id}/forecast")).json()
+    assert body["stale"] is False

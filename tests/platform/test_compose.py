@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from paris_live.cli import app
 
 COMPOSE = Path(__file__).resolve().parents[2] / "docker-compose.yml"
-APP_SERVICES = {"init", "worker", "feedback", "api", "simulator"}
+APP_SERVICES = {"init", "worker", "feedback", "forecast", "api", "simulator"}
 
 
 def _compose() -> dict[str, Any]:
