@@ -30,6 +30,7 @@ from api.pages.directory import (
     hints_for,
     in_order,
 )
+from api.pages.equipment import outage_lines
 from api.pages.near import Origin, by_distance, distance_words
 from api.pages.qr import qr_svg
 from api.search import Answer, Topic
@@ -159,6 +160,8 @@ class Entry:
     live: Live
     distance: str | None = None
     """« 550 m » from the origin the directory sorts by, if any."""
+    outages: tuple[str, ...] = ()
+    """« Ascenseur hors service depuis 10:42 — retour prévu demain 9 h », oldest first."""
 
 
 def _entry(item: Mapping[str, Any], lang: Lang, metres: float | None = None) -> Entry:
@@ -171,6 +174,7 @@ def _entry(item: Mapping[str, Any], lang: Lang, metres: float | None = None) -> 
         href=f"/facilities/{item['facility_id']}" + ("?lang=en" if lang == "en" else ""),
         live=Live.of(item),
         distance=None if metres is None else distance_words(metres, lang),
+        outages=outage_lines(item, lang, datetime.now(PARIS)),
     )
 
 
