@@ -7,6 +7,7 @@
 // a token (kept in this tab only: sessionStorage), sends it as a bearer token, and asks again
 // when the API refuses it.
 import { LiveClient, STATE_STYLE, TEXT, ago, escapeHtml, fmtWhen, icon } from "/embed/card.js";
+import { sinceWords } from "/embed/equipment.js";
 
 const app = document.getElementById("ops-app");
 const lang = app.dataset.lang === "en" ? "en" : "fr";
@@ -31,7 +32,7 @@ const W = {
     overdue: "Fermetures dont la réouverture est dépassée", name: "Équipement", last: "Dernière donnée",
     outages: "Équipements d'accessibilité hors service, les plus anciens d'abord", equipment: "Matériel",
     outSince: "Hors service depuis", back: "Retour prévu", late: "En retard", degraded: "réduit",
-    stepFreeNo: "sans accès fauteuil",
+    stepFreeNo: "sans accès fauteuil", outagesTable: "Tableau des pannes en cours",
     reason: "Motif", eta: "Réouverture prévue", none: "Aucune.", unavailable: "indisponible",
     missing: "Non mesuré ici", lost: "Connexion temps réel perdue — nouvelle tentative…",
     summaryDown: "Synthèse d'exploitation indisponible : le service ne répond pas.",
@@ -58,7 +59,7 @@ const W = {
     overdue: "Closures past their expected reopening", name: "Facility", last: "Last data",
     outages: "Accessibility equipment out of order, oldest first", equipment: "Equipment",
     outSince: "Out of order since", back: "Expected back", late: "Overdue", degraded: "restricted",
-    stepFreeNo: "no wheelchair access",
+    stepFreeNo: "no wheelchair access", outagesTable: "Table of the outages in force",
     reason: "Reason", eta: "Expected reopening", none: "None.", unavailable: "unavailable",
     missing: "Not measured here", lost: "Live connection lost — retrying…",
     summaryDown: "Operations summary unavailable: the service does not answer.",
@@ -242,11 +243,11 @@ function outagesTable(items) {
   const rows = items.map((o) => [
     `<a href="/facilities/${encodeURIComponent(o.facility_id)}">${escapeHtml(o.name)}</a>${o.step_free_access === "no" ? ` <span class="tag">${W.stepFreeNo}</span>` : ""}`,
     `${escapeHtml(o.equipment[lang] || o.equipment.fr)}${o.status === "degraded" ? ` (${W.degraded})` : ""}`,
-    o.since ? escapeHtml(fmtWhen(o.since, lang)) : "—",
+    o.since ? escapeHtml(sinceWords(o.since, lang)) : "—",
     `${o.expected_back_at ? escapeHtml(fmtWhen(o.expected_back_at, lang)) : "—"}${o.overdue ? ` <strong class="late">${W.late}</strong>` : ""}`,
   ]);
   // an overdue row is highlighted; its words (« En retard ») say it too
-  return table(rows, [W.name, W.equipment, W.outSince, W.back], W.outages, items.map((o) => (o.overdue ? "overdue" : "")));
+  return table(rows, [W.name, W.equipment, W.outSince, W.back], W.outagesTable, items.map((o) => (o.overdue ? "overdue" : "")));
 }
 
 function alertText(a) {
