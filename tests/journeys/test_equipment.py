@@ -250,3 +250,44 @@ async def test_a_lift_out_of_order_is_seen_followed_and_its_return_told(
     await desk.goto(f"{live_stack.http}/?type=town_hall&wheelchair_now=true")
     await expect(desk.locator(f"#f-{hall}")).to_be_visible()
     await shot(desk, "directory-filter-lift-back")
+
+
+async def test_an_agent_declares_and_ends_a_lift_outage_from_the_console(
+    desk: Any, live_stack: LiveStack, redis_client: aioredis.Redis
+) -> None:
+    """In the agent console: « Hors service » on the lift with tomorrow 9:00 → the open public
+    page shows « Ascenseur hors service depuis … — retour prévu demain 9 h »; « Remis en
+    service » → it is gone. The console with its equipment panel has no axe violation."""
+    hall, _ = halls()
+    await first_statuses(live_stack, redis_client, (hall,))
+    public = await desk.context.new_page()
+    await public.goto(f"{live_stack.http}/facilities/{hall}")
+    await public.locator("paris-facility-card article").wait_for()
+
+    page = desk
+    journey = Journey("equipment-console", page)
+    await page.goto(f"{live_stack.http}/agent")
+    token = issue_token(live_stack.settings, "agent-lift", "agent", facilities=[hall])
+    await page.get_by_label("Jeton d'agent").fill(token)
+    await page.get_by_role("button", name="Se connecter").click()
+    await expect(page.get_by_role("heading", name="Équipements d'accessibilité")).to_be_visible(
+        timeout=30_000
+    )
+    tomorrow = dt.datetime.now(PARIS).date() + dt.timedelta(days=1)
+    await page.locator("#eq-back-lift").fill(f"{tomorrow.isoformat()}T09:00")
+    await page.get_by_role("button", name="Hors service — Ascenseur").click()
+    await expect(page.get_by_text("Déclaré : visible sur la fiche publique.")).to_be_visible()
+    await expect(public.locator(OUTAGE)).to_have_text(re.compile(LINE_FR), timeout=30_000)
+    await expect(page.locator("#equipment-panel li[data-equipment=lift] p.alert")).to_have_text(
+        re.compile(LINE_FR)
+    )
+    await journey.step("lift declared out of order from the console")
+    await no_axe_violations(page, "equipment-console-desktop")
+
+    await page.get_by_role("button", name="Remis en service — Ascenseur").click()
+    await expect(
+        page.get_by_text("Remis en service : visible sur la fiche publique.")
+    ).to_be_visible()
+    await expect(public.locator(OUTAGE)).to_have_count(0, timeout=30_000)
+    await journey.step("lift back in service")
+    await public.close()
