@@ -191,6 +191,11 @@ class Accessibility(_Part):
 
     step_free_access: StepFreeAccess = StepFreeAccess.UNKNOWN
     equipment: list[EquipmentStatus] = Field(default_factory=list)
+    estimated: bool = Field(
+        default=False,
+        description="the facility's accessibility (step-free baseline, equipment list) is a typical "
+        "profile of its type, not read from a dataset: show `step_free_access` as estimated",
+    )
 
 
 class TimeRange(_Part):
@@ -249,6 +254,7 @@ _EXAMPLE: dict[str, Any] = {
     "hours_confidence": "official",
     "accessibility": {
         "step_free_access": "no",
+        "estimated": False,
         "equipment": [
             {
                 "equipment_id": "lift",

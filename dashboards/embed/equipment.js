@@ -21,7 +21,7 @@ export const EQUIPMENT_TEXT = {
     backOn: (day, h) => `retour prévu le ${day} à ${h}`,
     backUnknown: "retour non connu",
     overdue: "retour prévu dépassé",
-    estimated: "liste d'équipements estimée",
+    estimated: "accessibilité estimée",
     since: (day, time) => `le ${day} à ${time}`,
     notify: {
       lift: "Prévenez-moi quand l'ascenseur remarche",
@@ -48,7 +48,7 @@ export const EQUIPMENT_TEXT = {
     backOn: (day, h) => `expected back on ${day} at ${h}`,
     backUnknown: "return not known yet",
     overdue: "expected return passed",
-    estimated: "estimated equipment list",
+    estimated: "estimated accessibility",
     since: (day, time) => `${day} at ${time}`,
     notify: {
       lift: "Tell me when the lift works again",
@@ -142,7 +142,7 @@ export function equipmentBlock(status, lang, now = new Date()) {
   const step = access.step_free_access || "unknown";
   if (!down.length && step === "unknown") return "";
   const style = { yes: "ok", no: "alert", unknown: "off" }[step];
-  const estimated = down.some((e) => e.estimated) ? ` <span class="tag est">${t.estimated}</span>` : "";
+  const estimated = access.estimated || down.some((e) => e.estimated) ? ` <span class="tag est">${t.estimated}</span>` : "";
   const list = down.length ? `<ul>${down.map((e) => outageItem(e, lang, now)).join("")}</ul>` : "";
   return `<section class="equipment" aria-label="${t.title}" data-step-free="${esc(step)}"><h3>${t.title}</h3>`
     + `<p class="row"><span class="badge ${style}">${t.stepFree[step]}</span>${estimated}</p>${list}</section>`;

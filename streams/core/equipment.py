@@ -52,14 +52,16 @@ class _Live:
 class EquipmentBook:
     """The equipment of one facility and the latest report of each."""
 
-    __slots__ = ("_baseline", "_catalogue", "_live")
+    __slots__ = ("_baseline", "_catalogue", "_estimated", "_live", "_view")
 
     def __init__(self, facility: Facility) -> None:
         self._catalogue: dict[str, CatalogueEquipment] = {
             e.equipment_id: e for e in equipment_of(facility)
         }
         self._baseline = StepFreeAccess(baseline_step_free(facility))
+        self._estimated = facility.sources.get("accessibility", ESTIMATED) == ESTIMATED
         self._live: dict[str, _Live] = {}
+        self._view: Accessibility | None = None
 
     def apply(self, data: EquipmentStatusData, at: datetime, now: datetime) -> bool:
         """Apply one status report made at ``at``; True when the public view changed."""
@@ -89,6 +91,7 @@ class EquipmentBook:
             return False
         live = _Live(data, since, at, self._is_overdue(data, now))
         self._live[data.equipment_id] = live
+        self._view = None
         return current is None or (current.data, current.since, current.overdue) != (
             live.data,
             live.since,
@@ -108,6 +111,8 @@ class EquipmentBook:
             if overdue != live.overdue:
                 live.overdue = overdue
                 changed = True
+        if changed:
+            self._view = None
         return changed
 
     def next_timer(self) -> datetime | None:
@@ -134,7 +139,13 @@ class EquipmentBook:
         return StepFreeAccess.YES
 
     def view(self) -> Accessibility:
-        """The public ``accessibility`` part: every listed equipment, catalogue order."""
+        """The public ``accessibility`` part: every listed equipment, catalogue order (built once
+        per change)."""
+        if self._view is None:
+            self._view = self._build()
+        return self._view
+
+    def _build(self) -> Accessibility:
         items = []
         for equipment_id, known in self._catalogue.items():
             live = self._live.get(equipment_id)
@@ -161,7 +172,9 @@ class EquipmentBook:
                     overdue=live.overdue,
                 )
             )
-        return Accessibility(step_free_access=self.step_free(), equipment=items)
+        return Accessibility(
+            step_free_access=self.step_free(), equipment=items, estimated=self._estimated
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready state."""
@@ -181,6 +194,7 @@ class EquipmentBook:
         """Restore the state written by :meth:`to_dict` (equipment the catalogue no longer lists
         is dropped)."""
         self._live = {}
+        self._view = None
         for item in data["live"]:
             # strict model: JSON mode parses RFC 3339 text as the codec does for events
             report = EquipmentStatusData.model_validate_json(json.dumps(item["data"]))
