@@ -296,8 +296,9 @@ def _results_context(lang: Lang, results: Results) -> dict[str, Any]:
     }
 
 
-def _fallback_context(facility: Facility, item: Mapping[str, Any]) -> dict[str, Any]:
+def _fallback_context(facility: Facility, item: Mapping[str, Any], lang: Lang) -> dict[str, Any]:
     return {
+        "outages": outage_lines(item, lang, datetime.now(PARIS)),
         "facility": facility,
         "live": Live.of(item),
         "contacts": facility.contacts_for("information")[:1],
@@ -308,7 +309,7 @@ def _fallback_context(facility: Facility, item: Mapping[str, Any]) -> dict[str, 
 
 def fallback_html(facility: Facility, item: Mapping[str, Any], lang: Lang) -> str:
     """What the card shows before (or without) JavaScript: the essentials, in words."""
-    return render(lang, "templates/fallback.html", **_fallback_context(facility, item))
+    return render(lang, "templates/fallback.html", **_fallback_context(facility, item, lang))
 
 
 def facility_page(
@@ -320,7 +321,7 @@ def facility_page(
         "templates/facility.html",
         path=f"/facilities/{facility.id}",
         jsonld=json_text(jsonld),
-        **_fallback_context(facility, item),
+        **_fallback_context(facility, item, lang),
     )
 
 

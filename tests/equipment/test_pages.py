@@ -4,8 +4,11 @@ ops list (oldest first, overdue alerted) and the JSON-LD live values."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
+
+import orjson
 
 from api.jsonld import facility_jsonld
 from api.pages.directory import Filters
@@ -17,6 +20,9 @@ from tests.dashboards.test_ops_summary import sample
 
 NOW = datetime(2026, 12, 3, 11, 0, tzinfo=PARIS)
 LIFT = {"fr": "Ascenseur", "en": "Lift"}
+LINE_FR_FALLBACK = (
+    r"<strong>Ascenseur hors service depuis \d{2}:\d{2} — retour prévu [^<]+</strong>"
+)
 
 
 def lift(status: str = "out_of_service", **fields: Any) -> dict[str, Any]:
@@ -119,3 +125,16 @@ def test_json_ld_carries_the_live_accessibility() -> None:
     assert live["wheelchair_accessible"]["value"] is True and live["lift"]["value"] is True
     never = facility_jsonld(facility, item(step="yes"), base_url="https://x", now=NOW)
     assert "lift" not in {f["name"] for f in never["amenityFeature"]}
+
+
+def test_the_card_without_javascript_says_the_outage() -> None:
+    """The server-rendered fallback of the card names the outage in words, in each language."""
+    from api.pages.views import fallback_html
+    from api.views import render_item
+
+    facility = load_catalogue().get("mairie-paris-centre")
+    status = {**item(lift(since=datetime.now(PARIS).isoformat())), "seq": 3}
+    raw = orjson.dumps({**status, "updated_at": NOW.isoformat(), "today_hours": []})
+    full = orjson.loads(render_item(raw, facility, full=True, now=NOW))
+    assert re.search(LINE_FR_FALLBACK, fallback_html(facility, full, "fr"))
+    assert "Lift out of order since" in fallback_html(facility, full, "en")
