@@ -4,6 +4,10 @@ Regular hours become ``openingHoursSpecification`` (seasons with ``validFrom``/`
 the current year); special days and exceptional closures become ``specialOpeningHoursSpecification``
 — a closed period is written ``opens``/``closes`` ``00:00`` as schema.org recommends.
 
+Accessibility is published with its live value (``amenityFeature``): a step-free feature is
+``false`` while the live status says step-free access is ``no`` (a broken lift on the only
+step-free route), and each equipment someone reported on is listed with its state now.
+
 Only sourced values are published: estimated hours, capacity, accessibility, location or phone
 (``"estimated"`` in the facility's ``sources``) are left out, and ``isBasedOn`` names the
 datasets the facility was read from (credits: Ville de Paris — opendata.paris.fr, Ministère des
@@ -77,6 +81,32 @@ def _season_bounds(from_: str, to: str, year: int) -> tuple[str, str]:
     end_year = year if from_ <= to else year + 1
     end = date.fromisoformat(f"{end_year}-{to}")
     return start.isoformat(), end.isoformat()
+
+
+_STEP_FREE = frozenset({"wheelchair_accessible", "step_free_entrance"})
+
+
+def _live_equipment(live: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each equipment someone reported on (an agent, a lift controller): its live value, from
+    when, and the words (French) of an outage. Never-reported equipment is the catalogue's
+    presumption, not a fact: left out."""
+    out: list[dict[str, Any]] = []
+    for item in live.get("equipment") or []:
+        if not item.get("since"):
+            continue
+        feature: dict[str, Any] = {
+            "@type": "LocationFeatureSpecification",
+            "name": item["kind"],
+            "identifier": item["equipment_id"],
+            "value": item.get("status") != "out_of_service",
+            "validFrom": item["since"],
+        }
+        if item.get("status") != "in_service" and item.get("message"):
+            feature["description"] = item["message"]["fr"]
+        if item.get("status") != "in_service" and item.get("expected_back_at"):
+            feature["validThrough"] = item["expected_back_at"]
+        out.append(feature)
+    return out
 
 
 def facility_jsonld(
@@ -155,11 +185,22 @@ def facility_jsonld(
         document["telephone"] = phones[0]
     if facility.capacity and _sourced(facility, "capacity"):
         document["maximumAttendeeCapacity"] = facility.capacity
+    live = (status or {}).get("accessibility") or {}
+    step_free = live.get("step_free_access")
+    features: list[dict[str, Any]] = []
     if facility.accessibility and _sourced(facility, "accessibility"):
-        document["amenityFeature"] = [
-            {"@type": "LocationFeatureSpecification", "name": feature, "value": True}
+        features = [
+            {
+                "@type": "LocationFeatureSpecification",
+                "name": feature,
+                # the live value: a broken lift on the only step-free route makes it false now
+                "value": not (feature in _STEP_FREE and step_free == "no"),
+            }
             for feature in facility.accessibility
         ]
+    features += _live_equipment(live)
+    if features:
+        document["amenityFeature"] = features
     datasets = sorted({record.dataset for record in facility.records})
     document["isBasedOn"] = [
         {

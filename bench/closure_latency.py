@@ -1,6 +1,7 @@
-"""Closure visibility: an agent declares through the API → a subscribed WebSocket client sees it.
+"""Closure and equipment outage visibility: an agent declares through the API → a subscribed
+WebSocket client sees it.
 
-    .venv/bin/python -m bench.closure_latency [--closures 50]
+    .venv/bin/python -m bench.closure_latency [--closures 50] [--outages 50]
 
 Runs, on the real Kafka, Redis and PostgreSQL (isolated topic prefix, Redis prefix and schema,
 removed afterwards): one stream worker (``python -m paris_live.cli worker``) and one API process
@@ -15,6 +16,12 @@ pub/sub, hub fan-out). Then the closure is ended and the time until it disappear
 Baseline, in the same run: a status written straight to Redis as the stream sinks do
 (``PUT_STATUS_LUA``) → the same client's frame, i.e. the part of the path after the worker.
 ``value`` is the declare→WebSocket p99 (target ≤ 1 s).
+
+Equipment outages (issue 20), the same way and through the same declaration service: for each,
+``POST /v1/facilities/{id}/equipment-outages`` (a town hall's lift out of service) at t0; the
+latency is the time until an ``update`` frame shows that lift out of service, then
+``…/equipment-outages/end`` until the frame shows it back. Written as ``equipment_latency``
+(target: declared → visible on a subscribed card ≤ 1 s p99).
 """
 
 from __future__ import annotations
@@ -49,6 +56,7 @@ from paris_live.kafka_admin import delete_topics, ensure_topics
 from paris_live.live import PUT_STATUS_LUA, changes_channel, facility_key, index_key
 from paris_live.settings import Settings
 from schemas.catalogue import load_catalogue
+from schemas.equipment import equipment_of
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -128,6 +136,9 @@ class Watcher:
         self.gone: dict[str, float] = {}
         self.seqs: dict[tuple[str, int], float] = {}
         self.open: dict[str, set[str]] = {}
+        self.down: dict[str, bool] = {}
+        self.lift: dict[tuple[str, str, int], float] = {}
+        """(facility, "down" | "up", n) → when the n-th such change of its lift arrived."""
         self.changed = asyncio.Event()
         self.subscribed = asyncio.Event()
 
@@ -146,6 +157,15 @@ class Watcher:
         for closure_id in self.open.get(facility_id, set()) - now_open:
             self.gone.setdefault(closure_id, at)
         self.open[facility_id] = now_open
+        equipment = (status.get("accessibility") or {}).get("equipment") or []
+        lift = next((e for e in equipment if e["equipment_id"] == "lift"), None)
+        if lift is not None:
+            down = lift["status"] != "in_service"
+            if down != self.down.get(facility_id, False):
+                way = "down" if down else "up"
+                n = 1 + sum(1 for (f, w, _) in self.lift if f == facility_id and w == way)
+                self.lift[(facility_id, way, n)] = at
+            self.down[facility_id] = down
         self.changed.set()
 
     async def wait_for(self, seen: dict[Any, float], key: Any, within: float) -> float:
@@ -183,7 +203,10 @@ async def _wait_ready(base: str, children: Children, within: float = 60.0) -> No
 def _token(settings: Settings) -> dict[str, str]:
     # one token per request: the benchmark must not measure the per-token rate limit
     value = issue_token(
-        settings, f"bench-{uuid.uuid4().hex[:8]}", "supervisor", facility_types=["pool"]
+        settings,
+        f"bench-{uuid.uuid4().hex[:8]}",
+        "supervisor",
+        facility_types=["pool", "town_hall"],
     )
     return {"Authorization": f"Bearer {value}"}
 
@@ -199,6 +222,40 @@ async def _declare(http: httpx.AsyncClient, settings: Settings, facility_id: str
         raise RuntimeError(f"declare answered {response.status_code}: {response.text}")
     closure_id: str = response.json()["closure_id"]
     return closure_id
+
+
+async def _outage(
+    http: httpx.AsyncClient, settings: Settings, facility_id: str, end: bool = False
+) -> None:
+    """The lift of ``facility_id`` out of service (or back: ``end``), as an agent declares it."""
+    back = dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)
+    body = {"equipment_id": "lift"}
+    if not end:
+        body |= {"kind": "lift", "expected_back_at": back.isoformat()}
+    path = f"/v1/facilities/{facility_id}/equipment-outages" + ("/end" if end else "")
+    response = await http.post(path, json=body, headers=_token(settings))
+    if response.status_code not in (200, 201):
+        raise RuntimeError(f"outage answered {response.status_code}: {response.text}")
+
+
+async def _outages(
+    http: httpx.AsyncClient, settings: Settings, watcher: Watcher, halls: list[str], n: int
+) -> tuple[list[float], list[float]]:
+    """Declared → frame and ended → frame of ``n`` lift outages, ms."""
+    declare_ms, end_ms = [], []
+    for i in range(n):
+        facility_id = halls[i % len(halls)]
+        rank = i // len(halls) + 1
+        t0 = time.perf_counter()
+        await _outage(http, settings, facility_id)
+        t1 = await watcher.wait_for(watcher.lift, (facility_id, "down", rank), 30.0)
+        declare_ms.append((t1 - t0) * 1000)
+        t2 = time.perf_counter()
+        await _outage(http, settings, facility_id, end=True)
+        t3 = await watcher.wait_for(watcher.lift, (facility_id, "up", rank), 30.0)
+        end_ms.append((t3 - t2) * 1000)
+        await asyncio.sleep(0.05)
+    return declare_ms, end_ms
 
 
 async def _baseline(
@@ -260,9 +317,15 @@ async def _cleanup(settings: Settings, created: list[str]) -> None:
     await redis.aclose()
 
 
-async def run(closures: int) -> dict[str, Any]:
-    pools = [f.id for f in load_catalogue().by_type("pool")]
+async def run(closures: int, outages: int) -> dict[str, Any]:
+    catalogue = load_catalogue()
+    pools = [f.id for f in catalogue.by_type("pool")]
     targets = pools[:10]
+    halls = [
+        f.id
+        for f in catalogue.by_type("town_hall")
+        if any(e.equipment_id == "lift" for e in equipment_of(f))
+    ][:10]
     with _environment() as (settings, state_dir):
         created = await ensure_topics(settings)
         await migrate(settings)
@@ -275,7 +338,7 @@ async def run(closures: int) -> dict[str, Any]:
             await _wait_ready(base, children)
             watcher = Watcher()
             listener = asyncio.create_task(
-                _listen(f"ws://127.0.0.1:{port}/v1/live", targets, watcher)
+                _listen(f"ws://127.0.0.1:{port}/v1/live", targets + halls, watcher)
             )
             await asyncio.wait_for(watcher.subscribed.wait(), 10.0)
             redis = aioredis.from_url(settings.redis)
@@ -309,6 +372,7 @@ async def run(closures: int) -> dict[str, Any]:
                     t3 = await watcher.wait_for(watcher.gone, closure_id, 30.0)
                     end_ms.append((t3 - t2) * 1000)
                     await asyncio.sleep(0.05)
+                outage_ms, outage_end_ms = await _outages(http, settings, watcher, halls, outages)
                 # after the closures: bumping seq past the worker's is harmless now
                 baseline_ms = await _baseline(redis, settings, watcher, targets[0], closures)
             listener.cancel()
@@ -324,6 +388,8 @@ async def run(closures: int) -> dict[str, Any]:
         "api_ms": api_ms,
         "baseline_ms": baseline_ms,
         "warmup_s": warmup_s,
+        "outage_ms": outage_ms,
+        "outage_end_ms": outage_end_ms,
     }
 
 
@@ -332,8 +398,9 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument("--closures", type=int, default=50, help="closures declared and ended")
+    parser.add_argument("--outages", type=int, default=50, help="lift outages declared and ended")
     args = parser.parse_args()
-    figures = asyncio.run(asyncio.wait_for(run(args.closures), timeout=600))
+    figures = asyncio.run(asyncio.wait_for(run(args.closures, args.outages), timeout=900))
     declare_ms, end_ms = figures["declare_ms"], figures["end_ms"]
     baseline_ms, api_ms = figures["baseline_ms"], figures["api_ms"]
     p99 = _percentile(declare_ms, 0.99)
@@ -362,6 +429,29 @@ def main() -> None:
         baseline_p50_ms=round(statistics.median(baseline_ms), 1),
         baseline_p99_ms=round(_percentile(baseline_ms, 0.99), 1),
     )
+    outage_ms, outage_end_ms = figures["outage_ms"], figures["outage_end_ms"]
+    if outage_ms:
+        outage_p99 = _percentile(outage_ms, 0.99)
+        print(
+            f"lift out of service → WebSocket: p50 {statistics.median(outage_ms):.0f} ms, p99 "
+            f"{outage_p99:.0f} ms, max {max(outage_ms):.0f} ms over {len(outage_ms)} outages; "
+            f"back in service → WebSocket p50 {statistics.median(outage_end_ms):.0f} ms, p99 "
+            f"{_percentile(outage_end_ms, 0.99):.0f} ms"
+        )
+        write_result(
+            "equipment_latency",
+            outage_p99,
+            "ms",
+            "redis_put_status_to_ws_p99",
+            _percentile(baseline_ms, 0.99),
+            "p99 ≤ 1000 ms (equipment outage declared → subscribed WebSocket client)",
+            p50_ms=round(statistics.median(outage_ms), 1),
+            p99_ms=round(outage_p99, 1),
+            max_ms=round(max(outage_ms), 1),
+            samples=float(len(outage_ms)),
+            end_p50_ms=round(statistics.median(outage_end_ms), 1),
+            end_p99_ms=round(_percentile(outage_end_ms, 0.99), 1),
+        )
 
 
 if __name__ == "__main__":

@@ -1,9 +1,11 @@
 """Producer commands, mounted by ``paris-live`` (or ``python -m producers.cli``):
-``simulate``, ``record``, ``replay``, ``gate``, ``sensor``, ``tickets``, ``booking``, ``button``.
+``simulate``, ``record``, ``replay``, ``gate``, ``sensor``, ``tickets``, ``booking``, ``button``,
+``equipment``.
 
-Every command but ``button`` publishes through one :class:`~producers.publisher.Publisher` (spool
-under ``<state_dir>/spool/<command>.sqlite3`` unless ``--spool``); ``button`` forwards each press to
-the API's closure route (auth, audit, outbox). All log on stderr, serves ``/metrics``
+Every command but ``button`` and ``equipment`` publishes through one
+:class:`~producers.publisher.Publisher` (spool under ``<state_dir>/spool/<command>.sqlite3`` unless
+``--spool``); ``button`` forwards each press to the API's closure route, ``equipment`` each lift
+controller's report to the equipment outage routes (auth, audit, outbox). All log on stderr, serves ``/metrics``
 when it has an HTTP port, and stops cleanly on Ctrl-C / SIGTERM (what is not in Kafka by then stays
 in the spool for the next start).
 """
@@ -470,6 +472,43 @@ def button(
         adapter = ButtonAdapter(target, token, dedup_s=dedup_seconds)
         runner = await serve(adapter.app(), host, http_port)
         console.print(f"button: http://{host}:{bound_port(runner)} → {target}")
+        try:
+            await stop.wait()
+        finally:
+            await runner.cleanup()
+
+    _run(main())
+
+
+@producers_app.command()
+def equipment(
+    http_port: Annotated[int, typer.Option(help="POST /equipment")] = 8105,
+    host: HostOption = "127.0.0.1",
+    api_url: Annotated[
+        str | None, typer.Option(help="the API the reports go to (default: public_base_url)")
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            envvar="PARIS_LIVE_EQUIPMENT_TOKEN",
+            help="the controller's device JWT (paris-live token --role device --facility …)",
+        ),
+    ] = None,
+) -> None:
+    """Lift controllers → the API's equipment outage routes (audited, idempotent, changes only)."""
+    from producers.adapters.equipment import EquipmentAdapter
+    from producers.adapters.http import bound_port, serve
+
+    settings = _settings()
+    target = api_url or settings.public_base_url
+    if token is None:
+        console.print("[yellow]no --token: each report must carry its own device token[/yellow]")
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        _stop_on_signals(stop)
+        runner = await serve(EquipmentAdapter(target, token).app(), host, http_port)
+        console.print(f"equipment: http://{host}:{bound_port(runner)} → {target}")
         try:
             await stop.wait()
         finally:

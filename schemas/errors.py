@@ -43,6 +43,8 @@ class Reason(StrEnum):
     """``subject`` is not a facility of the catalogue."""
     TIME_OUT_OF_RANGE = "time_out_of_range"
     """``time`` more than the allowed skew in the future, or older than the retention."""
+    UNKNOWN_EQUIPMENT = "unknown_equipment"
+    """``data.equipment_id`` is not an equipment of the facility, or ``data.kind`` not its kind."""
     PERMANENT_ERROR = "permanent_error"
     """A valid-looking record a sink refused for good (e.g. a database ``DataError``)."""
 

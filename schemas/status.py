@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from schemas.events import (
     ClosureReason,
     ClosureScope,
+    EquipmentKind,
+    EquipmentState,
     FacilityId,
     Identifier,
     LocalizedText,
@@ -149,6 +151,53 @@ class ClosureStatus(_Part):
     overdue: bool = False
 
 
+class StepFreeAccess(StrEnum):
+    """Can a wheelchair user get in now, without steps?"""
+
+    YES = "yes"
+    NO = "no"
+    UNKNOWN = "unknown"
+
+
+class EquipmentStatus(_Part):
+    """One accessibility equipment now: in service (presumed until a report says otherwise),
+    out of service or degraded; ``overdue`` once ``expected_back_at`` passed without a return."""
+
+    equipment_id: Identifier
+    kind: EquipmentKind
+    name: LocalizedText
+    status: EquipmentState = EquipmentState.IN_SERVICE
+    area: str | None = None
+    message: LocalizedText | None = None
+    since: Timestamp | None = Field(
+        default=None, description="when the current status began (null: never reported)"
+    )
+    expected_back_at: Timestamp | None = None
+    declared_by: Identifier | None = None
+    overdue: bool = False
+    step_free_route: bool = Field(
+        default=False,
+        description="on the facility's step-free route: out of service, it leaves no step-free way",
+    )
+    estimated: bool = Field(
+        default=False,
+        description="the catalogue's equipment list for this facility is a typical profile of its "
+        "type, not read from a dataset (show it as estimated)",
+    )
+
+
+class Accessibility(_Part):
+    """Live accessibility: each equipment's state and whether step-free access holds now."""
+
+    step_free_access: StepFreeAccess = StepFreeAccess.UNKNOWN
+    equipment: list[EquipmentStatus] = Field(default_factory=list)
+    estimated: bool = Field(
+        default=False,
+        description="the facility's accessibility (step-free baseline, equipment list) is a typical "
+        "profile of its type, not read from a dataset: show `step_free_access` as estimated",
+    )
+
+
 class TimeRange(_Part):
     """Opening hours of one span of the day, Paris local time (``closes`` may be ``24:00``)."""
 
@@ -203,6 +252,26 @@ _EXAMPLE: dict[str, Any] = {
     "stale": False,
     "last_data_at": "2025-06-14T10:42:05+02:00",
     "hours_confidence": "official",
+    "accessibility": {
+        "step_free_access": "no",
+        "estimated": False,
+        "equipment": [
+            {
+                "equipment_id": "lift",
+                "kind": "lift",
+                "name": {"fr": "Ascenseur", "en": "Lift"},
+                "status": "out_of_service",
+                "area": None,
+                "message": {"fr": "Ascenseur hors service.", "en": "Lift out of order."},
+                "since": "2025-06-14T10:42:00+02:00",
+                "expected_back_at": "2025-06-15T09:00:00+02:00",
+                "declared_by": "agent",
+                "overdue": False,
+                "step_free_route": True,
+                "estimated": False,
+            }
+        ],
+    },
 }
 
 
@@ -242,6 +311,11 @@ class FacilityStatus(BaseModel):
             "open dataset, `estimated` typical hours of the type (show them as not confirmed), "
             "or `unknown`"
         ),
+    )
+    accessibility: Accessibility = Field(
+        default_factory=Accessibility,
+        description="live accessibility: each equipment's state (lifts, ramps, pool hoists…) and "
+        "`step_free_access` now (`no` when the only step-free route has equipment out of service)",
     )
 
     def to_json(self) -> bytes:

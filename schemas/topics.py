@@ -20,6 +20,7 @@ TICKETS = "facility-tickets"
 SLOTS = "facility-slots"
 CLOSURES = "facility-closures"
 CASES = "facility-cases"
+EQUIPMENT = "facility-equipment"
 SURVEYS = "feedback-surveys"
 COMPLAINTS = "feedback-complaints"
 COMPLAINTS_ROUTED = "complaints-routed"
@@ -72,6 +73,7 @@ TOPICS: dict[str, Topic] = {
             days=90,
         ),
         _input(CASES, EventType.CASE_OPENED, EventType.CASE_CLOSED, days=90),
+        _input(EQUIPMENT, EventType.EQUIPMENT_STATUS_CHANGED, days=90),
         Topic(
             SURVEYS,
             "facility_id",

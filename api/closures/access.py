@@ -32,8 +32,10 @@ __all__ = [
     "WRITE_LIMIT",
     "ClosureIdPath",
     "ClosureManager",
+    "EquipmentReporter",
     "FacilityManager",
     "closure_manager",
+    "equipment_reporter",
     "error_doc",
     "facilities_of",
     "facility_manager",
@@ -162,5 +164,26 @@ async def closure_manager(
     return principal, ctx.catalogue.get(facility_id)
 
 
+async def equipment_reporter(
+    principal: Authenticated, ctx: Ctx, facility_id: FacilityIdParam
+) -> tuple[Principal, Facility]:
+    """The caller may report this facility's equipment: its agents and supervisors, or a device
+    (a lift controller) whose token names the facility — a device never reports another's."""
+    if principal.role is Role.DEVICE:
+        if facility_id not in principal.facilities:
+            raise Forbidden(
+                bilingual(
+                    "Cet appareil ne signale pas les équipements de %(facility_id)s",
+                    facility_id=facility_id,
+                )
+            )
+    else:
+        _require_manager(principal, ctx, facility_id)
+    if facility_id not in ctx.catalogue:
+        raise UnknownFacilityError(facility_id)
+    return principal, ctx.catalogue.get(facility_id)
+
+
 FacilityManager = Annotated[tuple[Principal, Facility], Depends(facility_manager)]
+EquipmentReporter = Annotated[tuple[Principal, Facility], Depends(equipment_reporter)]
 ClosureManager = Annotated[tuple[Principal, Facility], Depends(closure_manager)]

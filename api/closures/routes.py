@@ -2,7 +2,10 @@
 
 ``POST /v1/facilities/{id}/closures`` (201 with the closure), ``PATCH /v1/closures/{closure_id}``,
 ``POST /v1/closures/{closure_id}/end`` (agents of the facility and their supervisors),
-``GET /v1/closure-templates``, ``GET /v1/facilities/{id}/closures.ics``.
+``GET /v1/closure-templates``, ``GET /v1/facilities/{id}/closures.ics``; and equipment outages by
+the same service — ``POST /v1/facilities/{id}/equipment-outages`` (201 new, 200 updated) and
+``POST /v1/facilities/{id}/equipment-outages/end`` (agents, supervisors, and devices of the
+facility; events on ``facility-equipment``).
 
 Every change is one PostgreSQL transaction, then its event goes to ``facility-closures``
 (:mod:`api.closures.service`); the stream worker applies it and the live hub pushes it. The
@@ -32,6 +35,7 @@ from api.closures.access import (
     WRITE_LIMIT,
     ClosureIdPath,
     ClosureManager,
+    EquipmentReporter,
     FacilityManager,
     error_doc,
 )
@@ -44,10 +48,12 @@ from api.closures.models import (
     TemplatePage,
     UpdateClosure,
 )
+from api.closures.outages import DeclareOutage, EndOutage, Outage
 from api.closures.rules import invalid
 from api.closures.service import (
     ClosureService,
     DeclarationService,
+    EquipmentService,
     Outcome,
     Submission,
     fingerprint,
@@ -87,7 +93,13 @@ def closure_service(ctx: Ctx) -> ClosureService:
     return ClosureService(declarations, ctx.settings.max_active_closures)
 
 
+def equipment_service(ctx: Ctx) -> EquipmentService:
+    """The equipment outages' service: the same declarations' service as closures."""
+    return EquipmentService(DeclarationService(functools.partial(pg, ctx), ctx.closure_bus))
+
+
 Service = Annotated[ClosureService, Depends(closure_service)]
+Equipment = Annotated[EquipmentService, Depends(equipment_service)]
 
 
 def _request_id(request: Request, given: str | None) -> str:
@@ -223,6 +235,72 @@ async def end_closure(
     """The facility (or area, service) reopens now."""
     sub = _submission(request, manager[0], body, idempotency_key, request_id_header)
     return _answer(await service.end(sub, closure_id, body), sub)
+
+
+OUTAGE_RESPONSES: dict[int | str, Any] = {
+    **AUTH_ERRORS,
+    **ERROR_RESPONSES,
+    **error_doc(
+        409,
+        "Aucune panne en cours / No outage in force",
+        "no_outage",
+        "Aucune panne en cours pour l'équipement lift / No outage in force for equipment lift",
+    ),
+    **error_doc(
+        422,
+        "Équipement ou type inconnu / Unknown equipment or kind",
+        "unknown_equipment",
+        "Équipement inconnu pour mairie-paris-centre : lift-9 (équipements : lift, …)",
+    ),
+}
+
+
+@router.post(
+    "/facilities/{facility_id}/equipment-outages",
+    status_code=201,
+    summary="Déclarer un équipement hors service / Declare an equipment out of order",
+    response_model=Outage,
+    responses={
+        200: {"model": Outage, "description": "Panne en cours mise à jour / updated"},
+        **OUTAGE_RESPONSES,
+    },
+    dependencies=[Depends(WRITE_LIMIT)],
+)
+async def declare_outage(
+    request: Request,
+    reporter: EquipmentReporter,
+    service: Equipment,
+    body: DeclareOutage,
+    idempotency_key: IdempotencyKey = None,
+    request_id_header: RequestIdHeader = None,
+) -> JSONResponse:
+    """A lift, ramp, pool hoist… out of service or degraded now (201); declared again while the
+    outage is in force, it is updated (200). Agents and supervisors of the facility, and devices
+    whose token names it."""
+    principal, facility = reporter
+    sub = _submission(request, principal, body, idempotency_key, request_id_header)
+    return _answer(await service.declare(sub, facility, body), sub)
+
+
+@router.post(
+    "/facilities/{facility_id}/equipment-outages/end",
+    summary="Équipement remis en service / Equipment back in service",
+    response_model=Outage,
+    responses=OUTAGE_RESPONSES,
+    dependencies=[Depends(WRITE_LIMIT)],
+)
+async def end_outage(
+    request: Request,
+    reporter: EquipmentReporter,
+    service: Equipment,
+    body: EndOutage,
+    idempotency_key: IdempotencyKey = None,
+    request_id_header: RequestIdHeader = None,
+) -> JSONResponse:
+    """The equipment works again; 409 ``no_outage`` when it had no outage in force."""
+    principal, facility = reporter
+    sub = _submission(request, principal, body, idempotency_key, request_id_header)
+    return _answer(await service.end(sub, facility, body), sub)
 
 
 @router.get(

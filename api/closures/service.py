@@ -1,7 +1,7 @@
 """The agents' declarations as one transactional service.
 
-Every declaration — declaring, updating or ending a closure today; an equipment status
-(``facility-equipment``) tomorrow — goes through :meth:`DeclarationService.run`::
+Every declaration — declaring, updating or ending a closure; declaring or ending an equipment
+outage (``facility-equipment``) — goes through :meth:`DeclarationService.run`::
 
     idempotency key claimed (or the first answer replayed)
       → the change, in the same PostgreSQL transaction (its rules, its rows)
@@ -11,7 +11,8 @@ Every declaration — declaring, updating or ending a closure today; an equipmen
     commit → the event published (ClosureBus; its relay re-sends it after a crash)
 
 A kind of declaration only supplies the change: a function of the connection that applies its
-rules and writes its rows, returning a :class:`Change`. :class:`ClosureService` is the closures'.
+rules and writes its rows, returning a :class:`Change`. :class:`ClosureService` is the closures',
+:class:`EquipmentService` the equipment outages'.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from psycopg import AsyncConnection
 from pydantic import BaseModel
 
 from api.auth import Principal
-from api.closures import rules, store
+from api.closures import outage_store, outages, rules, store
 from api.closures.bus import Connect
 from api.closures.models import Closure, DeclareClosure, EndClosure, UpdateClosure
 from schemas.catalogue import Facility
@@ -36,6 +37,7 @@ __all__ = [
     "Change",
     "ClosureService",
     "DeclarationService",
+    "EquipmentService",
     "EventBus",
     "Outcome",
     "Submission",
@@ -201,3 +203,66 @@ async def _locked(
         raise rules.UnknownClosure(closure_id)
     rules.require_open(found[0])
     return found
+
+
+class EquipmentService:
+    """Declare and end equipment outages (:mod:`api.closures.outages`) through the service."""
+
+    def __init__(self, declarations: DeclarationService) -> None:
+        self.declarations = declarations
+
+    async def declare(
+        self, sub: Submission, facility: Facility, body: outages.DeclareOutage
+    ) -> Outcome:
+        """201 with the new outage; 200 with the outage in force updated."""
+        principal, now = sub.principal, sub.now
+        known = outages.equipment_for(facility, body.equipment_id, body.kind)
+
+        async def apply(conn: AsyncConnection[Any]) -> Change:
+            before = await outage_store.lock_in_force(conn, facility.id, known.equipment_id)
+            if before is None:
+                after = outages.declared(principal, facility, body, now)
+                await outage_store.insert(conn, after)
+            else:
+                after = outages.updated(before, body, now)
+                await outage_store.update(conn, after)
+            event = outages.event_for(after, principal, now)
+            action = "equipment.declared" if before is None else "equipment.updated"
+            return _outage_change(action, before, after, event, 201 if before is None else 200)
+
+        return await self.declarations.run(sub, apply)
+
+    async def end(self, sub: Submission, facility: Facility, body: outages.EndOutage) -> Outcome:
+        """200 with the outage ended now; 409 when the equipment has none in force."""
+        principal, now = sub.principal, sub.now
+        known = outages.equipment_for(facility, body.equipment_id, None)
+
+        async def apply(conn: AsyncConnection[Any]) -> Change:
+            before = await outage_store.lock_in_force(conn, facility.id, known.equipment_id)
+            if before is None:
+                raise outages.NoOutage(known.equipment_id)
+            after = outages.ended(before, now)
+            await outage_store.update(conn, after)
+            event = outages.event_for(after, principal, now, body.message)
+            return _outage_change("equipment.ended", before, after, event, 200)
+
+        return await self.declarations.run(sub, apply)
+
+
+def _outage_change(
+    action: str,
+    before: outages.Outage | None,
+    after: outages.Outage,
+    event: CloudEvent,
+    status: int,
+) -> Change:
+    return Change(
+        action=action,
+        facility_id=after.facility_id,
+        record_id=after.outage_id,
+        before=before.snapshot() if before is not None else None,
+        after=after.snapshot(),
+        event=event,
+        status=status,
+        body=after.model_dump(mode="json"),
+    )

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from api.pages.equipment import step_free_now
 from api.views import OPEN_STATES
 from schemas.catalogue import FACILITY_TYPES, TYPE_LABELS, Catalogue, LocalizedText, normalize_text
 
@@ -64,6 +65,9 @@ class Filters:
     open_now: bool = False
     low_crowd: bool = False
     accessible: bool = False
+    wheelchair_now: bool = False
+    """« Accessible en fauteuil maintenant »: the live step-free access says yes (a broken lift on
+    the only step-free route, or no live status, says otherwise)."""
 
     @classmethod
     def parse(
@@ -75,6 +79,7 @@ class Filters:
         open_now: bool,
         low_crowd: bool,
         accessible: bool,
+        wheelchair_now: bool = False,
     ) -> Filters:
         return cls(
             type=type if type in FACILITY_TYPES else None,
@@ -85,6 +90,7 @@ class Filters:
             open_now=open_now,
             low_crowd=low_crowd,
             accessible=accessible,
+            wheelchair_now=wheelchair_now,
         )
 
     def matches(self, item: Item) -> bool:
@@ -99,6 +105,8 @@ class Filters:
         # "Peu d'affluence" keeps what is known to be quiet now: an open facility whose count
         # says "low" (no count, or closed, is not known to be quiet).
         if self.low_crowd and crowd_level(item) != "low":
+            return False
+        if self.wheelchair_now and step_free_now(item) != "yes":
             return False
         features = (item.get("catalogue") or {}).get("accessibility") or []
         return not (self.accessible and "wheelchair_accessible" not in features)

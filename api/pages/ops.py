@@ -311,6 +311,27 @@ def _lag_alerts(sample: Sample, threshold: float) -> list[dict[str, Any]]:
     return [_alert("critical", "consumer_lag", message, **params)]
 
 
+def equipment_outages(facility_id: str, name: str, status: dict[str, Any]) -> list[dict[str, Any]]:
+    """The facility's equipment not in service (live accessibility), for the city-wide list."""
+    access = status.get("accessibility") or {}
+    return [
+        {
+            "facility_id": facility_id,
+            "name": name,
+            "equipment_id": e["equipment_id"],
+            "kind": e["kind"],
+            "equipment": e.get("name") or {"fr": e["equipment_id"]},
+            "status": e["status"],
+            "since": e.get("since"),
+            "expected_back_at": e.get("expected_back_at"),
+            "overdue": bool(e.get("overdue")),
+            "step_free_access": access.get("step_free_access", "unknown"),
+        }
+        for e in access.get("equipment") or []
+        if e.get("status", "in_service") != "in_service"
+    ]
+
+
 def summarize(
     statuses: dict[str, dict[str, Any]],
     catalogue_names: dict[str, str],
@@ -325,6 +346,7 @@ def summarize(
     by_state = {state.value: 0 for state in OpenState}
     stale: list[dict[str, Any]] = []
     overdue: list[dict[str, Any]] = []
+    outages: list[dict[str, Any]] = []
     for facility_id in sorted(set(catalogue_names) | set(statuses)):
         status = statuses.get(facility_id)
         if status is None:
@@ -340,6 +362,7 @@ def summarize(
                     "last_data_at": status.get("last_data_at"),
                 }
             )
+        outages += equipment_outages(facility_id, name, status)
         for closure in status.get("closures") or []:
             if closure.get("overdue"):
                 overdue.append(
@@ -389,6 +412,17 @@ def summarize(
                 name=item["name"],
             )
         )
+    outages.sort(key=lambda o: (o["since"] is None, o["since"] or ""))
+    for item in (o for o in outages if o["overdue"]):
+        alerts.append(
+            _alert(
+                "warning",
+                "overdue_equipment",
+                N_("Retour en service dépassé : %(equipment)s, %(name)s"),
+                equipment=item["equipment"]["fr"],
+                name=item["name"],
+            )
+        )
     if stale:
         alerts.append(
             _alert(
@@ -408,6 +442,7 @@ def summarize(
         },
         "stale": stale[:200],
         "overdue_closures": overdue,
+        "equipment_outages": outages,
         "stream": {
             "available": kafka_error is None and sample.get("events_total") is not None,
             "error": kafka_error,

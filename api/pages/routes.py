@@ -74,6 +74,14 @@ async def card_script(request: Request) -> Response:
     return serve(request, found)
 
 
+@router.get("/embed/equipment.js", include_in_schema=False)
+async def equipment_script(request: Request) -> Response:
+    """Live accessibility in words, imported by the card (``./equipment.js``)."""
+    found = asset("embed/equipment.js")
+    assert found is not None, "dashboards/embed/equipment.js is part of the package"
+    return serve(request, found)
+
+
 class DirectoryQuery:
     """The directory's query string, as the form sends it (every filter optional; an unknown
     type or arrondissement filters nothing, a page beyond the last shows them all)."""
@@ -87,6 +95,7 @@ class DirectoryQuery:
         open_now: bool = False,
         low_crowd: bool = False,
         accessible: bool = False,
+        wheelchair_now: bool = False,
         page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
         near: Annotated[str | None, Query(max_length=200)] = None,
         at: Annotated[str | None, Query(max_length=40)] = None,
@@ -103,8 +112,14 @@ class DirectoryQuery:
             open_now=open_now,
             low_crowd=low_crowd,
             accessible=accessible,
+            wheelchair_now=wheelchair_now,
         )
-        flags = {"open_now": open_now, "low_crowd": low_crowd, "accessible": accessible}
+        flags = {
+            "open_now": open_now,
+            "low_crowd": low_crowd,
+            "accessible": accessible,
+            "wheelchair_now": wheelchair_now,
+        }
         self.params = {
             "q": q or "",
             "type": type or "",

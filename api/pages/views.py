@@ -30,6 +30,7 @@ from api.pages.directory import (
     hints_for,
     in_order,
 )
+from api.pages.equipment import outage_lines
 from api.pages.near import Origin, by_distance, distance_words
 from api.pages.qr import qr_svg
 from api.search import Answer, Topic
@@ -160,6 +161,8 @@ class Entry:
     live: Live
     distance: str | None = None
     """« 550 m » from the origin the directory sorts by, if any."""
+    outages: tuple[str, ...] = ()
+    """« Ascenseur hors service depuis 10:42 — retour prévu demain 9 h », oldest first."""
 
 
 def _entry(item: Mapping[str, Any], lang: Lang, metres: float | None = None) -> Entry:
@@ -172,6 +175,7 @@ def _entry(item: Mapping[str, Any], lang: Lang, metres: float | None = None) -> 
         href=f"/facilities/{item['facility_id']}" + ("?lang=en" if lang == "en" else ""),
         live=Live.of(item),
         distance=None if metres is None else distance_words(metres, lang),
+        outages=outage_lines(item, lang, datetime.now(PARIS)),
     )
 
 
@@ -293,8 +297,9 @@ def _results_context(lang: Lang, results: Results) -> dict[str, Any]:
     }
 
 
-def _fallback_context(facility: Facility, item: Mapping[str, Any]) -> dict[str, Any]:
+def _fallback_context(facility: Facility, item: Mapping[str, Any], lang: Lang) -> dict[str, Any]:
     return {
+        "outages": outage_lines(item, lang, datetime.now(PARIS)),
         "facility": facility,
         "live": Live.of(item),
         "contacts": facility.contacts_for("information")[:1],
@@ -305,7 +310,7 @@ def _fallback_context(facility: Facility, item: Mapping[str, Any]) -> dict[str, 
 
 def fallback_html(facility: Facility, item: Mapping[str, Any], lang: Lang) -> str:
     """What the card shows before (or without) JavaScript: the essentials, in words."""
-    return render(lang, "templates/fallback.html", **_fallback_context(facility, item))
+    return render(lang, "templates/fallback.html", **_fallback_context(facility, item, lang))
 
 
 def facility_page(
@@ -318,7 +323,7 @@ def facility_page(
         path=f"/facilities/{facility.id}",
         jsonld=json_text(jsonld),
         osm_hours=osm_opening_hours(facility.hours),
-        **_fallback_context(facility, item),
+        **_fallback_context(facility, item, lang),
     )
 
 

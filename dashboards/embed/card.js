@@ -7,6 +7,7 @@
 // on the WebSocket /v1/live (one socket per page, shared by every card). Styles live in a shadow
 // root; whatever the element contains (the server-rendered fallback) is shown until it upgrades.
 // This module also exports the live client and the formatters the Paris Live pages reuse.
+import { equipmentBlock } from "./equipment.js";
 
 const PARIS = "Europe/Paris";
 
@@ -593,6 +594,7 @@ export function statusBody(status, catalogue, lang, now = new Date()) {
   if (status.closures?.length) {
     parts.push(`<section aria-label="${t.closures}"><h3>${t.closures}</h3><ul>${status.closures.map((c) => closureItem(c, catalogue, lang, now)).join("")}</ul></section>`);
   }
+  parts.push(equipmentBlock(status, lang, now));
   const closed = isClosed(status);
   if (closed && (status.occupancy || status.queues?.length)) parts.push(`<p class="closed-note">${t.closedCrowd}</p>`);
   if (status.occupancy && !closed) parts.push(crowdBlock(status.occupancy, lang, isEstimated(catalogue, "capacity")));

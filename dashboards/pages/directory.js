@@ -3,6 +3,7 @@
 // shown facilities live, adds "Afficher plus" pages in place, and opens a detail dialog with the
 // card and the "meilleur moment pour venir" chart.
 import { LiveClient, TEXT, escapeHtml, hoursLine, langOf, localized, renderState } from "/embed/card.js";
+import { outageLine, outagesOf } from "/embed/equipment.js";
 import { bestTime } from "/static/pages/chart.js";
 
 const OPEN = new Set(["open", "closing_soon", "partially_closed"]);
@@ -95,6 +96,9 @@ function paint(status) {
   li.querySelector(".hours").textContent = hoursLine(status, lang).spans;
   li.querySelector(".closure-note")?.remove();
   if (closure) li.querySelector(".hours").insertAdjacentHTML("afterend", `<p class="closure-note">${words.closures} ${escapeHtml(localized(closure.message, lang))}</p>`);
+  const outages = li.querySelector("[data-outages]");
+  if (outages) outages.innerHTML = outagesOf(status).map((e) => `<p class="closure-note outage-note">${escapeHtml(outageLine(e, lang))}</p>`).join("");
+  li.dataset.stepFree = status.accessibility?.step_free_access || "unknown";
 }
 
 let trigger = null;
@@ -186,10 +190,10 @@ let stale = false;
 live.addEventListener("status", (event) => {
   const status = event.detail;
   const li = document.getElementById(`f-${status.facility_id}`);
-  const seen = (node) => `${node?.querySelector("[data-state]")?.dataset.state} ${node?.querySelector(".crowd")?.className ?? ""}`;
+  const seen = (node) => `${node?.querySelector("[data-state]")?.dataset.state} ${node?.querySelector(".crowd")?.className ?? ""} ${node?.dataset.stepFree}`;
   const before = seen(li);
   paint(status);
-  const liveFilter = form.elements.open_now.checked || form.elements.low_crowd.checked;
+  const liveFilter = form.elements.open_now.checked || form.elements.low_crowd.checked || form.elements.wheelchair_now?.checked;
   if (!liveFilter || !li || before === seen(li) || stale) return;
   stale = true;
   setTimeout(() => { stale = false; refresh({ remember: false, page: pagesShown() }); }, 1000);

@@ -7,6 +7,7 @@
 // a token (kept in this tab only: sessionStorage), sends it as a bearer token, and asks again
 // when the API refuses it.
 import { LiveClient, STATE_STYLE, TEXT, ago, escapeHtml, fmtWhen, icon } from "/embed/card.js";
+import { sinceWords } from "/embed/equipment.js";
 
 const app = document.getElementById("ops-app");
 const lang = app.dataset.lang === "en" ? "en" : "fr";
@@ -29,6 +30,9 @@ const W = {
     lagHint: (n) => `Retard mesuré sur les positions que les workers valident dans Kafka à chaque instantané (environ toutes les 30 s) : jusqu'à une minute est normal, l'alerte part à ${num.format(n)} s.`,
     grid: "Tous les équipements, par arrondissement", staleList: "Sources sans données récentes",
     overdue: "Fermetures dont la réouverture est dépassée", name: "Équipement", last: "Dernière donnée",
+    outages: "Équipements d'accessibilité hors service, les plus anciens d'abord", equipment: "Matériel",
+    outSince: "Hors service depuis", back: "Retour prévu", late: "En retard", degraded: "réduit",
+    stepFreeNo: "sans accès fauteuil", outagesTable: "Tableau des pannes en cours",
     reason: "Motif", eta: "Réouverture prévue", none: "Aucune.", unavailable: "indisponible",
     missing: "Non mesuré ici", lost: "Connexion temps réel perdue — nouvelle tentative…",
     summaryDown: "Synthèse d'exploitation indisponible : le service ne répond pas.",
@@ -53,6 +57,9 @@ const W = {
     lagHint: (n) => `Lag measured on the positions the workers commit to Kafka at each snapshot (about every 30 s): up to a minute is normal, the alert starts at ${num.format(n)} s.`,
     grid: "Every facility, by arrondissement", staleList: "Sources without recent data",
     overdue: "Closures past their expected reopening", name: "Facility", last: "Last data",
+    outages: "Accessibility equipment out of order, oldest first", equipment: "Equipment",
+    outSince: "Out of order since", back: "Expected back", late: "Overdue", degraded: "restricted",
+    stepFreeNo: "no wheelchair access", outagesTable: "Table of the outages in force",
     reason: "Reason", eta: "Expected reopening", none: "None.", unavailable: "unavailable",
     missing: "Not measured here", lost: "Live connection lost — retrying…",
     summaryDown: "Operations summary unavailable: the service does not answer.",
@@ -152,6 +159,7 @@ function showDashboard(me) {
     <section aria-labelledby="h-overdue"><h3 id="h-overdue">${W.overdue}</h3><div id="overdue"></div></section>
     <section aria-labelledby="h-stale"><h3 id="h-stale">${W.staleList}</h3><div id="stale"></div></section>
   </div>
+  <section aria-labelledby="h-outages"><h3 id="h-outages">${W.outages}</h3><div id="outages"></div></section>
 </section>
 <section class="panel" aria-labelledby="h-states"><h2 id="h-states">${W.states}</h2><ul class="counters" id="counters"></ul></section>
 <section class="panel" aria-labelledby="h-stream"><h2 id="h-stream">${W.stream}</h2><div class="sparks" id="sparks"></div><p class="hint" id="lag-hint"></p><p class="hint" id="missing"></p></section>
@@ -225,9 +233,21 @@ function spark(title, key, series, current, format = (v) => num.format(v)) {
   return `<div class="spark" data-metric="${key}"><h3>${title}</h3><strong>${shown}</strong><svg viewBox="0 0 100 40" preserveAspectRatio="none" role="img" aria-label="${escapeHtml(`${title} : ${recent}`)}"><polyline points="${points}"/></svg></div>`;
 }
 
-function table(rows, head, caption) {
+function table(rows, head, caption, classes = []) {
   if (!rows.length) return `<p>${W.none}</p>`;
-  return `<div class="table-scroll" tabindex="0" role="region" aria-label="${escapeHtml(caption)}"><table class="ops-table"><caption class="visually-hidden">${escapeHtml(caption)}</caption><thead><tr>${head.map((h) => `<th scope="col">${h}</th>`).join("")}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join("")}</tr>`).join("")}</tbody></table></div>`;
+  return `<div class="table-scroll" tabindex="0" role="region" aria-label="${escapeHtml(caption)}"><table class="ops-table"><caption class="visually-hidden">${escapeHtml(caption)}</caption><thead><tr>${head.map((h) => `<th scope="col">${h}</th>`).join("")}</tr></thead><tbody>${rows.map((r, i) => `<tr${classes[i] ? ` class="${classes[i]}"` : ""}>${r.map((c) => `<td>${c}</td>`).join("")}</tr>`).join("")}</tbody></table></div>`;
+}
+
+/** Equipment outages city-wide, oldest first; an overdue one says « En retard » in its row. */
+function outagesTable(items) {
+  const rows = items.map((o) => [
+    `<a href="/facilities/${encodeURIComponent(o.facility_id)}">${escapeHtml(o.name)}</a>${o.step_free_access === "no" ? ` <span class="tag">${W.stepFreeNo}</span>` : ""}`,
+    `${escapeHtml(o.equipment[lang] || o.equipment.fr)}${o.status === "degraded" ? ` (${W.degraded})` : ""}`,
+    o.since ? escapeHtml(sinceWords(o.since, lang)) : "—",
+    `${o.expected_back_at ? escapeHtml(fmtWhen(o.expected_back_at, lang)) : "—"}${o.overdue ? ` <strong class="late">${W.late}</strong>` : ""}`,
+  ]);
+  // an overdue row is highlighted; its words (« En retard ») say it too
+  return table(rows, [W.name, W.equipment, W.outSince, W.back], W.outagesTable, items.map((o) => (o.overdue ? "overdue" : "")));
 }
 
 function alertText(a) {
@@ -245,6 +265,7 @@ function render(summary) {
     ? `<h3 id="h-lagging">${W.lagging}</h3>${table(lagging.map((p) => [escapeHtml(p.topic), String(p.partition), p.seconds !== null ? W.sec(p.seconds) : p.under ? W.under(p.under) : W.unavailable, num.format(p.events), escapeHtml(p.group)]), [W.topic, W.partition, W.seconds, W.events, W.group], W.lagging)}`
     : "";
   document.getElementById("overdue").innerHTML = table(summary.overdue_closures.map((c) => [`<a href="/facilities/${encodeURIComponent(c.facility_id)}">${escapeHtml(c.name)}</a>`, escapeHtml(t.reasons[c.reason] || c.reason), c.expected_reopening_at ? escapeHtml(fmtWhen(c.expected_reopening_at, lang)) : "—"]), [W.name, W.reason, W.eta], W.overdue);
+  document.getElementById("outages").innerHTML = outagesTable(summary.equipment_outages || []);
   document.getElementById("stale").innerHTML = table(summary.stale.slice(0, 50).map((s) => [`<a href="/facilities/${encodeURIComponent(s.facility_id)}">${escapeHtml(s.name)}</a>`, s.last_data_at ? ago(s.last_data_at, lang) : "—"]), [W.name, W.last], W.staleList);
   document.getElementById("sparks").innerHTML = spark(W.lagSeconds, "lag_seconds", series, stream.lag_seconds ?? (stream.lag_seconds_under ? W.under(stream.lag_seconds_under) : null), W.sec)
     + spark(W.lag, "consumer_lag", series, stream.consumer_lag)

@@ -20,8 +20,8 @@ replaces the closure, it is not a patch, so replaying it is harmless); ``.ended`
 The code lives in one module per concept; every public name is importable from here:
 
 * :mod:`schemas.events.base` — ids, timestamps, :class:`LocalizedText`, the :class:`EventData` base;
-* :mod:`schemas.events.signals`, :mod:`schemas.events.closures`, :mod:`schemas.events.feedback`
-  — the ``data`` models of each family;
+* :mod:`schemas.events.signals`, :mod:`schemas.events.closures`, :mod:`schemas.events.equipment`,
+  :mod:`schemas.events.feedback` — the ``data`` models of each family;
 * :mod:`schemas.events.envelope` — :class:`EventType`, the envelope classes, :data:`AnyEvent`,
   :func:`make_event`;
 * :mod:`schemas.events.dead_letter` — :class:`DeadLetter`, the record of a refused input.
@@ -64,6 +64,7 @@ from schemas.events.envelope import (
     ComplaintAcknowledged,
     ComplaintAnswered,
     ComplaintFiled,
+    EquipmentStatusChanged,
     EventType,
     HeadcountMeasured,
     PassageCounted,
@@ -71,6 +72,11 @@ from schemas.events.envelope import (
     SurveySubmitted,
     TicketEvent,
     make_event,
+)
+from schemas.events.equipment import (
+    EquipmentKind,
+    EquipmentState,
+    EquipmentStatusData,
 )
 from schemas.events.feedback import (
     Channel,
@@ -118,6 +124,10 @@ __all__ = [
     "ComplaintFiled",
     "ComplaintFiledData",
     "DeadLetter",
+    "EquipmentKind",
+    "EquipmentState",
+    "EquipmentStatusChanged",
+    "EquipmentStatusData",
     "EventData",
     "EventType",
     "FacilityId",

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from schemas.events.base import EventData, FacilityId, Identifier, Timestamp
 from schemas.events.closures import ClosureData, ClosureEndData
+from schemas.events.equipment import EquipmentStatusData
 from schemas.events.feedback import (
     ComplaintAcknowledgedData,
     ComplaintAnsweredData,
@@ -40,6 +41,7 @@ __all__ = [
     "ComplaintAcknowledged",
     "ComplaintAnswered",
     "ComplaintFiled",
+    "EquipmentStatusChanged",
     "EventType",
     "HeadcountMeasured",
     "PassageCounted",
@@ -65,6 +67,7 @@ class EventType(StrEnum):
     CLOSURE_ENDED = "fr.paris.facilities.closure.ended"
     CASE_OPENED = "fr.paris.facilities.case.opened"
     CASE_CLOSED = "fr.paris.facilities.case.closed"
+    EQUIPMENT_STATUS_CHANGED = "fr.paris.facilities.equipment.status_changed"
     SURVEY_SUBMITTED = "fr.paris.feedback.survey.submitted"
     COMPLAINT_FILED = "fr.paris.feedback.complaint.filed"
     COMPLAINT_ACKNOWLEDGED = "fr.paris.feedback.complaint.acknowledged"
@@ -168,6 +171,14 @@ class CaseEvent(CloudEvent):
     event_types = (EventType.CASE_OPENED, EventType.CASE_CLOSED)
 
 
+class EquipmentStatusChanged(CloudEvent):
+    """``fr.paris.facilities.equipment.status_changed`` on ``facility-equipment``."""
+
+    type: Literal[EventType.EQUIPMENT_STATUS_CHANGED]
+    data: EquipmentStatusData
+    event_types = (EventType.EQUIPMENT_STATUS_CHANGED,)
+
+
 class SurveySubmitted(CloudEvent):
     """``fr.paris.feedback.survey.submitted`` on ``feedback-surveys``."""
 
@@ -208,6 +219,7 @@ EVENT_CLASSES: tuple[type[CloudEvent], ...] = (
     ClosureDeclared,
     ClosureEnded,
     CaseEvent,
+    EquipmentStatusChanged,
     SurveySubmitted,
     ComplaintFiled,
     ComplaintAcknowledged,
@@ -233,6 +245,7 @@ AnyEvent: TypeAlias = Annotated[
     | ClosureDeclared
     | ClosureEnded
     | CaseEvent
+    | EquipmentStatusChanged
     | SurveySubmitted
     | ComplaintFiled
     | ComplaintAcknowledged

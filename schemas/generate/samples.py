@@ -106,6 +106,18 @@ _SAMPLES: dict[EventType, tuple[str, str, dict[str, Any]]] = {
         "/procedures/mairie-11",
         {"procedure_id": "carte-identite", "case_id": "CNI-2025-118734"},
     ),
+    EventType.EQUIPMENT_STATUS_CHANGED: (
+        "mairie-paris-centre",
+        "/agents/mairie-paris-centre",
+        {
+            "equipment_id": "lift",
+            "kind": "lift",
+            "status": "out_of_service",
+            "message": {"fr": "Ascenseur hors service.", "en": "Lift out of order."},
+            "expected_back_at": _at(18, 0),
+            "declared_by": "agent",
+        },
+    ),
     EventType.SURVEY_SUBMITTED: (
         "mairie-11",
         "/feedback/web",

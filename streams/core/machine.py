@@ -17,7 +17,8 @@ per change (``apply`` on a passage is a handful of comparisons and additions).
 
 Concepts live in their own modules: :mod:`~streams.core.occupancy`, :mod:`~streams.core.queues`,
 :mod:`~streams.core.appointments`, :mod:`~streams.core.processing`,
-:mod:`~streams.core.closures`, :mod:`~streams.core.schedule`, :mod:`~streams.core.dedup`.
+:mod:`~streams.core.closures`, :mod:`~streams.core.equipment`, :mod:`~streams.core.schedule`,
+:mod:`~streams.core.dedup`.
 
 Snapshots (:meth:`~FacilityMachine.to_snapshot` / :meth:`~FacilityMachine.from_snapshot`) are
 JSON-ready dicts that round-trip exactly — the restored machine writes the same snapshot, shows
@@ -38,6 +39,7 @@ from schemas.events import (
     ClosureDeclared,
     ClosureEnded,
     CloudEvent,
+    EquipmentStatusChanged,
     HeadcountMeasured,
     PassageCounted,
     SlotsPublished,
@@ -47,6 +49,7 @@ from schemas.status import FacilityStatus
 from streams.core.appointments import AppointmentBook
 from streams.core.closures import ClosureBook
 from streams.core.dedup import RecentIds
+from streams.core.equipment import EquipmentBook
 from streams.core.errors import BadSnapshot, WrongFacility
 from streams.core.occupancy import OccupancyMinute, OccupancyTracker
 from streams.core.policy import EPOCH
@@ -151,6 +154,7 @@ class FacilityMachine:
             max_samples=config.processing_max_samples,
         )
         self._closures = ClosureBook(memory=config.closure_memory)
+        self._equipment = EquipmentBook(facility)
         self._schedule = ScheduleTracker(self._hours, config.closing_soon_minutes)
         self._seq = 0
         self._updated_at: datetime | None = None
@@ -288,6 +292,8 @@ class FacilityMachine:
             changed = self._closures.declare(event.data, at, now)
         elif isinstance(event, ClosureEnded):
             changed = self._closures.end(event.data.closure_id, at)
+        elif isinstance(event, EquipmentStatusChanged):
+            changed = self._equipment.apply(event.data, at, now)
         else:
             return False  # feedback and other events do not make the status
         windows = self._closures.windows()
@@ -323,6 +329,7 @@ class FacilityMachine:
                 self._occ.reset(self._last_reset_at, now)
             self._schedule.next_reset_at = next_reset_after(hours, now)
         changed |= self._closures.mark_overdue(now)
+        changed |= self._equipment.mark_overdue(now)
         reset_at = self._schedule.next_reset_at
         if reset_at is not None and now >= reset_at:
             last = (last_reset_at_or_before(hours, now) or reset_at).astimezone(UTC)
@@ -363,6 +370,7 @@ class FacilityMachine:
             self._schedule.valid_until,
             self._schedule.next_reset_at,
             self._closures.next_timer(),
+            self._equipment.next_timer(),
             self._occ.next_timer(),
             self._queues.next_timer(),
             self._appointments.next_timer(now),
@@ -402,6 +410,7 @@ class FacilityMachine:
             hours_confidence=facility.hours_confidence_on(
                 (self._updated_at or EPOCH).astimezone(PARIS).date()
             ),
+            accessibility=self._equipment.view(),
         )
 
     # -- snapshots --------------------------------------------------------------------------
@@ -426,6 +435,7 @@ class FacilityMachine:
             "appointments": self._appointments.to_dict(),
             "processing": self._processing.to_dict(),
             "closures": self._closures.to_dict(),
+            "equipment": self._equipment.to_dict(),
             "schedule": self._schedule.to_dict(),
             "status": self.status().model_dump(mode="json"),
         }
@@ -462,6 +472,7 @@ class FacilityMachine:
         self._appointments.load(data["appointments"])
         self._processing.load(data["processing"])
         self._closures.load(data["closures"])
+        self._equipment.load(data.get("equipment") or {"live": []})  # older snapshots: none
         self._schedule.load(data["schedule"], self._closures.windows())
         self._status = FacilityStatus.model_validate(data["status"])
 

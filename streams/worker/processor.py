@@ -258,6 +258,18 @@ class Processor:
                 continue
             try:
                 changed = machines[fid].apply(event, now)
+            except InvalidEvent as exc:  # valid shape, refused by the facility (unknown equipment)
+                if not silent:
+                    self._dead.refuse(
+                        exc,
+                        topic=topic,
+                        partition=partition,
+                        offset=offset,
+                        key=rec.key,
+                        raw=raw,
+                        received_at=now,
+                    )
+                continue
             except Exception as exc:  # a bug in the core must not stop the flow
                 log.exception(
                     "machine_failed",

@@ -252,6 +252,7 @@ def test_input_topics_are_the_co_partitioned_facility_topics() -> None:
         topics.SLOTS,
         topics.CLOSURES,
         topics.CASES,
+        topics.EQUIPMENT,
     )
     assert all(topics.TOPICS[name].key == "facility_id" for name in topics.INPUT_TOPICS)
 
@@ -265,6 +266,7 @@ def test_topic_names_and_policies_follow_the_contract() -> None:
         "facility-slots",
         "facility-closures",
         "facility-cases",
+        "facility-equipment",
         "feedback-surveys",
         "feedback-complaints",
         "complaints-routed",
