@@ -109,14 +109,15 @@ async def test_directory_filters_work_without_javascript(
     city_api: InProcessServer, redis_client: aioredis.Redis, settings: Settings
 ) -> None:
     """The directory form filters on the server: ?type=pool&open_now=true lists only open pools,
-    and nothing else is in the page, hidden or not."""
+    and nothing else is in the page, hidden or not. Every page is asked for at once (by day more open
+    pools than one page holds)."""
     current = orjson.loads(
         await redis_client.hget(settings.key("facility", "piscine-pontoise"), "json")
     )
     opened = dict(current, seq=current["seq"] + 1, open_state="open", closures=[])
     await put_status(redis_client, settings, orjson.dumps(opened))
     async with httpx.AsyncClient(base_url=city_api.http) as client:
-        page = await client.get("/", params={"type": "pool", "open_now": "true"})
+        page = await client.get("/", params={"type": "pool", "open_now": "true", "page": "999999"})
     shown = _listed(page.text)
     assert "piscine-pontoise" in [fid for fid, _ in shown]
     assert " hidden" not in "".join(re.findall(r'<li class="facility"[^>]*>', page.text))
