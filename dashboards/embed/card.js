@@ -81,6 +81,7 @@ export const TEXT = {
     on: (d) => `le ${d}`, liveCard: "Fiche en direct",
     unconfirmed: "horaires non confirmés", unknownHours: "Horaires inconnus",
     source: (credit, title, date) => `Source : ${credit}, « ${title} » (mise à jour ${date})`,
+    sourceBrief: (credit, date) => `Source : ${credit} (mise à jour ${date})`, periodEnded: (b) => `période terminée le ${b}`,
     noSource: "Source : aucune (valeur estimée)", oldData: "données anciennes, à vérifier",
     someDaysEstimated: "certains jours estimés", period: (a, b) => (a ? `période du ${a} au ${b}` : `jusqu'au ${b}`),
     estimated: "estimé", estimatedCapacity: "capacité estimée", ended: "terminée",
@@ -160,6 +161,7 @@ export const TEXT = {
     on: (d) => `on ${d}`, liveCard: "Live card",
     unconfirmed: "hours not confirmed", unknownHours: "Hours unknown",
     source: (credit, title, date) => `Source: ${credit}, “${title}” (updated ${date})`,
+    sourceBrief: (credit, date) => `Source: ${credit} (updated ${date})`, periodEnded: (b) => `period ended ${b}`,
     noSource: "Source: none (estimated value)", oldData: "old data, to be checked",
     someDaysEstimated: "some days estimated", period: (a, b) => (a ? `period ${a} to ${b}` : `until ${b}`),
     estimated: "estimated", estimatedCapacity: "estimated capacity", ended: "ended",
@@ -502,15 +504,19 @@ const fmtDate = (iso) => (iso ? iso.slice(0, 10).split("-").reverse().join("/") 
 
 /** A catalogue value's source in words: « Source : Ville de Paris — opendata.paris.fr,
  * « Îlots de fraîcheur… » (mise à jour 15/09/2025) », or "Source : aucune (valeur estimée)". */
-export function sourceWords(catalogue, field, lang) {
+export function sourceWords(catalogue, field, lang, { brief = false } = {}) {
   const t = TEXT[lang];
   const source = catalogue?.sources?.[field];
   const dataset = source && typeof source === "object" ? catalogue.datasets?.[source.dataset] : null;
   if (!dataset) return t.noSource;
-  const words = [t.source(dataset.publisher, dataset.title, fmtDate(dataset.updated))];
+  // brief (a lobby screen's footer): the publisher and date without the dataset's title, and the
+  // period only when it has ended — the same facts in two lines instead of four
+  const words = [brief ? t.sourceBrief(dataset.publisher, fmtDate(dataset.updated)) : t.source(dataset.publisher, dataset.title, fmtDate(dataset.updated))];
   if (dataset.old) words.push(t.oldData);
   if (field === "hours") {
-    if (source.valid_until) words.push(t.period(fmtDate(source.valid_from), fmtDate(source.valid_until)) + (hoursPeriodEnded(catalogue) ? ` (${t.ended})` : ""));
+    const ended = hoursPeriodEnded(catalogue);
+    if (source.valid_until && brief) { if (ended) words.push(t.periodEnded(fmtDate(source.valid_until))); }
+    else if (source.valid_until) words.push(t.period(fmtDate(source.valid_from), fmtDate(source.valid_until)) + (ended ? ` (${t.ended})` : ""));
     const days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
     if (days.some((d) => catalogue.sources[`hours.${d}`] === "estimated")) words.push(t.someDaysEstimated);
   }

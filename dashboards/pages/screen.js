@@ -135,7 +135,7 @@ function renderHours() {
   const today = unknown ? `<p class="big-note">${both((l) => W[l].unknownHours)}</p>` : spans ? `<ul class="spans">${spans}</ul>` : `<p class="big-note">${both((l) => W[l].closedToday)}</p>`;
   $("hours").innerHTML = `<h2>${both((l) => W[l].hours)}</h2>${today}${next ? `<p class="next"><span class="l1">${next}</span><span class="l2" lang="${other}">${nextOther}</span></p>` : ""}`;
   // Where the hours come from, in the footer (as tall as the QR code: no room taken from the panels).
-  $("hours-source").textContent = catalogue ? `${W[lang].hoursSource} — ${sourceWords(catalogue, "hours", lang)}` : "";
+  $("hours-source").textContent = catalogue ? `${W[lang].hoursSource} — ${sourceWords(catalogue, "hours", lang, { brief: true })}` : "";
 }
 
 function distance(metres) {
@@ -187,9 +187,25 @@ function renderPromise() {
   $("promise").textContent = W[lang].promise;
 }
 
+/** The panels shown vary (closures, equipment, forecast, queues, appointments): when they do not
+ * fit above the footer, the big figures shrink one step, then another — never below the smallest
+ * text readable from 3 m (2.2vmin) — rather than run under the footer. */
+const TIGHTER = ["tight", "tighter"];
+function fit() {
+  const main = $("main");
+  main.classList.remove(...TIGHTER);
+  for (const step of TIGHTER) {
+    if (main.scrollHeight <= main.clientHeight + 1) return;
+    main.classList.add(step);
+  }
+}
+new ResizeObserver(fit).observe($("main"));
+for (const panel of $("main").children) new ResizeObserver(fit).observe(panel);
+
 function renderAll() {
   renderPromise(); renderState(); renderClosures(); renderCrowd(); renderQueues(); renderAppointments(); renderHours(); renderFresh();
   $("main").classList.toggle("lead", !$("crowd").hidden);
+  fit();
   document.body.dataset.seq = String(status.seq);
   if (closedNow() && nearby.state !== status.open_state) refreshNearby();
   if (!closedNow()) nearby = { state: null, items: [] };
