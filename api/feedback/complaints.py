@@ -41,7 +41,7 @@ from api.feedback.models import (
 from api.feedback.runtime import record_events, send
 from api.i18n import LANGUAGES, N_, bilingual, translator
 from api.ratelimit import client_address
-from api.routes.history import pg
+from api.routes.history import FEEDBACK_UNAVAILABLE, pg
 from schemas.catalogue import Catalogue, Facility
 from schemas.clock import PARIS
 from schemas.events import CloudEvent, EventType, GoldenRule, LocalizedText, make_event
@@ -260,7 +260,7 @@ def _days_between(start: dt.datetime, due: dt.datetime) -> int:
 
 async def load(ctx: AppContext, reference: str) -> ComplaintCase:
     """The case of ``reference`` (404 :class:`ComplaintGone` when there is none)."""
-    async with pg(ctx) as conn:
+    async with pg(ctx, FEEDBACK_UNAVAILABLE) as conn:
         record = await store.fetch_case(conn, reference)
     if record is None:
         raise ComplaintGone()
@@ -311,7 +311,7 @@ async def _file(
         acknowledge_due_at=ack_due,
         answer_due_at=answer_due,
     )
-    async with pg(ctx) as conn, conn.transaction():
+    async with pg(ctx, FEEDBACK_UNAVAILABLE) as conn, conn.transaction():
         for _ in range(3):
             reference = new_reference(now.astimezone(ack_due.tzinfo))
             if await store.insert_complaint(conn, reference, new):
@@ -402,7 +402,7 @@ async def inbox(
         if service not in wanted:
             raise Forbidden(bilingual("Service non autorisé"))
         wanted = [service]
-    async with pg(ctx) as conn:
+    async with pg(ctx, FEEDBACK_UNAVAILABLE) as conn:
         records = await store.list_cases(conn, wanted, state, offset, limit_ + 1)
     items = [case_of(ctx.catalogue, record) for record in records[:limit_]]
     return CasePage(items=items, next=str(offset + limit_) if len(records) > limit_ else None)
@@ -419,7 +419,7 @@ async def transition(
     out once the transaction committed."""
     now = dt.datetime.now(dt.UTC)
     events: list[CloudEvent] = []
-    async with pg(ctx) as conn, conn.transaction():
+    async with pg(ctx, FEEDBACK_UNAVAILABLE) as conn, conn.transaction():
         record = await store.fetch_case(conn, reference, for_update=True)
         if record is None:
             raise ComplaintGone()

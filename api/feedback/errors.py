@@ -6,8 +6,7 @@
     ├── InvalidInput     422 invalid_input   a body the route cannot use; ``fields`` names each bad field
     ├── TooLarge         413 too_large       a body past :data:`api.feedback.body.MAX_BODY`
     ├── ComplaintGone    404 unknown_complaint  no complaint has this reference
-    ├── Conflict         409 conflict        a transition the case record refuses (answered twice)
-    └── PublishFailed    503 unavailable     Kafka neither acknowledged nor spooled the events
+    └── Conflict         409 conflict        a transition the case record refuses (answered twice)
 """
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ __all__ = [
     "ComplaintGone",
     "Conflict",
     "InvalidInput",
-    "PublishFailed",
     "TooLarge",
     "in_language",
 ]
@@ -93,8 +91,3 @@ class ComplaintGone(ApiError):
 class Conflict(ApiError):
     status = 409
     code = "conflict"
-
-
-class PublishFailed(ApiError):
-    status = 503
-    code = "unavailable"

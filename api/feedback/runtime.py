@@ -17,7 +17,7 @@ from psycopg import AsyncConnection
 
 from api.closures import store as outbox
 from api.context import AppContext
-from api.routes.history import pg
+from api.routes.history import FEEDBACK_UNAVAILABLE, pg
 from schemas.events import CloudEvent
 
 __all__ = ["publish", "record_events", "send"]
@@ -52,6 +52,6 @@ async def publish(
 ) -> None:
     """Record events in the outbox (their own transaction), then publish them."""
     ctx: AppContext = request.state.ctx
-    async with pg(ctx) as conn, conn.transaction():
+    async with pg(ctx, FEEDBACK_UNAVAILABLE) as conn, conn.transaction():
         await record_events(conn, events, about=about, routed_to=routed_to)
     await send(request, events, routed_to=routed_to)

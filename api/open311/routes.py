@@ -19,7 +19,7 @@ from api.feedback.models import ComplaintIn
 from api.i18n import N_, Lang, bilingual, language
 from api.open311 import mapping, store
 from api.open311.mapping import JURISDICTION, ServiceCode, UnknownService
-from api.routes.history import pg
+from api.routes.history import FEEDBACK_UNAVAILABLE, pg
 
 __all__ = ["router"]
 
@@ -232,7 +232,7 @@ async def list_requests(
     except Open311Error as exc:
         return _errors(exc)
     try:
-        async with pg(ctx) as conn:
+        async with pg(ctx, FEEDBACK_UNAVAILABLE) as conn:
             cases = await store.list_public(
                 conn,
                 references=references,
@@ -258,7 +258,7 @@ async def get_request(
     try:
         _check_jurisdiction(jurisdiction_id)
         reference = complaints.check_reference(service_request_id)
-        async with pg(ctx) as conn:
+        async with pg(ctx, FEEDBACK_UNAVAILABLE) as conn:
             cases = await store.list_public(conn, references=[reference], limit=1)
     except Open311Error as exc:
         return _errors(exc)

@@ -26,7 +26,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from api.caching import cached
 from api.context import AppContext, Ctx
 from api.errors import ERROR_RESPONSES, NOT_FOUND, InvalidParameter, ServiceUnavailable
-from api.i18n import bilingual
+from api.i18n import N_, bilingual
 from api.routes.facilities import FacilityIdParam, require_facility
 from schemas.catalogue import LEVEL_THRESHOLDS, WEEKDAYS, occupancy_level
 from schemas.clock import PARIS
@@ -50,14 +50,23 @@ _ROLLUP_COLUMNS = (
 )
 
 
+HISTORY_UNAVAILABLE = N_("Historique momentanément indisponible")
+FEEDBACK_UNAVAILABLE = N_(
+    "Avis et réclamations momentanément indisponibles : réessayez dans quelques minutes"
+)
+
+
 @contextlib.asynccontextmanager
-async def pg(ctx: AppContext) -> AsyncIterator[psycopg.AsyncConnection[TupleRow]]:
-    """A pooled connection; 503 with the error shape when PostgreSQL cannot be reached."""
+async def pg(
+    ctx: AppContext, unavailable: str = HISTORY_UNAVAILABLE
+) -> AsyncIterator[psycopg.AsyncConnection[TupleRow]]:
+    """A pooled connection; 503 with the error shape when PostgreSQL cannot be reached, saying
+    what is unavailable (``unavailable``: a message marked with :func:`N_`)."""
     try:
         async with ctx.pool.connection(timeout=5.0) as conn:
             yield conn
     except (psycopg.OperationalError, PoolTimeout) as exc:
-        raise ServiceUnavailable(bilingual("Historique momentanément indisponible")) from exc
+        raise ServiceUnavailable(bilingual(unavailable)) from exc
 
 
 class Bucket(BaseModel):

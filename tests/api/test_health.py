@@ -41,3 +41,37 @@ async def test_readyz_503_when_redis_is_down(settings: Settings, db: Settings) -
             assert missing.status_code == 503 and missing.json()["error"]["code"] == "unavailable"
     finally:
         await server.stop()
+
+
+async def test_503_says_what_is_unavailable_when_postgresql_is_down(
+    settings: Settings, db: Settings
+) -> None:
+    """With PostgreSQL unreachable, a survey answer and a complaint answer 503 saying that
+    feedback is unavailable (not « history »), the history says history; the API stays up."""
+    broken = settings.model_copy(
+        update={"database_url": f"postgresql://paris_live@127.0.0.1:{free_port()}/paris_live"}
+    )
+    server = InProcessServer(create_app(fast_hub(broken)), broken)
+    await server.start(ready=False)
+    answer = {"rating": 4, "rule_ratings": {"information": 5}, "channel": "screen"}
+    complaint = {
+        "facility_id": "piscine-pontoise",
+        "rule": "welcome",
+        "topic": "cleanliness",
+        "text": "Vestiaires sales le 3 juin vers 18 h, personne pour nettoyer.",
+        "contact": "claire.dupont.4821@example.org",
+    }
+    try:
+        async with httpx.AsyncClient(base_url=server.http, timeout=30) as client:
+            survey = await client.post("/v1/facilities/piscine-pontoise/feedback", json=answer)
+            assert survey.status_code == 503, survey.text
+            assert survey.json()["error"]["message"].startswith("Avis et réclamations")
+            filed = await client.post("/v1/complaints", json=complaint)
+            assert filed.status_code == 503, filed.text
+            assert filed.json()["error"]["message"].startswith("Avis et réclamations")
+            history = await client.get("/v1/facilities/piscine-pontoise/history")
+            assert history.status_code == 503
+            assert history.json()["error"]["message"].startswith("Historique")
+            assert (await client.get("/v1/healthz")).status_code == 200
+    finally:
+        await server.stop()
