@@ -399,7 +399,7 @@ article{border:1px solid var(--line);border-radius:.5rem;background:#fff;padding
 h2,h3{margin:0;line-height:1.2}h2{font-size:1.25rem}h3{font-size:.95rem;text-transform:uppercase;letter-spacing:.03em;color:#3d3d3d}
 p,ul{margin:0}ul{padding:0;list-style:none;display:grid;gap:.35rem}
 .sub{color:#4a4a4a;font-size:.9rem}
-.badge{display:inline-flex;align-items:center;gap:.4rem;padding:.25rem .65rem;border-radius:999px;font-weight:700;border:2px solid currentColor}
+.badge,.pill{display:inline-flex;align-items:center;gap:.4rem;padding:.25rem .65rem;border-radius:999px;font-weight:700;border:2px solid currentColor}
 .ok{color:var(--ok);background:var(--ok-bg)}.warn{color:var(--warn);background:var(--warn-bg)}.alert{color:var(--alert);background:var(--alert-bg)}.off{color:var(--off);background:var(--off-bg)}
 .i{flex:none;vertical-align:-.2em}
 .row{display:flex;flex-wrap:wrap;gap:.3rem .8rem;align-items:baseline}

@@ -145,7 +145,7 @@ export function equipmentBlock(status, lang, now = new Date()) {
   const estimated = access.estimated || down.some((e) => e.estimated) ? ` <span class="tag est">${t.estimated}</span>` : "";
   const list = down.length ? `<ul>${down.map((e) => outageItem(e, lang, now)).join("")}</ul>` : "";
   return `<section class="equipment" aria-label="${t.title}" data-step-free="${esc(step)}"><h3>${t.title}</h3>`
-    + `<p class="row"><span class="badge ${style}">${t.stepFree[step]}</span>${estimated}</p>${list}</section>`;
+    + `<p class="row"><span class="pill ${style}">${t.stepFree[step]}</span>${estimated}</p>${list}</section>`;
 }
 
 /** The words of the « prévenez-moi » button of one equipment. */

@@ -170,7 +170,7 @@ async def test_a_lift_out_of_order_is_seen_followed_and_its_return_told(
     outage = page.locator(OUTAGE)
     await expect(outage).to_be_visible(timeout=30_000)
     await expect(outage).to_have_text(re.compile(LINE_FR))
-    await expect(page.locator("paris-facility-card section.equipment .badge")).to_have_text(
+    await expect(page.locator("paris-facility-card section.equipment .pill")).to_have_text(
         "Accès en fauteuil impossible maintenant"
     )
     await shot(page.locator("paris-facility-card"), "card-fr")
