@@ -31,7 +31,7 @@ from api.closures import routes as closure_routes
 from api.closures.bus import ClosureBus
 from api.config import hub_limits
 from api.context import AppContext
-from api.errors import install_error_handlers
+from api.errors import add_error_shape, install_error_handlers
 from api.feed import RedisFeed
 from api.feedback import routes as feedback
 from api.headers import SecurityHeaders
@@ -43,6 +43,7 @@ from api.limits import RequestLimits
 from api.live_ws import LiveEndpoint
 from api.metrics import HttpMetrics, HubCollector, MetricsMiddleware
 from api.ngsi_ld import routes as ngsi_ld
+from api.ngsi_ld.errors import http_problem as ngsi_ld_problem
 from api.open311 import routes as open311
 from api.pages import kiosk, legal
 from api.pages import map as pages_map
@@ -170,6 +171,7 @@ def create_app(
         ],
     )
     install_error_handlers(app)
+    add_error_shape(app, "/ngsi-ld/", ngsi_ld_problem)
     install_page_errors(app)
     legal.install_site_globals()
     for module in (

@@ -15,11 +15,12 @@ into the same shape by the handlers installed with :func:`install_error_handlers
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -32,9 +33,11 @@ __all__ = [
     "ApiError",
     "ErrorBody",
     "ErrorResponse",
+    "HttpErrorShape",
     "InvalidParameter",
     "ServiceUnavailable",
     "UnknownFacilityError",
+    "add_error_shape",
     "error_response",
     "install_error_handlers",
 ]
@@ -151,6 +154,16 @@ def _describe_validation(exc: RequestValidationError) -> str:
     return bilingual("Paramètre invalide — %(detail)s", detail=detail)
 
 
+HttpErrorShape = Callable[[int, str], Response]
+"""How a standard's part of the API words an HTTP error (status, message) — NGSI-LD answers its
+problem details even for a path no route matches."""
+
+
+def add_error_shape(app: FastAPI, prefix: str, shape: HttpErrorShape) -> None:
+    """HTTP errors (no route, method not allowed) under ``prefix`` answer in ``shape``."""
+    app.state.error_shapes = {**getattr(app.state, "error_shapes", {}), prefix: shape}
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Every error the app can answer goes through the one shape."""
 
@@ -166,13 +179,19 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(422, "invalid_parameter", _describe_validation(exc))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code in _HTTP_CODES:
             code, message = _HTTP_CODES[exc.status_code]
             message = bilingual(message)
         else:
             code, message = "http_error", str(exc.detail)
-        response = error_response(exc.status_code, code, message)
+        shapes: dict[str, HttpErrorShape] = getattr(request.app.state, "error_shapes", {})
+        shape = next((s for p, s in shapes.items() if request.url.path.startswith(p)), None)
+        response = (
+            shape(exc.status_code, message)
+            if shape
+            else error_response(exc.status_code, code, message)
+        )
         if exc.headers:
             response.headers.update(exc.headers)
         return response

@@ -22,6 +22,7 @@ __all__ = [
     "NotAcceptable",
     "OperationNotSupported",
     "ResourceNotFound",
+    "http_problem",
 ]
 
 ERRORS = "https://uri.etsi.org/ngsi-ld/errors/"
@@ -67,3 +68,12 @@ class OperationNotSupported(NgsiLdError):
     status = 422
     kind = "OperationNotSupported"
     title = "Operation not supported"
+
+
+def http_problem(status: int, message: str) -> JSONResponse:
+    """An HTTP error of the framework (no route for the path, method not allowed) under
+    ``/ngsi-ld/``, as problem details too: ResourceNotFound for 404, BadRequestData otherwise."""
+    if status == 404:
+        return ResourceNotFound(message).response()
+    problem = BadRequestData(message).document()
+    return JSONResponse(problem, status_code=status, headers={"Cache-Control": "no-store"})

@@ -23,7 +23,7 @@ __all__ = [
     "ASSETS",
     "ASSET_MAX_AGE",
     "DASHBOARDS",
-    "INLINE_STYLESHEET",
+    "INLINE_STYLESHEETS",
     "Asset",
     "asset",
     "asset_allow_list",
@@ -69,8 +69,9 @@ def asset_allow_list(root: Path = DASHBOARDS) -> dict[str, Path]:
 
 
 ASSETS = asset_allow_list()
-INLINE_STYLESHEET = "pages/pages.css"
-"""The pages' stylesheet, inlined by ``templates/layout.html`` (no render-blocking request)."""
+INLINE_STYLESHEETS = ("pages/pages.css", "pages/forecast.css", "pages/equipment.css")
+"""The pages' stylesheets, inlined one after the other by ``templates/layout.html`` (no
+render-blocking request): the common one, then the forecast's and the live equipment's blocks."""
 
 
 def asset(relative: str) -> Asset | None:
@@ -122,8 +123,12 @@ def serve(request: Request, found: Asset, max_age: int = ASSET_MAX_AGE) -> Respo
 
 
 def inline_style_source() -> str:
-    """The CSP source of the inlined stylesheet as it is on disk now (the layout includes the
-    file as it is, so both change together)."""
-    found = asset(INLINE_STYLESHEET)
-    assert found is not None, f"dashboards/{INLINE_STYLESHEET} is part of the package"
-    return found.csp_hash
+    """The CSP source of the inlined stylesheets as they are on disk now (the layout includes the
+    files as they are, one after the other, so both change together)."""
+    bodies = []
+    for name in INLINE_STYLESHEETS:
+        found = asset(name)
+        assert found is not None, f"dashboards/{name} is part of the package"
+        bodies.append(found.body)
+    digest = hashlib.sha256(b"".join(bodies)).digest()
+    return "'sha256-" + base64.b64encode(digest).decode() + "'"

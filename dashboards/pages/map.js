@@ -77,7 +77,8 @@ function labelIcon(mark) {
 }
 
 box.replaceChildren();
-const map = L.map(box, { zoomControl: false, zoomSnap: 0.25, minZoom: 10, maxBounds: [[48.7, 2.0], [49.0, 2.7]] });
+// No fade: a popup is readable (full contrast) the moment it opens, not 200 ms later
+const map = L.map(box, { zoomControl: false, zoomSnap: 0.25, minZoom: 10, maxBounds: [[48.7, 2.0], [49.0, 2.7]], fadeAnimation: false });
 L.control.zoom({ zoomInTitle: words.zoom_in, zoomOutTitle: words.zoom_out }).addTo(map);
 map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
 

@@ -265,3 +265,12 @@ async def test_errors_answer_ngsi_ld_problem_details(
     problem = response.json()
     assert problem["type"] == f"https://uri.etsi.org/ngsi-ld/errors/{kind}"
     assert problem["title"] and problem["detail"]
+
+
+async def test_a_path_no_route_matches_answers_problem_details(standards_api: FeedbackApi) -> None:
+    """An entity id the router cannot match (a line feed first) still answers NGSI-LD problem
+    details (ResourceNotFound), not the /v1 error shape — found by the OpenAPI fuzz test."""
+    answer = await standards_api.http.get("/ngsi-ld/v1/entities/%0Aabc")
+    assert answer.status_code == 404
+    assert answer.json()["type"] == "https://uri.etsi.org/ngsi-ld/errors/ResourceNotFound"
+    assert "error" not in answer.json()
