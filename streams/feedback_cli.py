@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import signal
 from dataclasses import dataclass
 from typing import Annotated
 
 import typer
 
 from paris_live.settings import Settings, get_settings
+from paris_live.signals import stop_on_signals
 
 __all__ = ["PurgeResult", "feedback_app", "purge_personal_data"]
 
@@ -126,10 +126,7 @@ def aggregate_command() -> None:
 
     async def main() -> None:
         await migrate(settings)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+        stop = stop_on_signals()
         await FeedbackJob(settings).run(stop)
 
     asyncio.run(main())

@@ -8,11 +8,11 @@
 from __future__ import annotations
 
 import asyncio
-import signal
 
 import typer
 
 from paris_live.settings import get_settings
+from paris_live.signals import stop_on_signals
 
 __all__ = ["forecast_app"]
 
@@ -32,10 +32,7 @@ def run_command() -> None:
 
     async def main() -> None:
         await migrate(settings)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+        stop = stop_on_signals()
         await ForecastJob(settings).run(stop)
 
     asyncio.run(main())
