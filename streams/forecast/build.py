@@ -134,6 +134,8 @@ def build_forecasts(
     accuracy: ForecastAccuracy | None,
 ) -> list[FacilityForecast]:
     """One forecast per facility from its observed grid ``(F, GRID_DAYS × 96)`` (see module doc)."""
+    if not facilities:  # a new platform: no facility has occupancy history yet
+        return []
     generated = grid.now.astimezone(PARIS)
     past = HISTORY_DAYS * core.SLOTS_PER_DAY
     opens = np.array(

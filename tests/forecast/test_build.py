@@ -129,3 +129,10 @@ def test_school_holiday_weekdays_read_the_wednesday_profile() -> None:
     assert keys[5] == 5  # Saturday 25 April
     assert keys[11] == core.SUNDAY  # Friday 1 May, Fête du Travail
     assert keys[15] == 1  # Tuesday 5 May, back at school
+
+
+def test_a_new_platform_without_history_gets_an_empty_round() -> None:
+    """No facility with occupancy history yet (a fresh install): the round forecasts nothing
+    instead of crashing the job (found running ``paris-live forecast once`` on an empty store)."""
+    grid = grid_for(NOW)
+    assert build_forecasts([], np.empty((0, grid.slots)), {}, grid, None) == []
