@@ -194,8 +194,13 @@ const TIGHTER = ["tight", "tighter", "tightest"];
 function fit() {
   const main = $("main");
   main.classList.remove(...TIGHTER);
+  main.classList.toggle("lead", !$("crowd").hidden);
+  const fits = () => main.scrollHeight <= main.clientHeight + 1;
+  // First the crowd gives up its double height (a town hall's queues and appointments beside it
+  // leave it half empty), then the figures shrink.
+  if (!fits()) main.classList.remove("lead");
   for (const step of TIGHTER) {
-    if (main.scrollHeight <= main.clientHeight + 1) return;
+    if (fits()) return;
     main.classList.add(step);
   }
 }
@@ -204,7 +209,6 @@ for (const panel of $("main").children) new ResizeObserver(fit).observe(panel);
 
 function renderAll() {
   renderPromise(); renderState(); renderClosures(); renderCrowd(); renderQueues(); renderAppointments(); renderHours(); renderFresh();
-  $("main").classList.toggle("lead", !$("crowd").hidden);
   fit();
   document.body.dataset.seq = String(status.seq);
   if (closedNow() && nearby.state !== status.open_state) refreshNearby();
