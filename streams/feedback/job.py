@@ -114,11 +114,13 @@ class FeedbackJob:
             max_raw_bytes=getattr(self.settings, "dead_letter_max_raw_bytes", 64 * 1024),
         )
         window = TimeWindow(getattr(self.settings, "event_max_future_s", 3600.0), None)
-        await consumer.start()
-        await sink.start()
         conn: Any = None
-        log.info("feedback_job_started", topics=self.topics, group=self.group_id)
         try:
+            # Started inside the try: a start that fails (a topic not created yet) still closes
+            # both clients before the supervisor restarts the job.
+            await consumer.start()
+            await sink.start()
+            log.info("feedback_job_started", topics=self.topics, group=self.group_id)
             while not stop.is_set():
                 batches = await consumer.getmany(timeout_ms=300, max_records=self.max_records)
                 if not batches:

@@ -85,12 +85,14 @@ class KafkaSink:
         self._started = True
 
     async def stop(self) -> None:
-        if self._started:
-            try:
-                await self.flush()
-            finally:
-                await self._producer.stop()
-                self._started = False
+        if not self._started:
+            await self._producer.stop()  # never started: still closed, no "Unclosed" at exit
+            return
+        try:
+            await self.flush()
+        finally:
+            await self._producer.stop()
+            self._started = False
 
     def send(
         self,
