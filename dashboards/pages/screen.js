@@ -193,16 +193,23 @@ function renderPromise() {
 const TIGHTER = ["tight", "tighter", "tightest"];
 function fit() {
   const main = $("main");
+  const overflow = () => main.scrollHeight - main.clientHeight;
+  // At each step the crowd first keeps its double height beside the others, then gives it up (a
+  // town hall's queues and appointments beside it leave it half empty); the first that fits wins,
+  // else the smallest step with the layout that runs the least under the footer.
+  const leads = $("crowd").hidden ? [false] : [true, false];
+  let best = null;
   main.classList.remove(...TIGHTER);
-  main.classList.toggle("lead", !$("crowd").hidden);
-  const fits = () => main.scrollHeight <= main.clientHeight + 1;
-  // First the crowd gives up its double height (a town hall's queues and appointments beside it
-  // leave it half empty), then the figures shrink.
-  if (!fits()) main.classList.remove("lead");
-  for (const step of TIGHTER) {
-    if (fits()) return;
-    main.classList.add(step);
+  for (const [i, step] of ["", ...TIGHTER].entries()) {
+    if (step) main.classList.add(step);
+    for (const lead of leads) {
+      main.classList.toggle("lead", lead);
+      const over = overflow();
+      if (over <= 1) return;
+      if (i === TIGHTER.length && (best === null || over < best.over)) best = { lead, over };
+    }
   }
+  main.classList.toggle("lead", best.lead);
 }
 new ResizeObserver(fit).observe($("main"));
 for (const panel of $("main").children) new ResizeObserver(fit).observe(panel);
