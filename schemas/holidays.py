@@ -128,7 +128,7 @@ def _zone_c_periods() -> tuple[tuple[date, date, str], ...]:
     with :data:`_NOT_BUNDLED`, in date order."""
     data = resources.files("vacances_scolaires_france") / "data" / "data.csv"
     periods: list[tuple[date, date, str]] = []
-    with data.open(encoding="utf-8", newline="") as rows:
+    with data.open("r", encoding="utf-8") as rows:
         for row in csv.DictReader(rows):
             if row["vacances_zone_c"] != "True":
                 continue
