@@ -37,6 +37,8 @@ export const WORDS = {
     waitAccuracy: (mae, coverage) => `Attentes prévues — erreur moyenne ${mae}\u00a0min à 1\u00a0h, ${coverage}\u00a0% des attentes observées dans la fourchette (mesuré sur un historique simulé).`,
     waitShort: (mae) => `Attentes prévues — erreur moyenne ${mae}\u00a0min à 1\u00a0h.`,
     hour: (h, m) => (m ? `${h}\u00a0h\u00a0${String(m).padStart(2, "0")}` : `${h}\u00a0h`),
+    waitHead: (time) => `Attente prévue à ${time} (prévision)`,
+    noForecast: "pas de prévision",
   },
   en: {
     title: "Crowding forecast",
@@ -61,8 +63,10 @@ export const WORDS = {
     minutes: (n) => `~${n} min`,
     noWait: "no wait",
     waitAccuracy: (mae, coverage) => `Expected waits — mean error ${mae} min 1 hour ahead, ${coverage}% of observed waits within the range (measured on simulated history).`,
-    waitShort: (mae) => `Expected waits — mean error ${mae} min 1 hour ahead.`,
+    waitShort: (mae) => `Expected waits — mean error ${mae} min.`,
     hour: (h, m) => `${h}:${String(m).padStart(2, "0")}`,
+    waitHead: (time) => `Expected wait at ${time} (forecast)`,
+    noForecast: "no forecast",
   },
 };
 
@@ -147,7 +151,27 @@ function waitAccuracy(forecast, lang, short) {
   return short ? w.waitShort(figure(a.mae_1h_minutes)) : w.waitAccuracy(figure(a.mae_1h_minutes), figure(a.coverage_pct));
 }
 
+/** The screen's compact form: « Attente prévue à 12 h (prévision) » once, then each service
+ * and its wait on one row (French, then English), so that the panel keeps to its height. */
+function waitsScreenHtml(forecast, langs) {
+  const queues = forecast.queues || [];
+  const first = queues.find((q) => q.forecast.length);
+  if (!first) return "";
+  const step = first.forecast[3] || first.forecast[0];
+  const bi = (parts) => parts.map((text, i) => (i ? ` <span class="l2" lang="en">${escapeHtml(text)}</span>` : escapeHtml(text))).join("");
+  const same = (text) => text.replace(/\u00a0/g, " ");
+  const head = langs.map((l) => WORDS[l].waitHead(hourOf(step.at, l)));
+  const items = queues.map((q) => {
+    const name = (q.name && (q.name[langs[0]] || q.name.fr)) || q.service_id;
+    const at = q.forecast[3];
+    const said = langs.map((l) => (!q.forecast.length ? WORDS[l].noForecast : !at || at.p50 === null ? WORDS[l].closed : waitWords(at.p50, l)));
+    return `<li class="fc-wait" data-service="${escapeHtml(q.service_id)}"><span class="fc-service">${escapeHtml(name)}</span> <strong>${escapeHtml(said[0])}</strong>${said.length > 1 && same(said[1]) !== same(said[0]) ? ` <span class="l2" lang="en">${escapeHtml(said[1])}</span>` : ""}</li>`;
+  }).join("");
+  return `<div class="fc-waits fc-waits-screen"><h3>${bi(head)}</h3><ul>${items}</ul><p class="fc-accuracy">${bi(langs.map((l) => waitAccuracy(forecast, l, true)))}</p></div>`;
+}
+
 function waitsHtml(forecast, langs, screen) {
+  if (screen) return waitsScreenHtml(forecast, langs);
   const lines = langs.map((l) => waitLines(forecast, l));
   if (!lines[0].length || !lines[0].some((line) => line.forecast)) return "";
   const bi = (parts) => parts.map((text, i) => (i ? ` <span class="l2" lang="en">${escapeHtml(text)}</span>` : escapeHtml(text))).join("");

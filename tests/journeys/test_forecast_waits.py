@@ -6,7 +6,8 @@ A town hall with three weeks of crowd and queue-wait history (written as ``paris
 
 * its page shows, per queue service, « Attente prévue à 12 h : ~N min (prévision) » under
   « Attente prévue aux guichets », the waits' measured error, and why the elections desk has none;
-* its lobby screen says the same in French then English, nothing cut;
+* its lobby screen says it compactly — « Attente prévue à 12 h (prévision) » then each service
+  and its wait on one row — in French then English, nothing cut;
 * the directory (town halls) shows « Dans 1 h : … » with the « prévision » tag on its card, read
   for the whole page in one request;
 * axe-core (colour contrast included) finds no violation at all on any of them, and nothing
@@ -112,28 +113,43 @@ async def _no_violation(page: Any, name: str) -> None:
     assert json.loads((AXE_DIR / f"{name}.json").read_text(encoding="utf-8")) == []
 
 
-async def _sees_the_waits(page: Any, screen: bool) -> None:
-    """One visible line per queue service: the two with history forecast at 12 h, labelled,
-    the elections desk says why it has none; the waits' measured error below."""
+async def _sees_the_waits(page: Any) -> None:
+    """The page: one visible line per queue service — the two with history forecast at 12 h,
+    labelled, the elections desk says why it has none; the waits' measured error below."""
     waits = page.locator("section.forecast .fc-waits")
     await waits.wait_for(state="visible")
     assert await visible_count(page.locator("section.forecast .fc-wait")) == 3
-    title = await waits.locator("h3").inner_text()
-    assert title.startswith("Attente prévue aux guichets")
+    assert (await waits.locator("h3").inner_text()).startswith("Attente prévue aux guichets")
     for service_id, name in SERVICES.items():
         line = waits.locator(f'.fc-wait[data-service="{service_id}"]')
-        assert await line.is_visible()
         text = " ".join((await line.inner_text()).split())
         assert text.startswith(f"{name} — Attente prévue à 12 h : "), text
-        assert "min (prévision)" in text or "pas d'attente (prévision)" in text, text
-        if screen:
-            assert "Expected wait at 12:00: " in text and "(forecast)" in text, text
-    elections = " ".join(
-        (await waits.locator('.fc-wait[data-service="elections"]').inner_text()).split()
-    )
-    assert elections.startswith("Élections — Pas encore assez d'historique"), elections
+        assert text.endswith(("min (prévision)", "pas d'attente (prévision)")), text
+    elections = waits.locator('.fc-wait[data-service="elections"]')
+    said = " ".join((await elections.inner_text()).split())
+    assert said.startswith("Élections — Pas encore assez d'historique"), said
     accuracy = await waits.locator(".fc-accuracy").inner_text()
-    assert "Attentes prévues — erreur moyenne" in accuracy and "min" in accuracy
+    assert "Attentes prévues — erreur moyenne" in accuracy and "min à 1" in accuracy
+
+
+async def _sees_the_waits_on_the_screen(page: Any) -> None:
+    """The screen, compact: « Attente prévue à 12 h (prévision) » then English once, each
+    service with its wait on one row, the elections desk without forecast, the measured error."""
+    waits = page.locator("section.forecast .fc-waits")
+    await waits.wait_for(state="visible")
+    assert await visible_count(page.locator("section.forecast .fc-wait")) == 3
+    head = " ".join((await waits.locator("h3").inner_text()).split())
+    assert head == "Attente prévue à 12 h (prévision) Expected wait at 12:00 (forecast)", head
+    for service_id, name in SERVICES.items():
+        line = waits.locator(f'.fc-wait[data-service="{service_id}"]')
+        text = " ".join((await line.inner_text()).split())
+        assert text.startswith(f"{name} ") and ("min" in text or "pas d'attente" in text), text
+    elections = waits.locator('.fc-wait[data-service="elections"]')
+    assert " ".join((await elections.inner_text()).split()) == (
+        "Élections pas de prévision no forecast"
+    )
+    accuracy = " ".join((await waits.locator(".fc-accuracy").inner_text()).split())
+    assert accuracy.startswith("Attentes prévues — erreur moyenne") and "mean error" in accuracy
 
 
 async def test_the_card_and_the_screen_of_a_town_hall_show_each_service_wait(
@@ -144,7 +160,7 @@ async def test_the_card_and_the_screen_of_a_town_hall_show_each_service_wait(
     town_hall, at = await _forecast_town_hall(db)
     page = await _open(browser, f"{city_api.http}/facilities/{town_hall.id}", DESKTOP, at)
     journey = Journey("forecast-waits-card", page)
-    await _sees_the_waits(page, screen=False)
+    await _sees_the_waits(page)
     await page.locator("section.forecast .fc-waits").scroll_into_view_if_needed()
     await journey.step("l'attente prévue par guichet sur la fiche de la mairie")
     await _shot(page, "waits-card-desktop")
@@ -153,7 +169,7 @@ async def test_the_card_and_the_screen_of_a_town_hall_show_each_service_wait(
     assert not page.errors, page.errors
 
     page = await _open(browser, f"{city_api.http}/facilities/{town_hall.id}", NARROW, at)
-    await _sees_the_waits(page, screen=False)
+    await _sees_the_waits(page)
     assert await horizontal_overflow(page) == 0
     await page.locator("section.forecast .fc-waits").scroll_into_view_if_needed()
     await _shot(page, "waits-card-320")
@@ -178,7 +194,7 @@ async def test_the_card_and_the_screen_of_a_town_hall_show_each_service_wait(
     )
     assert await put_status(redis_client, db, status) == 1
     page = await _open(browser, f"{city_api.http}/screen/{town_hall.id}", LANDSCAPE, at)
-    await _sees_the_waits(page, screen=True)
+    await _sees_the_waits_on_the_screen(page)
     await Journey("forecast-waits-screen", page).step("l'attente prévue sur l'écran d'accueil")
     await _shot(page, "waits-screen-landscape")
     assert await clipped(page, ".panel, .s-main, .s-foot") == []
