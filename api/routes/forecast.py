@@ -21,7 +21,7 @@ from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, StringConstraints
 from redis.exceptions import RedisError
 
 from api.context import AppContext, Ctx
@@ -31,6 +31,7 @@ from api.routes.facilities import FacilityIdParam, require_facility
 from api.routes.history import pg
 from schemas.catalogue import Facility
 from schemas.clock import PARIS
+from schemas.events import FACILITY_ID_PATTERN
 from schemas.forecast import FacilityForecast
 from streams.forecast.build import METHOD, build_forecasts, grid_for
 from streams.forecast.store import (
@@ -154,7 +155,7 @@ class ForecastPage(BaseModel):
 async def forecasts(
     ctx: Ctx,
     facility: Annotated[
-        list[str],
+        list[Annotated[str, StringConstraints(pattern=FACILITY_ID_PATTERN, max_length=120)]],
         Query(
             min_length=1,
             max_length=MAX_BATCH,
