@@ -42,6 +42,7 @@ from tests.journeys.journeykit import (
     DESKTOP,
     LANDSCAPE,
     NARROW,
+    PORTRAIT,
     Journey,
     clipped,
     horizontal_overflow,
@@ -193,14 +194,16 @@ async def test_the_card_and_the_screen_of_a_town_hall_show_each_service_wait(
         last_data_at=now.isoformat(),
     )
     assert await put_status(redis_client, db, status) == 1
-    page = await _open(browser, f"{city_api.http}/screen/{town_hall.id}", LANDSCAPE, at)
-    await _sees_the_waits_on_the_screen(page)
-    await Journey("forecast-waits-screen", page).step("l'attente prévue sur l'écran d'accueil")
-    await _shot(page, "waits-screen-landscape")
-    assert await clipped(page, ".panel, .s-main, .s-foot") == []
-    await _no_violation(page, "forecast-waits-screen")
-    await page.context.close()
-    assert not page.errors, page.errors
+    for name, viewport in (("landscape", LANDSCAPE), ("portrait", PORTRAIT)):
+        page = await _open(browser, f"{city_api.http}/screen/{town_hall.id}", viewport, at)
+        await _sees_the_waits_on_the_screen(page)
+        journey = Journey(f"forecast-waits-screen-{name}", page)
+        await journey.step("l'attente prévue sur l'écran d'accueil")
+        await _shot(page, f"waits-screen-{name}")
+        assert await clipped(page, ".panel, .s-main, .s-foot") == []
+        await _no_violation(page, f"forecast-waits-screen-{name}")
+        await page.context.close()
+        assert not page.errors, page.errors
 
 
 async def test_the_directory_cards_say_how_busy_in_one_hour(
