@@ -12,10 +12,14 @@ A town hall with three weeks of crowd and queue-wait history (written as ``paris
   for the whole page in one request;
 * axe-core (colour contrast included) finds no violation at all on any of them, and nothing
   scrolls sideways at 320 px. Screenshots: ``test-artifacts/forecast/``.
+
+And through the live stack: tickets sent through Kafka become wait minutes in ``queue_wait_1m``
+by the worker's own history writer.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 from pathlib import Path
@@ -30,8 +34,10 @@ from paris_live.settings import Settings
 from producers.history import occupancy_history
 from producers.history_store import write_history, write_queue_history
 from producers.queue_history import queue_history
+from schemas import topics
 from schemas.catalogue import Facility, load_catalogue
 from schemas.clock import PARIS
+from schemas.events import EventType, make_event
 from schemas.holidays import is_public_holiday
 from schemas.hours import OpeningHours
 from streams.forecast.build import open_row
@@ -235,3 +241,44 @@ async def test_the_directory_cards_say_how_busy_in_one_hour(
     await _no_violation(page, "forecast-directory-cards")
     await context.close()
     assert not errors, errors
+
+
+async def test_tickets_through_kafka_and_the_worker_become_wait_minutes(
+    live_stack: Any,
+) -> None:
+    """Tickets issued at a town hall's civil-status desk, sent through Kafka like the ticket
+    machines send them: the worker's history writer rolls the desk's wait up into
+    ``queue_wait_1m`` — the minutes the wait forecast learns from."""
+    facility = next(
+        f
+        for f in load_catalogue().by_type("town_hall")
+        if any(s.service_id == "civil-status" and s.queue for s in f.services)
+    )
+    now = dt.datetime.now(PARIS)
+    records = []
+    for n in range(6):
+        event = make_event(
+            EventType.TICKET_ISSUED,
+            facility.id,
+            {"service_id": "civil-status", "ticket_id": f"E{n:03d}"},
+            source=f"/tickets/{facility.id}/civil-status",
+            time=now - dt.timedelta(seconds=30 - n),
+        )
+        records.append((topics.TICKETS, facility.id.encode(), event.to_json()))
+    await live_stack.send(records)
+    found: list[tuple[Any, ...]] = []
+    for _ in range(120):  # the worker flushes its history every second or so
+        async with await connect(live_stack.settings) as conn:
+            cur = await conn.execute(
+                "SELECT service_id, wait_avg, length_max, samples FROM queue_wait_1m "
+                "WHERE facility_id = %s",
+                (facility.id,),
+            )
+            found = list(await cur.fetchall())
+        if found:
+            break
+        await asyncio.sleep(0.5)
+    assert found, "no wait minute stored"
+    [(service_id, wait, length, samples)] = found
+    # However the worker cut its batches, a recorded status saw 1 to 6 tickets waiting.
+    assert service_id == "civil-status" and wait >= 0 and 1 <= length <= 6 and samples >= 1
