@@ -117,7 +117,7 @@ def simulate(
     history: Annotated[
         str | None,
         typer.Option(
-            help="write this much back-dated occupancy history (8w, 14d) to PostgreSQL and stop"
+            help="write this much back-dated occupancy and queue-wait history (8w, 14d) to PostgreSQL and stop"
         ),
     ] = None,
 ) -> None:
@@ -160,7 +160,8 @@ def _write_history(
 ) -> None:
     """``simulate --history 8w``: the weeks before now, straight into the history store."""
     from producers.history import has_occupancy, occupancy_history
-    from producers.history_store import parse_span, write_history
+    from producers.history_store import parse_span, write_history, write_queue_history
+    from producers.queue_history import queue_history
 
     try:
         days = parse_span(span)
@@ -174,6 +175,11 @@ def _write_history(
     console.print(
         f"{written:,} rows of history (15-minute slots, {days} days up to now) for "
         f"{len(chosen)} facilities with occupancy, scenario {scenario.label}, seed {seed}"
+    )
+    waits = queue_history(facilities, first, days + 1, seed=seed, scenario=scenario)
+    written = _run(write_queue_history(settings, waits, now))
+    console.print(
+        f"{written:,} rows of queue waits (15-minute slots) for {len(waits.series)} queue services"
     )
 
 

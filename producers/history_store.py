@@ -8,6 +8,9 @@ a reading inside the opening hours (the slot's head count; ``samples`` 1): what 
 resolution can say, and 15 times fewer rows than minutes. Slots without a reading (sensor down,
 exceptional closure) are left out — a gap, not an empty facility. Idempotent: rows already there
 are kept (``ON CONFLICT DO NOTHING``), so a second run adds nothing.
+
+The queue services' waits (:mod:`producers.queue_history`) go the same way into ``queue_wait_1m``
+(:func:`write_queue_history`): one row per 15-minute slot with a reading inside the opening hours.
 """
 
 from __future__ import annotations
@@ -20,15 +23,20 @@ from collections.abc import Iterator
 from paris_live.db import connect
 from paris_live.settings import Settings
 from producers.history import SLOT_MINUTES, SLOTS_PER_DAY, History
+from producers.queue_history import QueueHistory
 from schemas.clock import PARIS
 
 _COLUMNS = (
     "facility_id, bucket, count_avg, count_min, count_max, count_last, capacity, "
     "passages_in, passages_out, samples"
 )
+_QUEUE_COLUMNS = (
+    "facility_id, service_id, bucket, wait_avg, wait_max, length_avg, length_max, samples"
+)
 _SPAN = re.compile(r"^\s*(\d+)\s*([wd])\s*$")
 
 Row = tuple[str, dt.datetime, float, int, int, int, int | None, int, int, int]
+QueueRow = tuple[str, str, dt.datetime, float, float, float, int, int]
 
 
 def parse_span(text: str) -> int:
@@ -73,3 +81,38 @@ async def write_history(settings: Settings, history: History, before: dt.datetim
         written = cur.rowcount
         await conn.execute("SELECT refresh_rollups(%s, %s)", (start, before))
     return written
+
+
+def queue_rows(history: QueueHistory, before: dt.datetime) -> Iterator[QueueRow]:
+    """``queue_wait_1m`` rows of the slots open with a reading that start before ``before``."""
+    for s, series in enumerate(history.series):
+        for index in range(history.slots):
+            wait = history.observed[s, index]
+            if not history.scheduled[s, index] or math.isnan(wait):
+                continue
+            day = history.first_day + dt.timedelta(days=index // SLOTS_PER_DAY)
+            minute = index % SLOTS_PER_DAY * SLOT_MINUTES
+            at = dt.datetime.combine(day, dt.time(minute // 60, minute % 60), tzinfo=PARIS)
+            if at >= before:
+                break
+            length = round(float(history.waiting[s, index]))
+            value = float(wait)
+            yield (series.facility.id, series.service_id, at, value, value, length, length, 1)
+
+
+async def write_queue_history(
+    settings: Settings, history: QueueHistory, before: dt.datetime
+) -> int:
+    """Write the queue waits before ``before``; rows new to the store."""
+    async with await connect(settings) as conn, conn.transaction():
+        await conn.execute(
+            "CREATE TEMP TABLE _queue_in (LIKE queue_wait_1m INCLUDING DEFAULTS) ON COMMIT DROP"
+        )
+        async with conn.cursor().copy(f"COPY _queue_in ({_QUEUE_COLUMNS}) FROM STDIN") as copy:
+            for row in queue_rows(history, before):
+                await copy.write_row(row)
+        cur = await conn.execute(
+            f"INSERT INTO queue_wait_1m ({_QUEUE_COLUMNS}) SELECT {_QUEUE_COLUMNS} FROM _queue_in "
+            "ON CONFLICT DO NOTHING"
+        )
+        return cur.rowcount

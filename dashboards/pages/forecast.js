@@ -3,7 +3,9 @@
 // and the chart of today — the observed curve, the forecast band (p10–p90) and the typical day —
 // labelled as a forecast with its measured accuracy. Reads GET /v1/facilities/{id}/forecast (what
 // the 15-minute forecasting job stored), /history (today, 15 min) and /typical; refreshes every
-// 5 minutes. Nothing is shown for a facility without a forecast (< 14 days of history).
+// 5 minutes. Nothing is shown for a facility without a forecast (< 14 days of history). For queues,
+// « Attente prévue à 11 h : ~20 min (prévision) » per service, with the waits' measured accuracy.
+// On the directory, each result card gets « dans 1 h : … » from one batch read (GET /v1/forecasts).
 import { TEXT, escapeHtml, fmtTime } from "/embed/card.js";
 
 const REFRESH_MS = 5 * 60 * 1000;
@@ -27,6 +29,16 @@ export const WORDS = {
     observed: "Observé", band: "Prévision (fourchette probable)", typical: "Journée habituelle", now: "Maintenant",
     table: "Voir les chiffres de la prévision", time: "Heure", level: "Affluence prévue", range: "Personnes (fourchette)",
     closed: "fermé",
+    waitsTitle: "Attente prévue aux guichets",
+    waitAt: (time, wait) => `Attente prévue à ${time} : ${wait} (prévision)`,
+    waitClosedAt: (time) => `Service fermé à ${time} (prévision)`,
+    minutes: (n) => `~${n}\u00a0min`,
+    noWait: "pas d'attente",
+    waitAccuracy: (mae, coverage) => `Attentes prévues — erreur moyenne ${mae}\u00a0min à 1\u00a0h, ${coverage}\u00a0% des attentes observées dans la fourchette (mesuré sur un historique simulé).`,
+    waitShort: (mae) => `Attentes prévues — erreur moyenne ${mae}\u00a0min à 1\u00a0h.`,
+    hour: (h, m) => (m ? `${h}\u00a0h\u00a0${String(m).padStart(2, "0")}` : `${h}\u00a0h`),
+    waitHead: (time) => `Attente prévue à ${time} (prévision)`,
+    noForecast: "pas de prévision",
   },
   en: {
     title: "Crowding forecast",
@@ -45,6 +57,16 @@ export const WORDS = {
     observed: "Observed", band: "Forecast (likely range)", typical: "Typical day", now: "Now",
     table: "Show the forecast figures", time: "Time", level: "Expected crowding", range: "People (range)",
     closed: "closed",
+    waitsTitle: "Expected wait at the desks",
+    waitAt: (time, wait) => `Expected wait at ${time}: ${wait} (forecast)`,
+    waitClosedAt: (time) => `Service closed at ${time} (forecast)`,
+    minutes: (n) => `~${n} min`,
+    noWait: "no wait",
+    waitAccuracy: (mae, coverage) => `Expected waits — mean error ${mae} min 1 hour ahead, ${coverage}% of observed waits within the range (measured on simulated history).`,
+    waitShort: (mae) => `Expected waits — mean error ${mae} min.`,
+    hour: (h, m) => `${h}:${String(m).padStart(2, "0")}`,
+    waitHead: (time) => `Expected wait at ${time} (forecast)`,
+    noForecast: "no forecast",
   },
 };
 
@@ -91,6 +113,71 @@ export function sentences(forecast, lang) {
   const short = measured ? w.short(figure(a.mae_1h_people)) : w.unmeasured;
   const time = fmtTime(forecast.generated_at, lang);
   return { next, best, accuracy, short, fresh: forecast.stale ? w.stale(time) : w.generated(time) };
+}
+
+/** "11 h" / "11 h 15" (French), "11:00" (English): a step's time, Paris. */
+const hourOf = (iso, lang) => {
+  const p = parisParts(new Date(iso));
+  return WORDS[lang].hour(Number(p.hour), Number(p.minute));
+};
+
+/** A wait in words: "~20 min" (to 5 min from 10 min on), "pas d'attente" under a minute. */
+const waitWords = (minutes, lang) => {
+  const w = WORDS[lang];
+  if (minutes < 1) return w.noWait;
+  return w.minutes(minutes < 10 ? Math.round(minutes) : 5 * Math.round(minutes / 5));
+};
+
+/** One line per queue service: its wait 1 hour ahead, or why there is no forecast (pure). */
+export function waitLines(forecast, lang) {
+  const w = WORDS[lang];
+  return (forecast.queues || []).map((q) => {
+    const name = (q.name && (q.name[lang] || q.name.fr)) || q.service_id;
+    const step = q.forecast[3];
+    let text;
+    if (!q.forecast.length) text = (q.message && (q.message[lang] || q.message.fr)) || "";
+    else if (!step || step.p50 === null) text = w.waitClosedAt(hourOf(step ? step.at : q.forecast[0].at, lang));
+    else text = w.waitAt(hourOf(step.at, lang), waitWords(step.p50, lang));
+    return { service: q.service_id, name, text, forecast: q.forecast.length > 0 };
+  });
+}
+
+/** The wait forecasts' measured accuracy, in words (long on pages, short on the screen). */
+function waitAccuracy(forecast, lang, short) {
+  const w = WORDS[lang];
+  const a = (forecast.queues || []).map((q) => q.accuracy).find((x) => x && x.mae_1h_minutes !== null && x.mae_1h_minutes !== undefined);
+  if (!a) return w.unmeasured;
+  const figure = (n) => new Intl.NumberFormat(lang, { maximumFractionDigits: 0 }).format(n);
+  return short ? w.waitShort(figure(a.mae_1h_minutes)) : w.waitAccuracy(figure(a.mae_1h_minutes), figure(a.coverage_pct));
+}
+
+/** The screen's compact form: « Attente prévue à 12 h (prévision) » once, then each service
+ * and its wait on one row (French, then English), so that the panel keeps to its height. */
+function waitsScreenHtml(forecast, langs) {
+  const queues = forecast.queues || [];
+  const first = queues.find((q) => q.forecast.length);
+  if (!first) return "";
+  const step = first.forecast[3] || first.forecast[0];
+  const bi = (parts) => parts.map((text, i) => (i ? ` <span class="l2" lang="en">${escapeHtml(text)}</span>` : escapeHtml(text))).join("");
+  const same = (text) => text.replace(/\u00a0/g, " ");
+  const head = langs.map((l) => WORDS[l].waitHead(hourOf(step.at, l)));
+  const items = queues.map((q) => {
+    const name = (q.name && (q.name[langs[0]] || q.name.fr)) || q.service_id;
+    const at = q.forecast[3];
+    const said = langs.map((l) => (!q.forecast.length ? WORDS[l].noForecast : !at || at.p50 === null ? WORDS[l].closed : waitWords(at.p50, l)));
+    return `<li class="fc-wait" data-service="${escapeHtml(q.service_id)}"><span class="fc-service">${escapeHtml(name)}</span> <strong>${escapeHtml(said[0])}</strong>${said.length > 1 && same(said[1]) !== same(said[0]) ? ` <span class="l2" lang="en">${escapeHtml(said[1])}</span>` : ""}</li>`;
+  }).join("");
+  return `<div class="fc-waits fc-waits-screen"><h3>${bi(head)}</h3><ul>${items}</ul><p class="fc-accuracy">${bi(langs.map((l) => waitAccuracy(forecast, l, true)))}</p></div>`;
+}
+
+function waitsHtml(forecast, langs, screen) {
+  if (screen) return waitsScreenHtml(forecast, langs);
+  const lines = langs.map((l) => waitLines(forecast, l));
+  if (!lines[0].length || !lines[0].some((line) => line.forecast)) return "";
+  const bi = (parts) => parts.map((text, i) => (i ? ` <span class="l2" lang="en">${escapeHtml(text)}</span>` : escapeHtml(text))).join("");
+  const items = lines[0].map((line, k) => `<li class="fc-wait" data-service="${escapeHtml(line.service)}"><span class="fc-service">${bi(lines.map((ls) => ls[k].name))}</span> — ${bi(lines.map((ls) => ls[k].text))}</li>`).join("");
+  const title = bi(langs.map((l) => WORDS[l].waitsTitle));
+  return `<div class="fc-waits"><h3>${title}</h3><ul>${items}</ul><p class="fc-accuracy">${bi(langs.map((l) => waitAccuracy(forecast, l, screen)))}</p></div>`;
 }
 
 async function getJson(url) {
@@ -155,7 +242,9 @@ export async function forecastPanel(section, facilityId, lang, { screen = false,
   const root = new URL(base, location.href);
   const id = encodeURIComponent(facilityId);
   const forecast = await getJson(new URL(`v1/facilities/${id}/forecast`, root));
-  if (!forecast || !forecast.forecast?.length) {
+  const crowd = Boolean(forecast?.forecast?.length);
+  const waits = Boolean(forecast?.queues?.some((q) => q.forecast.length));
+  if (!crowd && !waits) {
     section.hidden = true;
     return;
   }
@@ -168,21 +257,28 @@ export async function forecastPanel(section, facilityId, lang, { screen = false,
   const weekday = ISO_WEEKDAY[parisParts(now).weekday];
   const typicalToday = (typical?.items || []).filter((c) => c.weekday === weekday);
   const langs = screen && lang === "fr" ? ["fr", "en"] : [lang];
-  const said = langs.map((l) => sentences(forecast, l));
+  const said = crowd ? langs.map((l) => sentences(forecast, l)) : [];
   const both = (key) => said.map((s, i) => (i ? `<span class="l2" lang="en">${s[key]}</span>` : s[key])).join(" ");
   const titleId = `forecast-title-${facilityId}`;
   section.setAttribute("aria-labelledby", titleId);
   // The screen says "forecast" in its title (no room for the tag); the pages add the tag.
   const title = `<h2 id="${titleId}">${langs.map((l, i) => (i ? `<span class="l2" lang="en">${WORDS[l].title}</span>` : WORDS[l].title)).join(" ")}${screen ? "" : ` <span class="fc-tag">${WORDS[lang].label}</span>`}</h2>`;
+  const w = WORDS[lang];
+  const time = fmtTime(forecast.generated_at, lang);
+  const fresh = forecast.stale ? w.stale(time) : w.generated(time);
+  const crowdText = crowd
+    ? `<p class="fc-next"><strong>${both("next")}</strong></p>
+    <p class="fc-best"><strong>${both("best")}</strong></p>
+    <p class="fc-accuracy">${both(screen ? "short" : "accuracy")}</p>`
+    : "";
   section.innerHTML = `${screen ? "" : title}
     <div class="fc-text">${screen ? title : ""}
-    <p class="fc-next"><strong>${both("next")}</strong></p>
-    <p class="fc-best"><strong>${both("best")}</strong></p>
-    <p class="fc-accuracy">${both(screen ? "short" : "accuracy")}</p>
-    ${screen && !forecast.stale ? "" : `<p class="fc-fresh${forecast.stale ? " fc-stale" : ""}">${said[0].fresh}</p>`}
+    ${crowdText}
+    ${waitsHtml(forecast, langs, screen)}
+    ${screen && !forecast.stale ? "" : `<p class="fc-fresh${forecast.stale ? " fc-stale" : ""}">${fresh}</p>`}
     </div>
-    <div class="fc-graph">${chartSvg(forecast, history?.items || [], typicalToday, lang, now, screen ? 600 : (section.parentElement?.clientWidth || 600) - 40, screen)}</div>
-    ${screen ? "" : tableHtml(forecast, lang)}`;
+    ${crowd ? `<div class="fc-graph">${chartSvg(forecast, history?.items || [], typicalToday, lang, now, screen ? 600 : (section.parentElement?.clientWidth || 600) - 40, screen)}</div>` : ""}
+    ${crowd && !screen ? tableHtml(forecast, lang) : ""}`;
   section.hidden = false;
 }
 
@@ -194,6 +290,44 @@ function mount(section) {
 }
 
 document.querySelectorAll("section[data-forecast]").forEach(mount);
+
+/** « Dans 1 h : affluence modérée » of a stored forecast (null: nothing to say). */
+export function cardNote(forecast, lang) {
+  if (!forecast || !forecast.forecast?.length) return null;
+  return sentences(forecast, lang).next;
+}
+
+/** The directory's result cards: one batch read of the stored forecasts of the facilities on the
+ * page (GET /v1/forecasts), then « dans 1 h : … » under each card's live line. */
+const asked = new WeakSet();
+async function annotateCards(list) {
+  const cards = [...list.querySelectorAll("li.facility[data-id]")].filter((li) => !asked.has(li));
+  if (!cards.length) return;
+  cards.forEach((li) => asked.add(li));
+  const lang = document.documentElement.lang === "en" ? "en" : "fr";
+  const query = cards.map((li) => `facility=${encodeURIComponent(li.dataset.id)}`).join("&");
+  const answer = await getJson(new URL(`/v1/forecasts?${query}`, location.href));
+  const byId = new Map((answer?.items || []).map((f) => [f.facility_id, f]));
+  for (const li of cards) {
+    const said = cardNote(byId.get(li.dataset.id), lang);
+    if (!said || li.querySelector(".fc-card")) continue;
+    const note = document.createElement("p");
+    note.className = "fc-card";
+    note.innerHTML = `${escapeHtml(said)} <span class="fc-tag">${WORDS[lang].label}</span>`;
+    (li.querySelector("p.live") || li.querySelector("h2")).after(note);
+  }
+}
+
+const results = document.getElementById("results");
+if (results && document.querySelector("[data-forecast-directory]")) {
+  const run = () => {
+    const list = document.getElementById("facilities");
+    if (list) annotateCards(list);
+  };
+  run();
+  // directory.js swaps the results region as the filters change, and appends « more » pages.
+  new MutationObserver(run).observe(results, { childList: true, subtree: true });
+}
 
 // The directory: its detail panel (a dialog directory.js fills) gets the forecast under the card.
 const detail = document.getElementById("detail");

@@ -1,4 +1,5 @@
-"""Crowding forecasts: the next 4 hours of each facility's occupancy in 15-minute steps, p10/p50/p90.
+"""Crowding forecasts: the next 4 hours of each facility's occupancy in 15-minute steps, p10/p50/p90,
+and of each queue service's wait in minutes (:mod:`streams.forecast.waits`).
 
 A sub-package of ``streams`` rather than a new top-level package: the forecast is one more thing the
 platform computes from the events' history, like the occupancy and the time to be served in

@@ -15,7 +15,7 @@ closures) and ``now``; it answers one forecast per facility:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 
 import numpy as np
@@ -23,7 +23,14 @@ import orjson
 
 from schemas.catalogue import LEVEL_THRESHOLDS, Facility, occupancy_level
 from schemas.clock import PARIS
-from schemas.forecast import BestTime, FacilityForecast, ForecastAccuracy, ForecastStep
+from schemas.forecast import (
+    BestTime,
+    FacilityForecast,
+    ForecastAccuracy,
+    ForecastReason,
+    ForecastStep,
+    ServiceWaitForecast,
+)
 from schemas.hours import OpeningHours, day_schedule
 from schemas.status import OccupancyLevel
 from streams.forecast import core
@@ -132,10 +139,16 @@ def build_forecasts(
     statuses: Mapping[str, bytes],
     grid: Grid,
     accuracy: ForecastAccuracy | None,
+    waits: Mapping[str, list[ServiceWaitForecast]] | None = None,
+    with_occupancy: Collection[str] | None = None,
 ) -> list[FacilityForecast]:
-    """One forecast per facility from its observed grid ``(F, GRID_DAYS × 96)`` (see module doc)."""
-    if not facilities:  # a new platform: no facility has occupancy history yet
+    """One forecast per facility from its observed grid ``(F, GRID_DAYS × 96)`` (see module doc),
+    with its queue services' wait forecasts from ``waits`` (:mod:`streams.forecast.waits`). A
+    facility not in ``with_occupancy`` (when given: it is in the round for its queues only) gets
+    ``reason: no_occupancy`` rather than "too little history"."""
+    if not facilities:  # a new platform: no facility has history yet
         return []
+    waits = waits or {}
     generated = grid.now.astimezone(PARIS)
     past = HISTORY_DAYS * core.SLOTS_PER_DAY
     opens = np.array(
@@ -195,7 +208,14 @@ def build_forecasts(
                 forecast=steps,
                 best_time=_best_time(steps, grid.today),
                 accuracy=accuracy,
+                queues=waits.get(facility.id, []),
             )
+
+    def reason(facility: Facility) -> ForecastReason:
+        if with_occupancy is not None and facility.id not in with_occupancy:
+            return "no_occupancy"
+        return "insufficient_history"
+
     return [
         results.get(f)
         or FacilityForecast(
@@ -205,8 +225,9 @@ def build_forecasts(
             history_days=int(seen_days[f]),
             capacity=facility.capacity,
             forecast=[],
-            reason="insufficient_history",
+            reason=reason(facility),
             accuracy=accuracy,
+            queues=waits.get(facility.id, []),
         )
         for f, facility in enumerate(facilities)
     ]

@@ -51,7 +51,8 @@ def once_command() -> None:
         stats = await ForecastJob(settings).run_once()
         typer.echo(
             f"{stats.forecast} facilities forecast, {stats.without_history} with too little "
-            f"history, {stats.published} published, in {stats.seconds} s"
+            f"history, {stats.waits} queue services' waits, {stats.published} published, "
+            f"in {stats.seconds} s"
         )
 
     asyncio.run(main())

@@ -1,9 +1,10 @@
 """The forecasting job: every 15 minutes, the next 4 hours of every facility with occupancy.
 
-One round (:meth:`ForecastJob.run_once`): the facilities of the catalogue with occupancy history
-in the last 35 days, their 15-minute history and today so far from PostgreSQL (one query), their
+One round (:meth:`ForecastJob.run_once`): the facilities of the catalogue with occupancy or
+queue-wait history in the last 35 days, their 15-minute history and today so far from PostgreSQL
+(one query for the crowd, one for the waits of every queue service), their
 live status from Redis (declared closures), one vectorised fit + forecast
-(:func:`streams.forecast.build.build_forecasts`), then the forecasts stored in PostgreSQL and Redis
+(:func:`streams.forecast.build.build_forecasts`, :func:`streams.forecast.waits.build_wait_forecasts`), then the forecasts stored in PostgreSQL and Redis
 and published when they changed (:func:`streams.forecast.store.save`). A facility with too little
 history is stored with its reason, so the API explains it instead of guessing.
 
@@ -33,10 +34,14 @@ from schemas.catalogue import Catalogue, load_catalogue
 from streams.forecast.build import build_forecasts, grid_for
 from streams.forecast.store import (
     facilities_with_history,
+    facilities_with_waits,
     load_observed,
+    load_waits,
     measured_accuracy,
+    measured_wait_accuracy,
     save,
 )
+from streams.forecast.waits import build_wait_forecasts, queue_services
 
 __all__ = ["ForecastJob", "RoundStats"]
 
@@ -54,10 +59,12 @@ class RoundStats:
     without_history: int
     published: int
     seconds: float
+    waits: int = 0
+    """Queue services given a wait forecast."""
 
 
 class ForecastJob:
-    """Forecasts every facility with occupancy history, every :data:`INTERVAL_S` seconds."""
+    """Forecasts every facility with occupancy or queue-wait history, every :data:`INTERVAL_S` seconds."""
 
     def __init__(
         self,
@@ -80,9 +87,12 @@ class ForecastJob:
         try:
             async with await connect(self.settings) as conn:
                 known = await facilities_with_history(conn, grid)
-                facilities = [f for f in self.catalogue if f.id in known]
+                queued = await facilities_with_waits(conn, grid)
+                facilities = [f for f in self.catalogue if f.id in known or f.id in queued]
                 ids = [f.id for f in facilities]
                 observed = await load_observed(conn, ids, grid)
+                services = queue_services(facilities)
+                waited = await load_waits(conn, services, grid)
                 await conn.commit()
                 statuses: dict[str, bytes] = {}
                 if ids:
@@ -91,8 +101,17 @@ class ForecastJob:
                             pipe.hget(facility_key(self.settings, facility_id), "json")
                         values = await pipe.execute()
                     statuses = {f: v for f, v in zip(ids, values, strict=True) if v}
+                waits = build_wait_forecasts(
+                    services, waited, statuses, grid, measured_wait_accuracy()
+                )
                 forecasts = build_forecasts(
-                    facilities, observed, statuses, grid, measured_accuracy()
+                    facilities,
+                    observed,
+                    statuses,
+                    grid,
+                    measured_accuracy(),
+                    waits=waits,
+                    with_occupancy=known,
                 )
                 published = await save(conn, redis, self.settings, forecasts)
         finally:
@@ -104,6 +123,7 @@ class ForecastJob:
             without_history=sum(1 for f in forecasts if f.reason == "insufficient_history"),
             published=published,
             seconds=round(time.perf_counter() - started, 2),
+            waits=sum(1 for f in forecasts for q in f.queues if q.forecast),
         )
         log.info("forecast round", **{k: getattr(stats, k) for k in RoundStats.__slots__})
         return stats

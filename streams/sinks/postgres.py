@@ -1,5 +1,10 @@
 """History to PostgreSQL: raw events, status changes, 1-minute rollups — plus the worker checkpoint.
 
+Two kinds of 1-minute rollups: occupancy (``occupancy_1m``, from the machines' minute figures)
+and the wait of each queue service (``queue_wait_1m``, sampled from the status changes stored:
+each new ``status_changes`` row is one sample of every queue it shows, see
+:data:`_INSERT_STATUS_AND_QUEUE_WAITS`) — what the crowding forecast learns from.
+
 Rows are encoded once, on the hot path, in COPY text format (:mod:`streams.sinks.copy_rows`); a flush COPYs them into session temp tables and moves them with
 ``INSERT … SELECT … ON CONFLICT DO NOTHING`` (rollups are upserted: the latest figures of a minute
 win). The checkpoint of each partition (:mod:`streams.recovery`) is written in the same
@@ -64,6 +69,37 @@ ON CONFLICT (facility_id, bucket) DO UPDATE SET
     capacity = EXCLUDED.capacity, passages_in = EXCLUDED.passages_in,
     passages_out = EXCLUDED.passages_out, samples = EXCLUDED.samples
 """
+
+_INSERT_STATUS_AND_QUEUE_WAITS = f"""
+WITH stored AS (
+    INSERT INTO status_changes ({STATUS_COLS}) SELECT {STATUS_COLS} FROM _status_in
+    ON CONFLICT DO NOTHING RETURNING facility_id, at, status
+), samples AS (
+    SELECT stored.facility_id, q->>'service_id' AS service_id,
+           date_trunc('minute', stored.at) AS bucket,
+           (q->>'wait_minutes')::real AS wait, (q->>'length')::int AS length
+    FROM stored, jsonb_array_elements(coalesce(stored.status->'queues', '[]'::jsonb)) AS q
+    WHERE q->>'wait_minutes' IS NOT NULL AND q->>'service_id' IS NOT NULL
+)
+INSERT INTO queue_wait_1m (facility_id, service_id, bucket, wait_avg, wait_max, length_avg,
+                           length_max, samples)
+SELECT facility_id, service_id, bucket, avg(wait), max(wait), avg(length), max(length), count(*)
+FROM samples GROUP BY facility_id, service_id, bucket
+ON CONFLICT (facility_id, service_id, bucket) DO UPDATE SET
+    wait_avg = (queue_wait_1m.wait_avg * queue_wait_1m.samples
+                + EXCLUDED.wait_avg * EXCLUDED.samples)
+               / (queue_wait_1m.samples + EXCLUDED.samples),
+    wait_max = greatest(queue_wait_1m.wait_max, EXCLUDED.wait_max),
+    length_avg = (queue_wait_1m.length_avg * queue_wait_1m.samples
+                  + EXCLUDED.length_avg * EXCLUDED.samples)
+                 / (queue_wait_1m.samples + EXCLUDED.samples),
+    length_max = greatest(queue_wait_1m.length_max, EXCLUDED.length_max),
+    samples = queue_wait_1m.samples + EXCLUDED.samples
+"""
+"""Status changes, and the per-service queue-wait minutes they sample, in one statement: only
+the rows new to ``status_changes`` (``RETURNING`` after ``ON CONFLICT DO NOTHING``) feed
+``queue_wait_1m``, so a batch written again after a crash counts each status once — the
+minute's mean wait is merged, weighted by samples, with what earlier batches stored for it."""
 
 
 PERMANENT_ERRORS: tuple[type[psycopg.Error], ...] = (psycopg.DataError, psycopg.IntegrityError)
@@ -361,10 +397,7 @@ async def _copy_status(conn: psycopg.AsyncConnection, rows: bytes, clear: bool =
         await cur.execute("DELETE FROM _status_in")
     async with cur.copy(f"COPY _status_in ({STATUS_COLS}) FROM STDIN") as copy:
         await copy.write(rows)
-    await cur.execute(
-        f"INSERT INTO status_changes ({STATUS_COLS}) SELECT {STATUS_COLS} "
-        "FROM _status_in ON CONFLICT DO NOTHING"
-    )
+    await cur.execute(_INSERT_STATUS_AND_QUEUE_WAITS)
 
 
 async def _isolate(

@@ -91,3 +91,21 @@ def test_returned_dict_is_a_copy() -> None:
     """Changing the returned dict does not change later answers."""
     public_holidays(2030).clear()
     assert len(public_holidays(2030)) == 11
+
+
+def test_zone_c_school_holidays_continue_after_christmas_2026() -> None:
+    """The calendar comes from the Ministry's open data (as vacances-scolaires-france bundles it),
+    not a hand-typed table ending at Christmas 2026: the February 2027 winter holidays of zone C
+    are school holidays, the school weeks around them are not, and the forecast reads such a
+    weekday as a Wednesday."""
+    from schemas.holidays import SCHOOL_CALENDAR_ENDS, is_school_holiday, school_holiday_name
+    from streams.forecast import core
+
+    assert is_school_holiday(date(2027, 2, 10))
+    assert school_holiday_name(date(2027, 2, 15)) == "Vacances d'hiver"
+    assert not is_school_holiday(date(2027, 2, 5)) and not is_school_holiday(date(2027, 2, 22))
+    assert not is_school_holiday(date(2027, 1, 12))
+    assert is_school_holiday(date(2026, 12, 24)) and is_school_holiday(date(2025, 5, 30))
+    assert date(2027, 9, 1) < SCHOOL_CALENDAR_ENDS
+    keys = core.day_keys(date(2027, 2, 8), 2)  # Monday and Tuesday of the winter holidays
+    assert list(keys) == [core.WEDNESDAY, core.WEDNESDAY]
