@@ -18,7 +18,8 @@ Redis prefix and schema, removed afterwards):
   popular pools get more viewers), 10 % one filter (an arrondissement or a type), and 5 operations
   clients follow every facility (the subscribe messages are made here, by :func:`subscriptions`,
   and handed to it). The Python one (``bench.e2e --loadgen``: raw asyncio clients, frames read by
-  their headers) speaks the same line protocol and measures one point as a cross-check
+  their headers, ``bench/loadgen/pyclient.py``) speaks the same line protocol and measures one
+  point as a cross-check
   (``--cross-check CLIENTS@RATE``: the same clients, the same rate, both figures in the result);
 * this orchestrator, which runs the sweep and samples CPU per component from ``/proc``: % of a core
   over the measuring window, and CPU seconds from the window's start until the backlog drained,
@@ -57,7 +58,6 @@ import signal
 import subprocess
 import sys
 import time
-from array import array
 from pathlib import Path
 from typing import Any, cast
 
@@ -70,223 +70,6 @@ KNEE_P99_MS = 250.0
 CAPACITY_P99_MS = 1000.0
 FD_MARGIN = 200
 FULL_RUN_S = 25 * 60
-
-
-def _percentiles(values: array[float] | list[float]) -> dict[str, float]:
-    ordered = sorted(values)
-    if not ordered:
-        return dict.fromkeys(("p50_ms", "p95_ms", "p99_ms", "max_ms"), float("nan"))
-
-    def at(q: float) -> float:
-        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1)
-
-    return {"p50_ms": at(0.50), "p95_ms": at(0.95), "p99_ms": at(0.99), "max_ms": ordered[-1]}
-
-
-# ── load generator ────────────────────────────────────────────────────────────────────────────
-
-HANDSHAKE = (
-    "GET /v1/live HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
-    "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-    "Sec-WebSocket-Version: 13\r\n\r\n"
-)
-PONG = b"\x8a\x80\x00\x00\x00\x00"
-FID = b'"facility_id":"'
-LAST = b'"last_data_at":"'
-
-
-def masked_text(payload: bytes) -> bytes:
-    """A client → server text frame (mask 0: the payload is sent as is, legally masked)."""
-    n = len(payload)
-    if n < 126:
-        head = bytes([0x81, 0x80 | n])
-    elif n < 65536:
-        head = bytes([0x81, 0x80 | 126]) + n.to_bytes(2, "big")
-    else:
-        head = bytes([0x81, 0x80 | 127]) + n.to_bytes(8, "big")
-    return head + b"\x00\x00\x00\x00" + payload
-
-
-class Gen:
-    """What every client of the load generator shares: the samples of the current window."""
-
-    def __init__(self) -> None:
-        self.clients: list[Client] = []
-        self.since = float("inf")
-        self.samples: array[float] = array("d")
-        self.frames = 0
-        self.ops_new = 0
-        self.newest = 0.0
-        self.parsed: dict[bytes, float] = {}
-
-
-class Client(asyncio.Protocol):
-    def __init__(self, gen: Gen, ops: bool) -> None:
-        self.gen = gen
-        self.ops = ops
-        self.buf = bytearray()
-        self.open = False
-        self.seen: dict[bytes, float] = {}
-        loop = asyncio.get_running_loop()
-        self.ready: asyncio.Future[None] = loop.create_future()
-        self.snapshot: asyncio.Future[None] = loop.create_future()
-        self.transport: asyncio.Transport | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.Transport, transport)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if not self.ready.done():
-            self.ready.set_exception(ConnectionError("closed during the handshake"))
-
-    def data_received(self, data: bytes) -> None:
-        buf = self.buf
-        buf += data
-        if not self.open:
-            end = buf.find(b"\r\n\r\n")
-            if end < 0:
-                return
-            if not buf.startswith(b"HTTP/1.1 101"):
-                self.ready.set_exception(RuntimeError(bytes(buf[:80]).decode()))
-                return
-            del buf[: end + 4]
-            self.open = True
-            self.ready.set_result(None)
-        pos, size = 0, len(buf)
-        while size - pos >= 2:
-            opcode = buf[pos] & 0x0F
-            length = buf[pos + 1] & 0x7F
-            head = 2
-            if length == 126:
-                if size - pos < 4:
-                    break
-                length, head = int.from_bytes(buf[pos + 2 : pos + 4], "big"), 4
-            elif length == 127:
-                if size - pos < 10:
-                    break
-                length, head = int.from_bytes(buf[pos + 2 : pos + 10], "big"), 10
-            if size - pos < head + length:
-                break
-            start = pos + head
-            if opcode == 1:
-                if buf[start + 7 : start + 13] == b"update":
-                    self._update(bytes(buf[start : start + length]))
-                elif not self.snapshot.done():
-                    self.snapshot.set_result(None)
-            elif opcode == 9 and self.transport is not None:
-                self.transport.write(PONG)
-            pos = start + length
-        del buf[:pos]
-
-    def _update(self, payload: bytes) -> None:
-        now = time.time()
-        gen = self.gen
-        gen.frames += 1
-        i = payload.find(FID)
-        j = payload.find(LAST)
-        if i < 0 or j < 0:
-            return
-        i += len(FID)
-        facility = payload[i : payload.index(b'"', i)]
-        j += len(LAST)
-        raw = payload[j : payload.index(b'"', j)]
-        at = gen.parsed.get(raw)
-        if at is None:
-            at = dt.datetime.fromisoformat(raw.decode()).timestamp()
-            gen.parsed[raw] = at
-        if at <= self.seen.get(facility, 0.0):
-            return
-        self.seen[facility] = at
-        if at > gen.newest:
-            gen.newest = at
-        if at < gen.since:
-            return
-        gen.samples.append((now - at) * 1000.0)
-        if self.ops:
-            gen.ops_new += 1
-
-
-async def _connect(gen: Gen, port: int, subscriptions: list[tuple[bytes, bool]]) -> None:
-    loop = asyncio.get_running_loop()
-    request = HANDSHAKE.format(port=port).encode()
-    gate = asyncio.Semaphore(100)
-
-    async def one(subscribe: bytes, ops: bool) -> None:
-        async with gate:
-            for attempt in range(6):
-                try:
-                    _, client = await loop.create_connection(
-                        lambda: Client(gen, ops), "127.0.0.1", port
-                    )
-                    assert client.transport is not None
-                    client.transport.write(request)
-                    await asyncio.wait_for(client.ready, 30)
-                    break
-                except (OSError, TimeoutError):
-                    await asyncio.sleep(0.2 * (attempt + 1))
-            else:
-                raise RuntimeError("could not connect")
-            client.transport.write(subscribe)
-            await asyncio.wait_for(client.snapshot, 60)
-            gen.clients.append(client)
-
-    await asyncio.gather(*(one(masked_text(s), ops) for s, ops in subscriptions))
-
-
-async def loadgen_main() -> None:
-    import resource
-
-    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    gen = Gen()
-    loop = asyncio.get_running_loop()
-
-    def reply(obj: dict[str, Any]) -> None:
-        sys.stdout.write(json.dumps(obj) + "\n")
-        sys.stdout.flush()
-
-    while line := await loop.run_in_executor(None, sys.stdin.readline):
-        cmd = json.loads(line)
-        if cmd["cmd"] == "connect":
-            started = time.monotonic()
-            subs = [(s.encode(), ops) for s, ops in cmd["subscriptions"]]
-            await _connect(gen, cmd["port"], subs)
-            reply({"connected": len(gen.clients), "secs": round(time.monotonic() - started, 1)})
-        elif cmd["cmd"] == "window":
-            gen.since, gen.samples, gen.frames, gen.ops_new = cmd["since"], array("d"), 0, 0
-            gen.parsed.clear()
-            usage = resource.getrusage(resource.RUSAGE_SELF)
-            reply({"since": gen.since, "cpu_s": round(usage.ru_utime + usage.ru_stime, 3)})
-        elif cmd["cmd"] == "newest":
-            reply({"newest": gen.newest})
-        elif cmd["cmd"] == "count":
-            reply({"frames": gen.frames, "samples": len(gen.samples)})
-        elif cmd["cmd"] == "collect":
-            figures = _percentiles(gen.samples)
-            usage = resource.getrusage(resource.RUSAGE_SELF)
-            clients = len(gen.clients)
-            reply(
-                {
-                    **figures,
-                    "samples": len(gen.samples),
-                    "frames": gen.frames,
-                    "ops_new": gen.ops_new,
-                    "clients": clients,
-                    "frames_per_client": round(gen.frames / clients, 2) if clients else 0.0,
-                    "cpu_s": round(usage.ru_utime + usage.ru_stime, 3),
-                    "loadgen": "python",
-                }
-            )
-            gen.since = float("inf")
-        elif cmd["cmd"] == "drop":
-            for client in gen.clients[cmd["keep"] :]:
-                if client.transport is not None:
-                    client.transport.abort()
-            del gen.clients[cmd["keep"] :]
-            await asyncio.sleep(0.5)
-            reply({"connected": len(gen.clients)})
-        elif cmd["cmd"] == "exit":
-            return
 
 
 # ── producer ──────────────────────────────────────────────────────────────────────────────────
@@ -311,6 +94,9 @@ async def produce_main(rate: float, duration: float, seed: int) -> None:
     sent = spooled = 0
     last_time = 0.0
     async with Publisher(settings, options) as publisher:
+        # the sweep's clock starts here, not at the process start (imports and the simulation's
+        # set-up take seconds on a busy machine)
+        print(json.dumps({"started": time.time()}), flush=True)
         started = time.monotonic()
         while (elapsed := time.monotonic() - started) < duration:
             allowed = int(rate * elapsed) - sent - spooled
@@ -538,7 +324,7 @@ class Sweep:
 
             command = [str(await asyncio.to_thread(build))]
         else:
-            command = [sys.executable, "-m", "bench.e2e", "--loadgen"]
+            command = [sys.executable, "-m", "bench.loadgen.pyclient"]
         self.loadgen_kind = kind
         with (self.state_dir / f"loadgen-{kind}.log").open("ab") as log:
             self.loadgen = await asyncio.create_subprocess_exec(
@@ -616,22 +402,30 @@ class Sweep:
                 str(warm + measure),
             ],
         )
+        assert producer.stdout is not None
+        first = await asyncio.to_thread(producer.stdout.readline)
+        if not first:
+            self.check()
+            raise RuntimeError(f"the producer exited with {producer.wait()}")
         await asyncio.sleep(warm)
         loadgen_cpu0 = (await self.ask({"cmd": "window", "since": time.time()}))["cpu_s"]
         meter = CpuMeter(self.pids())
         await asyncio.sleep(measure)
         cpu = meter.stop()
-        out, _ = await asyncio.to_thread(producer.communicate, timeout=120)
+        out = await asyncio.wait_for(asyncio.to_thread(producer.stdout.read), 120)
+        await asyncio.to_thread(producer.wait, 30)
         self.procs.pop("producer", None)
         produced = json.loads(out.decode().strip().splitlines()[-1])
-        drain_started = time.monotonic()
-        drained = True
-        while (await self.ask({"cmd": "newest"}))["newest"] < produced["last"] - 0.001:
-            if time.monotonic() - drain_started > drain_within:
-                drained = False
+        # drained: the clients have the last event produced; drain_s = from that event's
+        # production (the load stopping) to the frame that brought it
+        waited = time.monotonic()
+        while (newest := await self.ask({"cmd": "newest"}))["newest"] < produced["last"] - 0.001:
+            if time.monotonic() - waited > drain_within:
                 break
             await asyncio.sleep(0.05)
-        drain_s = round(time.monotonic() - drain_started, 2)
+        drained = newest["newest"] >= produced["last"] - 0.001
+        end = newest["newest_at"] if drained else time.time()
+        drain_s = round(max(0.0, end - produced["last"]), 3)
         cpu_s = meter.seconds()
         got = await self.collect()
         events = produced["rate"] * measure
@@ -650,7 +444,7 @@ class Sweep:
             **{k: got[k] for k in ("p50_ms", "p95_ms", "p99_ms", "max_ms", "samples")},
             **cpu,
             "cpu_s": {name: round(used, 3) for name, used in cpu_s.items()},
-            "cpu_window_s": round(measure + drain_s, 2),
+            "cpu_window_s": round(time.monotonic() - meter.start[0], 2),
             "core_ms_per_event": core_ms_per_event(
                 {**cpu_s, "loadgen": cpu_s["loadgen_getrusage"]}, events
             ),
@@ -972,17 +766,10 @@ def summarise(figures: dict[str, Any]) -> dict[str, Any]:
     at_issue5 = [p for p in points if p["rate"] == ISSUE5_RATE]
     capable = [p for p in at_issue5 if p["p99_ms"] <= CAPACITY_P99_MS]
     best = max(capable, key=lambda p: p["clients"], default=None)
-    out["viewers_per_api_core"] = {
-        "rate_ev_per_s": ISSUE5_RATE,
-        "p99_bound_ms": CAPACITY_P99_MS,
-        "viewers": best["clients"] if best else 0,
-        "api_cores_used": round(best["cpu_api_pct"] / 100, 2) if best else None,
-        "viewers_per_api_core": (
-            round(best["clients"] / max(0.01, best["cpu_api_pct"] / 100)) if best else 0
-        ),
-        "note": "the most clients of the sweep whose p99 stayed ≤ 1 s at 2,000 events/s on one "
-        "API process (one core at most), and the same divided by the API's measured core share",
-    }
+    out["viewers_at_2000_ev_per_s_p99_1s"] = best["clients"] if best else 0
+    out["api_cores_used_at_capacity"] = round(best["cpu_api_pct"] / 100, 2) if best else None
+    # one API process uses one core at most: the viewers it held are the viewers per API core
+    out["viewers_per_api_core"] = best["clients"] if best else 0
     main_point = _at(points, min(ISSUE5_CLIENTS, max(counts)), ISSUE5_RATE) or points[-1]
     out["host_independent_ratio"] = (
         round(main_point["p99_ms"] / baseline["p99_ms"], 2) if baseline.get("p99_ms") else None
@@ -999,9 +786,14 @@ def summarise(figures: dict[str, Any]) -> dict[str, Any]:
     out["core_ms_per_event"] = {
         f"{p['clients']}@{p['rate']}": p["core_ms_per_event"] for p in points
     }
+    for part, used in main_point["core_ms_per_event"].items():
+        out[f"core_ms_per_event_{part}"] = used
     cross = figures["cross_check"]
     if "python" in cross and "go" in cross:
         keys = ("p50_ms", "p95_ms", "p99_ms", "frames_per_client", "cpu_loadgen_pct")
+        for kind in ("go", "python"):
+            out[f"cross_check_{kind}_p99_ms"] = cross[kind]["p99_ms"]
+            out[f"cross_check_{kind}_loadgen_cpu_pct"] = cross[kind]["cpu_loadgen_pct"]
         out["loadgen"] = {
             "kind": "go (github.com/coder/websocket), bench/loadgen",
             "cross_check": {
@@ -1024,7 +816,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    parser.add_argument("--loadgen", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--produce", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--rate", type=float, default=1000.0, help=argparse.SUPPRESS)
     parser.add_argument("--duration", type=float, default=10.0, help=argparse.SUPPRESS)
@@ -1053,9 +844,6 @@ def main() -> None:
         "prints its figures and writes no result file",
     )
     args = parser.parse_args()
-    if args.loadgen:
-        asyncio.run(loadgen_main())
-        return
     if args.produce:
         asyncio.run(produce_main(args.rate, args.duration, args.seed))
         return

@@ -7,7 +7,8 @@
 //	{"cmd": "connect", "port": P, "subscriptions": [["<subscribe message>", ops], ...]}
 //	    → {"connected": N, "secs": S}     (each client has its snapshot when this answers)
 //	{"cmd": "window", "since": T}         → {"since": T, "cpu_s": C}   (events timed ≥ T only)
-//	{"cmd": "newest"}                     → {"newest": T}  (newest event time seen by anyone)
+//	{"cmd": "newest"}                     → {"newest": T, "newest_at": R}  (newest event time
+//	                                        seen by any client, and when it was received)
 //	{"cmd": "count"}                      → {"frames": N, "samples": N}   (window so far)
 //	{"cmd": "collect"}                    → p50_ms, p95_ms, p99_ms, max_ms, samples, frames,
 //	                                        ops_new, clients, frames_per_client, cpu_s, ...
@@ -51,8 +52,10 @@ type gen struct {
 	samples []float64
 	opsNew  int64
 	newest  float64
-	frames  atomic.Int64
-	clients []*client
+	// newestAt is the receive wall time of the frame that brought newest
+	newestAt float64
+	frames   atomic.Int64
+	clients  []*client
 }
 
 type client struct {
@@ -94,7 +97,7 @@ func (g *gen) update(c *client, payload []byte, now float64) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if atS > g.newest {
-		g.newest = atS
+		g.newest, g.newestAt = atS, now
 	}
 	if atS < g.since {
 		return
@@ -326,9 +329,9 @@ func main() {
 			reply(map[string]any{"since": cmd.Since, "cpu_s": cpu})
 		case "newest":
 			g.mu.Lock()
-			newest := g.newest
+			newest, newestAt := g.newest, g.newestAt
 			g.mu.Unlock()
-			reply(map[string]any{"newest": newest})
+			reply(map[string]any{"newest": newest, "newest_at": newestAt})
 		case "count":
 			g.mu.Lock()
 			samples := len(g.samples)
