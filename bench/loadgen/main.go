@@ -19,17 +19,31 @@
 // `last_data_at` is newer than anything it had for that facility → receive wall time −
 // last_data_at. Every `update` frame counts in `frames`; `cpu_s` is this process's own user +
 // system CPU time since it started (getrusage).
+//
+// The library opens each connection (HTTP upgrade, masked subscribe frame); one reader then reads
+// every socket from an epoll set and parses the server's frames in place, answering pings: about
+// one read call per frame, half of what a goroutine per socket costs (see reader).
+//
+// Environment: PARIS_LIVE_LOADGEN_PROCS (default 1 processor), PARIS_LIVE_LOADGEN_CPUPROFILE
+// (a pprof CPU profile written there on exit).
 package main
 
 import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math"
+	"net"
+	"net/http"
 	"os"
+	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
 	"sort"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -56,13 +70,19 @@ type gen struct {
 	newestAt float64
 	frames   atomic.Int64
 	clients  []*client
+	reader   *reader
 }
 
 type client struct {
-	conn   *websocket.Conn
-	cancel context.CancelFunc
-	ops    bool
-	seen   map[string]float64
+	// conn did the handshake and is kept for closing; the reader reads the socket itself
+	conn         *websocket.Conn
+	tcp          *net.TCPConn
+	fd           int32
+	ops          bool
+	seen         map[string]float64
+	pending      []byte
+	snapshot     chan error
+	snapshotSeen bool
 }
 
 func nowSeconds() float64 {
@@ -108,34 +128,152 @@ func (g *gen) update(c *client, payload []byte, now float64) {
 	}
 }
 
-// read receives frames until the connection closes; the library answers pings while reading.
-func (g *gen) read(ctx context.Context, c *client, snapshot chan<- error) {
-	var buf bytes.Buffer
-	first := true
+// reader is the one goroutine that reads every client: an epoll set over the sockets (as an
+// asyncio loop would), frames parsed in place. A goroutine per socket costs two read calls per
+// frame (the data, then EAGAIN before parking) and a wake-up each: more CPU than the API spends
+// writing the frame, on the cores the API needs.
+type reader struct {
+	g     *gen
+	epfd  int
+	mu    sync.Mutex
+	byFD  map[int32]*client
+	chunk []byte
+}
+
+func newReader(g *gen) (*reader, error) {
+	epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("epoll: %w", err)
+	}
+	return &reader{g: g, epfd: epfd, byFD: map[int32]*client{}, chunk: make([]byte, 256<<10)}, nil
+}
+
+func (r *reader) add(c *client) error {
+	r.mu.Lock()
+	r.byFD[c.fd] = c
+	r.mu.Unlock()
+	event := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP, Fd: c.fd}
+	return syscall.EpollCtl(r.epfd, syscall.EPOLL_CTL_ADD, int(c.fd), &event)
+}
+
+func (r *reader) remove(c *client) {
+	r.mu.Lock()
+	if r.byFD[c.fd] == c {
+		delete(r.byFD, c.fd)
+		_ = syscall.EpollCtl(r.epfd, syscall.EPOLL_CTL_DEL, int(c.fd), nil)
+	}
+	r.mu.Unlock()
+}
+
+func (r *reader) run() {
+	runtime.LockOSThread()
+	events := make([]syscall.EpollEvent, 512)
 	for {
-		typ, r, err := c.conn.Reader(ctx)
-		if err == nil {
-			buf.Reset()
-			_, err = buf.ReadFrom(r)
-		}
+		n, err := syscall.EpollWait(r.epfd, events, 200)
 		if err != nil {
-			if first {
-				snapshot <- err
+			if err == syscall.EINTR {
+				continue
 			}
-			return
+			fmt.Fprintln(os.Stderr, "loadgen: epoll_wait:", err)
+			os.Exit(1)
 		}
 		now := nowSeconds()
-		payload := buf.Bytes()
-		if typ != websocket.MessageText {
-			continue
-		}
-		if len(payload) >= 13 && string(payload[7:13]) == "update" {
-			g.update(c, payload, now)
-		} else if first {
-			first = false
-			snapshot <- nil
+		for _, event := range events[:n] {
+			r.mu.Lock()
+			c := r.byFD[event.Fd]
+			r.mu.Unlock()
+			if c != nil && !r.receive(c, now) {
+				r.remove(c)
+				c.fail(fmt.Errorf("connection closed"))
+			}
 		}
 	}
+}
+
+// receive reads what the socket holds and handles every whole frame; false once it closed.
+func (r *reader) receive(c *client, now float64) bool {
+	n, err := syscall.Read(int(c.fd), r.chunk)
+	if err == syscall.EAGAIN || err == syscall.EINTR {
+		return true
+	}
+	if err != nil || n == 0 {
+		return false
+	}
+	data := r.chunk[:n]
+	if len(c.pending) > 0 {
+		c.pending = append(c.pending, data...)
+		data = c.pending
+	}
+	used := 0
+	for {
+		rest := data[used:]
+		if len(rest) < 2 {
+			break
+		}
+		opcode := rest[0] & 0x0F
+		length := int(rest[1] & 0x7F)
+		head := 2
+		switch length {
+		case 126:
+			if len(rest) < 4 {
+				goto partial
+			}
+			length, head = int(binary.BigEndian.Uint16(rest[2:4])), 4
+		case 127:
+			if len(rest) < 10 {
+				goto partial
+			}
+			length, head = int(binary.BigEndian.Uint64(rest[2:10])), 10
+		}
+		if len(rest) < head+length {
+			break
+		}
+		payload := rest[head : head+length]
+		used += head + length
+		switch opcode {
+		case 1:
+			if len(payload) >= 13 && string(payload[7:13]) == "update" {
+				r.g.update(c, payload, now)
+			} else {
+				c.snapshotOnce()
+			}
+		case 8:
+			return false
+		case 9:
+			c.pong(payload)
+		}
+	}
+partial:
+	if used == len(data) {
+		c.pending = c.pending[:0]
+	} else {
+		c.pending = append(c.pending[:0], data[used:]...)
+	}
+	return true
+}
+
+// snapshotOnce tells the dialer the first frame (the snapshot) came.
+func (c *client) snapshotOnce() {
+	if !c.snapshotSeen {
+		c.snapshotSeen = true
+		c.snapshot <- nil
+	}
+}
+
+func (c *client) fail(err error) {
+	if !c.snapshotSeen {
+		c.snapshotSeen = true
+		c.snapshot <- err
+	}
+}
+
+// pong answers a ping with its payload, masked (with a zero key) as a client frame must be.
+func (c *client) pong(payload []byte) {
+	if len(payload) > 125 {
+		return
+	}
+	frame := append([]byte{0x8A, 0x80 | byte(len(payload)), 0, 0, 0, 0}, payload...)
+	_, _ = syscall.Write(int(c.fd), frame)
 }
 
 type subscription struct {
@@ -154,45 +292,76 @@ func (s *subscription) UnmarshalJSON(data []byte) error {
 	return json.Unmarshal(pair[1], &s.ops)
 }
 
-// dial opens one client, subscribes and waits for its snapshot (a few retries on refusal).
+// dial opens one client (the library's handshake), hands its socket to the reader, subscribes
+// and waits for its snapshot; a few retries on refusal.
 func (g *gen) dial(url string, sub subscription) (*client, error) {
 	var lastErr error
 	for attempt := 0; attempt < 6; attempt++ {
 		if attempt > 0 {
 			time.Sleep(time.Duration(200*attempt) * time.Millisecond)
 		}
-		hctx, hcancel := context.WithTimeout(context.Background(), 30*time.Second)
-		conn, _, err := websocket.Dial(hctx, url, &websocket.DialOptions{
-			CompressionMode: websocket.CompressionDisabled,
-		})
-		hcancel()
-		if err != nil {
-			lastErr = err
-			continue
-		}
-		conn.SetReadLimit(256 << 20)
-		ctx, cancel := context.WithCancel(context.Background())
-		c := &client{conn: conn, cancel: cancel, ops: sub.ops, seen: map[string]float64{}}
-		snapshot := make(chan error, 1)
-		go g.read(ctx, c, snapshot)
-		wctx, wcancel := context.WithTimeout(ctx, 30*time.Second)
-		err = conn.Write(wctx, websocket.MessageText, []byte(sub.message))
-		wcancel()
-		if err == nil {
-			select {
-			case err = <-snapshot:
-			case <-time.After(60 * time.Second):
-				err = fmt.Errorf("no snapshot within 60 s")
-			}
-		}
+		c, err := g.dialOnce(url, sub)
 		if err == nil {
 			return c, nil
 		}
-		cancel()
-		_ = conn.CloseNow()
 		lastErr = err
 	}
 	return nil, fmt.Errorf("could not connect: %w", lastErr)
+}
+
+func (g *gen) dialOnce(url string, sub subscription) (*client, error) {
+	var tcp *net.TCPConn
+	transport := &http.Transport{
+		DisableKeepAlives: true,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			conn, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+			if err == nil {
+				tcp, _ = conn.(*net.TCPConn)
+			}
+			return conn, err
+		},
+	}
+	hctx, hcancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer hcancel()
+	conn, _, err := websocket.Dial(hctx, url, &websocket.DialOptions{
+		HTTPClient:      &http.Client{Transport: transport},
+		CompressionMode: websocket.CompressionDisabled,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if tcp == nil {
+		_ = conn.CloseNow()
+		return nil, fmt.Errorf("no TCP connection under the WebSocket")
+	}
+	raw, err := tcp.SyscallConn()
+	if err != nil {
+		_ = conn.CloseNow()
+		return nil, err
+	}
+	c := &client{conn: conn, tcp: tcp, ops: sub.ops, seen: map[string]float64{}}
+	c.snapshot = make(chan error, 1)
+	_ = raw.Control(func(fd uintptr) { c.fd = int32(fd) })
+	if err := g.reader.add(c); err != nil {
+		_ = conn.CloseNow()
+		return nil, err
+	}
+	wctx, wcancel := context.WithTimeout(context.Background(), 30*time.Second)
+	err = conn.Write(wctx, websocket.MessageText, []byte(sub.message))
+	wcancel()
+	if err == nil {
+		select {
+		case err = <-c.snapshot:
+		case <-time.After(60 * time.Second):
+			err = fmt.Errorf("no snapshot within 60 s")
+		}
+	}
+	if err != nil {
+		g.reader.remove(c)
+		_ = conn.CloseNow()
+		return nil, err
+	}
+	return c, nil
 }
 
 func (g *gen) connect(port int, subs []subscription) error {
@@ -287,8 +456,46 @@ type command struct {
 	Keep          int            `json:"keep"`
 }
 
+// tune keeps the generator light on the machine it measures: one processor by default (no
+// scheduler threads spinning on the second core between frames; PARIS_LIVE_LOADGEN_PROCS=N for
+// more), a lazier garbage collector (memory is cheap here, CPU is what is measured), and a CPU
+// profile when PARIS_LIVE_LOADGEN_CPUPROFILE names a file. It returns what stops the profile.
+func tune() func() {
+	procs := 1
+	if n, err := strconv.Atoi(os.Getenv("PARIS_LIVE_LOADGEN_PROCS")); err == nil && n > 0 {
+		procs = n
+	}
+	runtime.GOMAXPROCS(procs)
+	debug.SetGCPercent(400)
+	path := os.Getenv("PARIS_LIVE_LOADGEN_CPUPROFILE")
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loadgen: profile:", err)
+		return func() {}
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		fmt.Fprintln(os.Stderr, "loadgen: profile:", err)
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		_ = f.Close()
+	}
+}
+
 func main() {
+	stopProfile := tune()
+	defer stopProfile()
 	g := &gen{since: math.Inf(1)}
+	var err error
+	if g.reader, err = newReader(g); err != nil {
+		fmt.Fprintln(os.Stderr, "loadgen:", err)
+		os.Exit(1)
+	}
+	go g.reader.run()
 	in := bufio.NewReaderSize(os.Stdin, 1<<20)
 	out := json.NewEncoder(os.Stdout)
 	reply := func(v any) {
@@ -346,7 +553,7 @@ func main() {
 			g.clients = g.clients[:keep]
 			g.mu.Unlock()
 			for _, c := range dropped {
-				c.cancel()
+				g.reader.remove(c)
 				_ = c.conn.CloseNow()
 			}
 			time.Sleep(500 * time.Millisecond)
