@@ -18,6 +18,7 @@ written to every subscriber.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -39,6 +40,8 @@ from schemas.errors import InvalidClientMessage
 from schemas.ws import SubscribeMessage, UnsubscribeMessage, parse_client_message, snapshot_frame
 
 __all__ = ["Hub", "HubLimits"]
+
+logger = logging.getLogger("paris_live.api.hub")
 
 _K = TypeVar("_K")
 
@@ -99,6 +102,7 @@ class Hub:
     def detach(self, sub: Subscriber) -> None:
         """The connection is gone: forget it everywhere."""
         sub.closed = True
+        sub.direct = None
         self.subscribers.discard(sub)
         self.paused.discard(sub)
         for facility_id in sub.ids:
@@ -305,6 +309,7 @@ class Hub:
         delivered = 0
         by_id = self.by_id
         by_filter = self.by_filter
+        single = len(fresh) == 1  # else: one joined write per subscriber, through the outbox
         for facility_id, update in fresh.items():
             latest[facility_id] = update
             groups = [by_id.get(facility_id)]
@@ -315,15 +320,32 @@ class Hub:
                     by_filter.get((t, None)),
                     by_filter.get((None, a)),
                 ]
-            for group in groups:
-                if not group:
-                    continue
+            live = [g for g in groups if g]
+            if single and len(live) == 1:  # one update, one audience: straight to each transport
+                group = live[0]
+                delivered += len(group)
+                frame = update.ws_frame
+                for sub in group:
+                    write = sub.direct
+                    if write is not None:
+                        try:
+                            write(frame)
+                            continue
+                        except Exception:  # a transport that died under us: the shell decides
+                            logger.exception("live: direct write failed")
+                            sub.direct = None
+                    outbox = sub.outbox
+                    if not outbox:
+                        touched.append(sub)
+                    outbox[facility_id] = update
+                continue
+            for group in live:  # the outbox dedups a client found in several groups
+                delivered += len(group)
                 for sub in group:
                     outbox = sub.outbox
                     if not outbox:
                         touched.append(sub)
                     outbox[facility_id] = update
-                    delivered += 1
         for sub in touched:
             sub.flush()
         self.frames_out += delivered

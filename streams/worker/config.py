@@ -10,8 +10,9 @@ class WorkerConfig:
     """Tuning of the worker; the defaults are what production runs."""
 
     live_interval: float = 0.05
-    """Coalescing window of live writes (Redis, ``facility-status``): one write per facility per
-    window whatever the event rate; it adds half a window to the end-to-end latency on average."""
+    """Coalescing window of live writes (Redis, ``facility-status``), per facility, on its leading
+    edge: a change of a facility not written within the window goes out at once, later ones at
+    the window's end — one write per facility per window whatever the event rate."""
     history_interval: float = 0.5
     """How often the history of a partition is cut into a batch for PostgreSQL."""
     snapshot_interval: float = 30.0
