@@ -436,10 +436,30 @@ def _profiler(pid: int, name: str) -> subprocess.Popen[bytes] | None:
     )
 
 
-def _stop_profiler(proc: subprocess.Popen[bytes] | None) -> None:
-    if proc is not None:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=60)
+def _stop_profiler(proc: subprocess.Popen[bytes] | None, name: str) -> None:
+    """Stop py-spy and write a plain-text summary beside its profile (top lines, self time)."""
+    if proc is None:
+        return
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=60)
+    path = PROFILES / f"{name}.speedscope.json"
+    if not path.exists():
+        return
+    doc = json.loads(path.read_text())
+    frames = doc["shared"]["frames"]
+    lines = []
+    for profile in doc["profiles"]:
+        total = sum(profile["weights"]) or 1.0
+        leaf: dict[str, float] = {}
+        for sample, weight in zip(profile["samples"], profile["weights"], strict=True):
+            if sample:
+                frame = frames[sample[-1]]
+                where = f"{frame['name']} ({Path(frame.get('file', '?')).name}:{frame.get('line')})"
+                leaf[where] = leaf.get(where, 0.0) + weight
+        lines.append(f"{profile['name']}: {total:.2f} s sampled; self time by line")
+        for where, weight in sorted(leaf.items(), key=lambda kv: -kv[1])[:15]:
+            lines.append(f"  {weight / total:6.1%}  {where}")
+    (PROFILES / f"{name}.txt").write_text("\n".join(lines) + "\n")
 
 
 def _previous() -> dict[str, Any]:
@@ -522,7 +542,7 @@ async def orchestrate(n: int, burst: int, loadgens: int, singles: int, profile: 
             try:
                 figures = await _measure(gens, server.pid, redis, settings, n, burst, ids, singles)
             finally:
-                _stop_profiler(profiler)
+                _stop_profiler(profiler, "fanout-hub")
             figures["server_cpu_s"] = cpu_s(server.pid) - cpu0
             figures["loadgen_cpu_s"] = gens.cpu_s() - gen_cpu0
             figures["kib_per_conn"] = (after - before) / n
@@ -568,7 +588,7 @@ async def orchestrate(n: int, burst: int, loadgens: int, singles: int, profile: 
                     gens, baseline.pid, redis, settings, n, burst, ids, singles
                 )
             finally:
-                _stop_profiler(profiler)
+                _stop_profiler(profiler, "fanout-websockets")
             figures["server_cpu_s"] = cpu_s(baseline.pid) - cpu0
             figures["loadgen_cpu_s"] = gens.cpu_s() - gen_cpu0
             figures["kib_per_conn"] = (after - before) / n

@@ -347,8 +347,10 @@ class Processor:
         held facility's window ends, and when a history cut is due. Whatever changed while a
         round was awaiting Redis or Kafka collapses into the next one."""
         wanted = self._live_wanted
+        gap = self.config.live_round_gap
         while not stopping():
             wanted.clear()
+            started = time.monotonic()
             try:
                 await self.flush_live(due_only=True)
             except Exception as exc:  # Redis/Kafka hiccup: keep the changes, retry shortly
@@ -356,15 +358,16 @@ class Processor:
                 log.warning("live_flush_failed", error=str(exc))
                 await asyncio.sleep(LIVE_RETRY_S)
                 continue
-            if wanted.is_set():
-                continue
             wait = self.config.history_interval
             if self._next_round is not None:
                 wait = min(wait, self._next_round - time.monotonic())
-            if wait > 0:
+            if wait > 0 and not wanted.is_set():
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(wait):
                         await wanted.wait()
+            rest = started + gap - time.monotonic()
+            if rest > 0:  # what changes meanwhile collapses into the next round
+                await asyncio.sleep(rest)
 
     async def flush_live(
         self,
