@@ -3,16 +3,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import itertools
+from collections.abc import Sequence
 from typing import Any
 
+from schemas.catalogue import Catalogue, Facility, load_catalogue
 from schemas.events import CloudEvent
 from schemas.status import FacilityStatus
+from streams import recovery
 from streams.sinks.redis import LiveStatus
 from streams.worker.batching import collect_statuses
 from streams.worker.config import WorkerConfig
 from streams.worker.partitions import PartitionState
+from streams.worker.processor import Processor
 from streams.worker.publishing import PublishWindow
 
 WINDOW = 0.25  # exact in binary: the fake clock's sums carry no rounding
@@ -174,3 +180,136 @@ def test_window_forgets_revoked_facilities() -> None:
     assert window.split({"pool-a"}, 10.1) == ([], {"pool-a"})
     window.forget(["pool-a"])
     assert window.split({"pool-a"}, 10.1) == (["pool-a"], set())
+
+
+# --- the publishing loop of the processor, on fake sinks ----------------------------------------
+
+
+class GatedRedis:
+    """A Redis sink whose first write waits until the test opens the gate (Redis slow)."""
+
+    def __init__(self) -> None:
+        self.writes: list[list[tuple[str, int]]] = []
+        self.gate = asyncio.Event()
+        self.wrote = asyncio.Event()
+
+    async def write(self, statuses: Sequence[LiveStatus]) -> int:
+        self.writes.append([(st.facility_id, st.seq) for st in statuses])
+        self.wrote.set()
+        if len(self.writes) == 1:
+            await self.gate.wait()
+        return len(statuses)
+
+    async def stored_seqs(self, facility_ids: Sequence[str]) -> dict[str, int]:
+        return dict.fromkeys(facility_ids, 0)
+
+
+class NullKafka:
+    last_seq = 0
+
+    def send(self, topic: str, key: bytes, value: bytes) -> None:
+        pass
+
+    async def flush(self) -> int:
+        return 0
+
+
+class NullSpool:
+    async def wait_for_room(self) -> None:
+        pass
+
+    def push(self, batch: Any) -> None:
+        pass
+
+    def purge_partition(self, partition: int) -> int:
+        return 0
+
+
+class NullHistory:
+    def wake(self) -> None:
+        pass
+
+    async def wait_idle(self, within: float) -> bool:
+        return True
+
+
+class TickingMachine(FakeMachine):
+    """Changes when the test says so; the processor's tick() picks the change up."""
+
+    def __init__(self, facility_id: str) -> None:
+        super().__init__(facility_id)
+        self.pending = 0
+
+    def next_wakeup(self) -> dt.datetime | None:
+        return dt.datetime(2025, 1, 1, tzinfo=dt.UTC) if self.pending else None
+
+    def tick(self, now: dt.datetime) -> bool:
+        self.seq += self.pending
+        changed, self.pending = self.pending > 0, 0
+        return changed
+
+
+class TickingMachines:
+    def __init__(self) -> None:
+        self.made: dict[str, TickingMachine] = {}
+
+    def new(self, facility: Facility) -> TickingMachine:
+        machine = self.made[facility.id] = TickingMachine(facility.id)
+        return machine
+
+    def restore(self, facility: Facility, state: dict[str, Any]) -> TickingMachine:
+        return self.new(facility)
+
+
+async def test_publishing_loop_behind_a_slow_redis_collapses_to_the_latest() -> None:
+    """While a round waits on Redis, 30 changes of one facility and 5 of another pile up: the
+    next round writes each once, at its latest state — never a queue of stale ones."""
+    catalogue = Catalogue([f for f in load_catalogue()][:3])
+    a, b, _ = catalogue.ids
+    redis, machines = GatedRedis(), TickingMachines()
+
+    async def no_checkpoint(partition: int) -> recovery.PartitionCheckpoint:
+        return recovery.PartitionCheckpoint(partition)
+
+    async def no_commit(offsets: Any) -> None:
+        return None
+
+    processor = Processor(
+        catalogue=catalogue,
+        partitions=1,
+        machines=machines,
+        redis=redis,  # type: ignore[arg-type]
+        kafka=NullKafka(),  # type: ignore[arg-type]
+        dead_letters=None,  # type: ignore[arg-type]
+        status_topic="facility-status",
+        spool=NullSpool(),  # type: ignore[arg-type]
+        load_checkpoint=no_checkpoint,
+        commit=no_commit,
+        history=NullHistory(),
+        config=WorkerConfig(live_interval=0.0, live_round_gap=0.0),
+        clock=lambda: dt.datetime(2025, 1, 1, 12, tzinfo=dt.UTC),
+    )
+    processor.assign([0])
+    assert await processor.wait_ready(0) is not None
+    stopping = False
+    loop = asyncio.create_task(processor.publish_forever(lambda: stopping))
+    try:
+        machines.made[a].pending = 1
+        processor.tick()
+        await asyncio.wait_for(redis.wrote.wait(), 10)
+        assert redis.writes == [[(a, 1)]]
+        redis.wrote.clear()
+        for _ in range(30):  # the round is stuck on Redis; changes keep coming
+            machines.made[a].pending = 1
+            processor.tick()
+        for _ in range(5):
+            machines.made[b].pending = 1
+            processor.tick()
+        redis.gate.set()
+        await asyncio.wait_for(redis.wrote.wait(), 10)
+        assert sorted(redis.writes[1]) == [(a, 31), (b, 5)]
+    finally:
+        stopping = True
+        loop.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await loop
