@@ -1,6 +1,6 @@
 """Fan-out of ``/v1/live`` at city scale, against the ``websockets`` library alone, in one run.
 
-    .venv/bin/python -m bench.fanout [--clients 10000] [--burst 20] [--loadgens 2] [--profile]
+    .venv/bin/python -m bench.fanout [--clients 10000] [--burst 20] [--loadgens 1] [--profile]
 
 The server under test, load generators (raw asyncio sockets: each does the WebSocket handshake,
 sends a masked subscribe frame, answers pings and counts frames by their headers, so it stays
@@ -695,8 +695,13 @@ def main() -> None:
     )
     parser.add_argument("--clients", type=int, default=10_000)
     parser.add_argument("--burst", type=int, default=20)
-    parser.add_argument("--loadgens", type=int, default=2, help="load generator processes")
-    parser.add_argument("--singles", type=int, default=7, help="single updates measured")
+    parser.add_argument(
+        "--loadgens",
+        type=int,
+        default=1,
+        help="load generator processes (on 2 cores, 1: the server keeps a core to itself)",
+    )
+    parser.add_argument("--singles", type=int, default=11, help="single updates measured")
     parser.add_argument("--profile", action="store_true", help="py-spy the servers")
     parser.add_argument(
         "--role", choices=["orchestrator", "loadgen", "baseline"], default="orchestrator"
