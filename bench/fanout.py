@@ -15,7 +15,8 @@ Figures, for each server:
 * memory per idle connection: RSS after N clients connected (and, for the hub, subscribed) minus
   RSS before, divided by N;
 * one update fanned out to N clients: N / time from the Redis write to the last client's frame
-  (median of ``--singles`` updates), and the server's CPU per such update (``core_ms_per_update``);
+  (median of ``--singles`` updates; N counts the clients still open — on a loaded machine a
+  server may close some for a late pong, and the result says how many were left), and the server's CPU per such update (``core_ms_per_update``);
 * a burst of B updates (distinct facilities) to N clients: B×N / time to the last frame.
 ``value`` is the hub's burst frames/s, ``baseline`` broadcast()'s on the same clients. The load
 average of the machine is recorded beside the figures (a shared machine moves them 2–3×), and the
@@ -104,6 +105,9 @@ class RawClient(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None  # closed by the server (a keepalive timeout on a loaded machine)
 
     def data_received(self, data: bytes) -> None:
         buf = self.buf
@@ -199,12 +203,14 @@ async def loadgen_main() -> None:
             await _connect_all(gen, cmd["port"], cmd["path"], cmd["n"], sub)
             reply({"connected": len(gen.clients), "secs": time.monotonic() - started})
         elif cmd["cmd"] == "expect":
-            gen.count, gen.target, gen.first, gen.last = 0, cmd["frames"], 0.0, 0.0
+            open_ = sum(c.transport is not None for c in gen.clients)
+            gen.count, gen.first, gen.last = 0, 0.0, 0.0
+            gen.target = cmd["per_client"] * open_
             gen.done = asyncio.Event()
             reply({"armed": True})
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(gen.done.wait(), cmd["timeout"])
-            reply({"count": gen.count, "first": gen.first, "last": gen.last})
+            reply({"count": gen.count, "first": gen.first, "last": gen.last, "open": open_})
         elif cmd["cmd"] == "close":
             for client in gen.clients:
                 if client.transport is not None:
@@ -354,8 +360,9 @@ class Gens:
         return max(float(channel.read()["secs"]) for channel in self.channels)
 
     def expect(self, per_client: int, timeout: float) -> None:
-        for channel, share in zip(self.channels, self.shares, strict=True):
-            channel.ask(cmd="expect", frames=share * per_client, timeout=timeout)
+        """Count ``per_client`` frames on every client still open."""
+        for channel in self.channels:
+            channel.ask(cmd="expect", per_client=per_client, timeout=timeout)
 
     async def done(self) -> dict[str, float]:
         """Frames counted by all; the first and last frame's time (one monotonic clock)."""
@@ -363,6 +370,7 @@ class Gens:
         lasts = [p["last"] for p in parts]
         return {
             "count": sum(p["count"] for p in parts),
+            "open": sum(p["open"] for p in parts),
             "first": min(p["first"] for p in parts),
             "last": max(lasts) if all(lasts) else 0.0,
         }
@@ -392,9 +400,9 @@ async def _measure(
         started = await _publish(redis, settings, [_status(ids[0], Seq.next())])
         done = await gens.done()
         cpu.append((cpu_ns(server_pid) - cpu0) / 1e9)
-        if done["count"] < n:
-            raise RuntimeError(f"single update reached {done['count']} of {n} clients")
-        singles.append(n / (done["last"] - started))
+        if done["count"] < done["open"]:
+            raise RuntimeError(f"single update reached {done['count']} of {done['open']} clients")
+        singles.append(done["count"] / (done["last"] - started))
         await asyncio.sleep(0.3)
     gens.expect(burst, timeout=120)
     started = await _publish(redis, settings, [_status(f, Seq.next()) for f in ids[:burst]])
@@ -405,7 +413,8 @@ async def _measure(
         "single_fps_best": max(singles),
         "core_ms_per_update": 1000 * statistics.median(cpu),
         "burst_fps": done["count"] / elapsed,
-        "burst_complete": float(done["count"] == n * burst),
+        "burst_complete": float(done["count"] == done["open"] * burst),
+        "clients_open": done["open"],
     }
 
 
@@ -620,7 +629,8 @@ async def orchestrate(n: int, burst: int, loadgens: int, singles: int, profile: 
             f"  {name:10s} {f['kib_per_conn']:6.1f} KiB/idle conn | one update → all: "
             f"{f['single_fps']:>10,.0f} frames/s ({f['core_ms_per_update']:.1f} core-ms) | "
             f"burst: {f['burst_fps']:>10,.0f} frames/s | server CPU {f['server_cpu_s']:.2f} s, "
-            f"load generators {f['loadgen_cpu_s']:.2f} s | connect {f['connect_s']:.1f} s"
+            f"load generators {f['loadgen_cpu_s']:.2f} s | connect {f['connect_s']:.1f} s | "
+            f"{f['clients_open']:.0f} clients still open at the end"
         )
     if before_run.get("single_update_fps"):
         print(
@@ -658,6 +668,8 @@ async def orchestrate(n: int, burst: int, loadgens: int, singles: int, profile: 
         websockets_core_ms_per_update=round(ws["core_ms_per_update"], 2),
         us_per_frame=round(1000 * hub["core_ms_per_update"] / n, 3),
         loadgens=loadgens,
+        clients_open_at_end=int(hub["clients_open"]),
+        websockets_clients_open_at_end=int(ws["clients_open"]),
         loadgen_cpu_s_hub=round(hub["loadgen_cpu_s"], 2),
         loadgen_cpu_s_websockets=round(ws["loadgen_cpu_s"], 2),
         load_average_start=[round(x, 2) for x in load_start],
