@@ -418,6 +418,41 @@ async def _measure(
     }
 
 
+def send_floor_us(n: int, size: int) -> float:
+    """CPU µs of one bare ``socket.send`` of ``size`` bytes to each of ``n`` idle loopback TCP
+    sockets from Python (median of 3 rounds): the floor of any one-write-per-client fan-out on
+    this host, against which the hub's CPU per frame is read (on loopback the sender's system
+    call also runs the receiver's TCP input)."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4096)
+    port = listener.getsockname()[1]
+    pairs = []
+    try:
+        for _ in range(n):
+            client = socket.create_connection(("127.0.0.1", port))
+            server, _addr = listener.accept()
+            server.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            pairs.append((client, server))
+        payload = b"x" * size
+        rounds = []
+        for _ in range(3):
+            started = time.thread_time()
+            for _client, server in pairs:
+                server.send(payload)
+            rounds.append((time.thread_time() - started) / n * 1e6)
+            for client, _server in pairs:
+                client.recv(65536)
+        return statistics.median(rounds)
+    finally:
+        for client, server in pairs:
+            client.close()
+            server.close()
+        listener.close()
+
+
 def _profiler(pid: int, name: str) -> subprocess.Popen[bytes] | None:
     """py-spy recording the server (None when py-spy is not installed)."""
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
@@ -529,6 +564,9 @@ async def orchestrate(n: int, burst: int, loadgens: int, singles: int, profile: 
     )
     before_run = _previous()
     load_start = os.getloadavg()
+    floor_n = min(n, (limit - 400) // 2)
+    floor_us = send_floor_us(floor_n, len(_status(ids[0], 1)) + 30)
+    print(f"  bare send() floor: {floor_us:.2f} CPU µs per frame ({floor_n} loopback sockets)")
     subscribe = Frame(
         Opcode.TEXT, orjson.dumps({"op": "subscribe", "filter": {"type": "pool"}})
     ).serialize(mask=True)
@@ -667,6 +705,8 @@ async def orchestrate(n: int, burst: int, loadgens: int, singles: int, profile: 
         core_ms_per_update=round(hub["core_ms_per_update"], 2),
         websockets_core_ms_per_update=round(ws["core_ms_per_update"], 2),
         us_per_frame=round(1000 * hub["core_ms_per_update"] / n, 3),
+        send_floor_us_per_frame=round(floor_us, 3),
+        websockets_us_per_frame=round(1000 * ws["core_ms_per_update"] / n, 3),
         loadgens=loadgens,
         clients_open_at_end=int(hub["clients_open"]),
         websockets_clients_open_at_end=int(ws["clients_open"]),
