@@ -22,7 +22,9 @@ Against hostile clients (:class:`LivePolicy`, settings ``PARIS_LIVE_HUB_WS_*``):
 * **Back-pressure both ways.** When the transport's buffer passes the high-water mark, the hub
   stops writing updates and snapshots to it (they collapse, see :mod:`api.subscriber`) *and* the
   connection stops reading from it: a client that does not read cannot make the server work or
-  buffer for it (pongs to a ping flood included). TCP pushes back on the client; if it stays stuck
+  buffer for it (pongs to a ping flood included). ``TCP_NOTSENT_LOWAT`` keeps the kernel from
+  queueing megabytes ahead of that point, so a slow client's backlog is the hub's collapsing
+  outbox (the newest status per facility, in order of first arrival), not a FIFO of late frames. TCP pushes back on the client; if it stays stuck
   it is closed with 1013 (``hub_slow_timeout``).
 * **A message budget per connection**: ``message_burst`` messages at once, then
   ``message_rate`` per second. A message past it is answered ``{"op": "error", "code":
@@ -36,9 +38,11 @@ Against hostile clients (:class:`LivePolicy`, settings ``PARIS_LIVE_HUB_WS_*``):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import os
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -70,6 +74,12 @@ class LiveEndpoint:
     allowed_origins: tuple[str, ...] = ("*",)
     max_message_bytes: int = 64 * 1024
     write_buffer_high: int = 64 * 1024
+    """Bytes the transport buffers before the hub holds this client's updates (they collapse)."""
+    notsent_lowat: int = 16 * 1024
+    """``TCP_NOTSENT_LOWAT``: unsent bytes the kernel takes for this socket before the transport
+    buffers (and past ``write_buffer_high``, pauses). Without it the kernel would queue up to
+    ``tcp_wmem`` (4 MiB) of frames for a slow client, a FIFO the hub cannot collapse: every frame
+    late instead of fewer fresh ones. Bytes already in flight are not limited by it."""
 
     def origin_allowed(self, origin: str | None) -> bool:
         """Browsers send ``Origin``; other clients (screens, scripts) may not, and are allowed."""
@@ -189,6 +199,12 @@ class LiveConnection(Subscriber, asyncio.Protocol):
         self.connections.add(self)
         if self.endpoint is not None:
             self.transport.set_write_buffer_limits(high=self.endpoint.write_buffer_high)
+            sock = self.transport.get_extra_info("socket")
+            if sock is not None and hasattr(socket, "TCP_NOTSENT_LOWAT"):
+                with contextlib.suppress(OSError):  # (not a TCP socket: a test's socketpair)
+                    sock.setsockopt(
+                        socket.IPPROTO_TCP, socket.TCP_NOTSENT_LOWAT, self.endpoint.notsent_lowat
+                    )
 
     def data_received(self, data: bytes) -> None:
         self.last_seen = self.hub.clock()
@@ -245,6 +261,12 @@ class LiveConnection(Subscriber, asyncio.Protocol):
             self.transport.close()
 
     # --- hub Subscriber --------------------------------------------------------------------------
+    def writer(self) -> Callable[[bytes], object] | None:
+        transport = self.transport
+        if transport is None or transport.is_closing() or self.conn.state is not OPEN:
+            return None
+        return transport.write
+
     def write_updates(self, updates: list[Update]) -> None:
         transport = self.transport
         if transport is None or transport.is_closing():
@@ -301,6 +323,7 @@ class LiveConnection(Subscriber, asyncio.Protocol):
         conn.send_response(response)
         if response.status_code == 101:
             self.hub.attach(self)
+            self.direct = self.writer()
 
     def _admit(self, request: Request) -> bool:
         peer = self.transport.get_extra_info("peername") if self.transport is not None else None

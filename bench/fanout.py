@@ -1,10 +1,12 @@
 """Fan-out of ``/v1/live`` at city scale, against the ``websockets`` library alone, in one run.
 
-    .venv/bin/python -m bench.fanout [--clients 10000] [--burst 20]
+    .venv/bin/python -m bench.fanout [--clients 10000] [--burst 20] [--loadgens 1] [--profile]
 
-Three processes: the server under test, a load generator (raw asyncio sockets: it does the
-WebSocket handshake, sends a masked subscribe frame, answers pings and counts frames by their
-headers, so it stays cheap), and this orchestrator, which writes statuses to Redis exactly as the
+The server under test, load generators (raw asyncio sockets: each does the WebSocket handshake,
+sends a masked subscribe frame, answers pings and counts frames by their headers, so it stays
+cheap; ``--loadgens`` processes share the clients, since one Python process receiving 10,000
+frames is slower than the server sending them — the same processes serve both servers), and this
+orchestrator, which writes statuses to Redis exactly as the
 stream sinks do (``PUT_STATUS_LUA``). The same load generator then connects the same number of
 clients to a plain ``websockets`` asyncio server that subscribes to the same Redis channel and calls
 ``websockets.broadcast()`` for each message (compression off on both sides).
@@ -12,9 +14,14 @@ clients to a plain ``websockets`` asyncio server that subscribes to the same Red
 Figures, for each server:
 * memory per idle connection: RSS after N clients connected (and, for the hub, subscribed) minus
   RSS before, divided by N;
-* one update fanned out to N clients: N / time from the Redis write to the last client's frame;
+* one update fanned out to N clients: N / time from the Redis write to the last client's frame
+  (median of ``--singles`` updates; N counts the clients still open — on a loaded machine a
+  server may close some for a late pong, and the result says how many were left), and the server's CPU per such update (``core_ms_per_update``);
 * a burst of B updates (distinct facilities) to N clients: B×N / time to the last frame.
-``value`` is the hub's burst frames/s, ``baseline`` broadcast()'s on the same clients.
+``value`` is the hub's burst frames/s, ``baseline`` broadcast()'s on the same clients. The load
+average of the machine is recorded beside the figures (a shared machine moves them 2–3×), and the
+previous result's single-update figure is kept as ``before``. ``--profile`` records the server
+under py-spy (when installed: ``pip install py-spy``) into ``bench/results/profiles/``.
 """
 
 from __future__ import annotations
@@ -25,6 +32,8 @@ import contextlib
 import json
 import os
 import resource
+import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -35,6 +44,7 @@ from pathlib import Path
 from typing import Any, cast
 
 ROOT = Path(__file__).resolve().parents[1]
+PROFILES = ROOT / "bench" / "results" / "profiles"
 HANDSHAKE = (
     "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
     "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
@@ -61,6 +71,16 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def cpu_ns(pid: int) -> int:
+    """CPU time of every thread of ``pid`` in ns (``schedstat``: finer than ``stat``'s 10 ms
+    ticks, which a single update to 10,000 clients lasts only a few of)."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            total += int((task / "schedstat").read_text().split()[0])
+    return total
+
+
 # ── load generator ────────────────────────────────────────────────────────────────────────────
 
 
@@ -85,6 +105,9 @@ class RawClient(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None  # closed by the server (a keepalive timeout on a loaded machine)
 
     def data_received(self, data: bytes) -> None:
         buf = self.buf
@@ -180,12 +203,14 @@ async def loadgen_main() -> None:
             await _connect_all(gen, cmd["port"], cmd["path"], cmd["n"], sub)
             reply({"connected": len(gen.clients), "secs": time.monotonic() - started})
         elif cmd["cmd"] == "expect":
-            gen.count, gen.target, gen.first, gen.last = 0, cmd["frames"], 0.0, 0.0
+            open_ = sum(c.transport is not None for c in gen.clients)
+            gen.count, gen.first, gen.last = 0, 0.0, 0.0
+            gen.target = cmd["per_client"] * open_
             gen.done = asyncio.Event()
             reply({"armed": True})
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(gen.done.wait(), cmd["timeout"])
-            reply({"count": gen.count, "first": gen.first, "last": gen.last})
+            reply({"count": gen.count, "first": gen.first, "last": gen.last, "open": open_})
         elif cmd["cmd"] == "close":
             for client in gen.clients:
                 if client.transport is not None:
@@ -237,10 +262,13 @@ class Channel:
     def __init__(self, proc: subprocess.Popen[str]) -> None:
         self.proc = proc
 
-    def ask(self, **cmd: Any) -> dict[str, Any]:
-        assert self.proc.stdin is not None and self.proc.stdout is not None
+    def send(self, **cmd: Any) -> None:
+        assert self.proc.stdin is not None
         self.proc.stdin.write(json.dumps(cmd) + "\n")
         self.proc.stdin.flush()
+
+    def ask(self, **cmd: Any) -> dict[str, Any]:
+        self.send(**cmd)
         return self.read()
 
     def read(self) -> dict[str, Any]:
@@ -312,30 +340,187 @@ class Seq:
         return cls.value
 
 
+class Gens:
+    """The load generator processes, each with its share of the clients."""
+
+    def __init__(self, channels: list[Channel], n: int) -> None:
+        self.channels = channels
+        k = len(channels)
+        self.shares = [n // k + (1 if i < n % k else 0) for i in range(k)]
+
+    def connect(self, port: int, path: str, subscribe: bytes | None) -> float:
+        for channel, share in zip(self.channels, self.shares, strict=True):
+            channel.send(
+                cmd="connect",
+                port=port,
+                path=path,
+                n=share,
+                subscribe=subscribe.hex() if subscribe else None,
+            )
+        return max(float(channel.read()["secs"]) for channel in self.channels)
+
+    def expect(self, per_client: int, timeout: float) -> None:
+        """Count ``per_client`` frames on every client still open."""
+        for channel in self.channels:
+            channel.ask(cmd="expect", per_client=per_client, timeout=timeout)
+
+    async def done(self) -> dict[str, float]:
+        """Frames counted by all; the first and last frame's time (one monotonic clock)."""
+        parts = [await asyncio.to_thread(channel.read) for channel in self.channels]
+        lasts = [p["last"] for p in parts]
+        return {
+            "count": sum(p["count"] for p in parts),
+            "open": sum(p["open"] for p in parts),
+            "first": min(p["first"] for p in parts),
+            "last": max(lasts) if all(lasts) else 0.0,
+        }
+
+    def ask_all(self, **cmd: Any) -> list[dict[str, Any]]:
+        return [channel.ask(**cmd) for channel in self.channels]
+
+    def cpu_s(self) -> float:
+        return sum(float(reply["cpu_s"]) for reply in self.ask_all(cmd="cpu"))
+
+
 async def _measure(
-    gen: Channel, redis: Any, settings: Any, n: int, burst: int, ids: list[str]
+    gens: Gens,
+    server_pid: int,
+    redis: Any,
+    settings: Any,
+    n: int,
+    burst: int,
+    ids: list[str],
+    singles_n: int,
 ) -> dict[str, float]:
     singles = []
-    for _ in range(3):
-        gen.ask(cmd="expect", frames=n, timeout=60)
+    cpu = []
+    for _ in range(singles_n):
+        gens.expect(1, timeout=60)
+        cpu0 = cpu_ns(server_pid)
         started = await _publish(redis, settings, [_status(ids[0], Seq.next())])
-        done = await asyncio.to_thread(gen.read)
-        if done["count"] < n:
-            raise RuntimeError(f"single update reached {done['count']} of {n} clients")
-        singles.append(n / (done["last"] - started))
+        done = await gens.done()
+        cpu.append((cpu_ns(server_pid) - cpu0) / 1e9)
+        if done["count"] < done["open"]:
+            raise RuntimeError(f"single update reached {done['count']} of {done['open']} clients")
+        singles.append(done["count"] / (done["last"] - started))
         await asyncio.sleep(0.3)
-    gen.ask(cmd="expect", frames=n * burst, timeout=120)
+    gens.expect(burst, timeout=120)
     started = await _publish(redis, settings, [_status(f, Seq.next()) for f in ids[:burst]])
-    done = await asyncio.to_thread(gen.read)
+    done = await gens.done()
     elapsed = (done["last"] or time.monotonic()) - started
     return {
         "single_fps": statistics.median(singles),
+        "single_fps_best": max(singles),
+        "core_ms_per_update": 1000 * statistics.median(cpu),
         "burst_fps": done["count"] / elapsed,
-        "burst_complete": float(done["count"] == n * burst),
+        "burst_complete": float(done["count"] == done["open"] * burst),
+        "clients_open": done["open"],
     }
 
 
-async def orchestrate(n: int, burst: int) -> None:
+def send_floor_us(n: int, size: int) -> float:
+    """CPU µs of one bare ``socket.send`` of ``size`` bytes to each of ``n`` idle loopback TCP
+    sockets from Python (median of 3 rounds): the floor of any one-write-per-client fan-out on
+    this host, against which the hub's CPU per frame is read (on loopback the sender's system
+    call also runs the receiver's TCP input)."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4096)
+    port = listener.getsockname()[1]
+    pairs = []
+    try:
+        for _ in range(n):
+            client = socket.create_connection(("127.0.0.1", port))
+            server, _addr = listener.accept()
+            server.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            pairs.append((client, server))
+        payload = b"x" * size
+        rounds = []
+        for _ in range(3):
+            started = time.thread_time()
+            for _client, server in pairs:
+                server.send(payload)
+            rounds.append((time.thread_time() - started) / n * 1e6)
+            for client, _server in pairs:
+                client.recv(65536)
+        return statistics.median(rounds)
+    finally:
+        for client, server in pairs:
+            client.close()
+            server.close()
+        listener.close()
+
+
+def _profiler(pid: int, name: str) -> subprocess.Popen[bytes] | None:
+    """py-spy recording the server (None when py-spy is not installed)."""
+    py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    if not Path(py_spy).exists():
+        print("  (py-spy not installed: no profile; pip install py-spy)")
+        return None
+    PROFILES.mkdir(parents=True, exist_ok=True)
+    out = PROFILES / f"{name}.speedscope.json"
+    return subprocess.Popen(
+        [
+            py_spy,
+            "record",
+            "--pid",
+            str(pid),
+            "--rate",
+            "500",
+            "--format",
+            "speedscope",
+            "--nonblocking",
+            "--output",
+            str(out),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _stop_profiler(proc: subprocess.Popen[bytes] | None, name: str) -> None:
+    """Stop py-spy and write a plain-text summary beside its profile (top lines, self time)."""
+    if proc is None:
+        return
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=60)
+    path = PROFILES / f"{name}.speedscope.json"
+    if not path.exists():
+        return
+    doc = json.loads(path.read_text())
+    frames = doc["shared"]["frames"]
+    lines = []
+    for profile in doc["profiles"]:
+        total = sum(profile["weights"]) or 1.0
+        leaf: dict[str, float] = {}
+        for sample, weight in zip(profile["samples"], profile["weights"], strict=True):
+            if sample:
+                frame = frames[sample[-1]]
+                where = f"{frame['name']} ({Path(frame.get('file', '?')).name}:{frame.get('line')})"
+                leaf[where] = leaf.get(where, 0.0) + weight
+        lines.append(f"{profile['name']}: {total:.2f} s sampled; self time by line")
+        for where, weight in sorted(leaf.items(), key=lambda kv: -kv[1])[:15]:
+            lines.append(f"  {weight / total:6.1%}  {where}")
+    (PROFILES / f"{name}.txt").write_text("\n".join(lines) + "\n")
+
+
+def _previous() -> dict[str, Any]:
+    """The reference figures kept as ``before``: those of the result this run replaces, or the
+    ``before`` it carried."""
+    path = ROOT / "bench" / "results" / "fanout.json"
+    try:
+        old = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    if isinstance(old.get("before"), dict) and old["before"]:
+        return dict(old["before"])  # the reference point (the issue's baseline run) stays
+    keys = ("commit", "at", "single_update_fps", "websockets_single_update_fps", "value")
+    return {k: old[k] for k in keys if k in old}
+
+
+async def orchestrate(n: int, burst: int, loadgens: int, singles: int, profile: bool) -> None:
     import httpx
     import orjson
     import redis.asyncio as aioredis
@@ -361,16 +546,27 @@ async def orchestrate(n: int, burst: int) -> None:
         PARIS_LIVE_HUB_WS_MAX_PER_ADDRESS="1000000",
         PYTHONPATH=str(ROOT),
     )
-    gen = Channel(
-        subprocess.Popen(  # noqa: ASYNC220 - fork+exec, returns at once
-            [sys.executable, "-m", "bench.fanout", "--role", "loadgen"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
-            env=env,
-        )
+    gens = Gens(
+        [
+            Channel(
+                subprocess.Popen(  # noqa: ASYNC220 - fork+exec, returns at once
+                    [sys.executable, "-m", "bench.fanout", "--role", "loadgen"],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    text=True,
+                    cwd=ROOT,
+                    env=env,
+                )
+            )
+            for _ in range(loadgens)
+        ],
+        n,
     )
+    before_run = _previous()
+    load_start = os.getloadavg()
+    floor_n = min(n, (limit - 400) // 2)
+    floor_us = send_floor_us(floor_n, len(_status(ids[0], 1)) + 30)
+    print(f"  bare send() floor: {floor_us:.2f} CPU µs per frame ({floor_n} loopback sockets)")
     subscribe = Frame(
         Opcode.TEXT, orjson.dumps({"op": "subscribe", "filter": {"type": "pool"}})
     ).serialize(mask=True)
@@ -385,18 +581,21 @@ async def orchestrate(n: int, burst: int) -> None:
             await _wait_http(httpx, f"http://127.0.0.1:{port}/v1/readyz")
             await asyncio.sleep(1.0)
             before = rss_kib(server.pid)
-            connected = gen.ask(
-                cmd="connect", port=port, path="/v1/live", n=n, subscribe=subscribe.hex()
-            )
+            connect_s = gens.connect(port, "/v1/live", subscribe)
             await asyncio.sleep(2.0)
             after = rss_kib(server.pid)
-            cpu0 = cpu_s(server.pid)
-            figures = await _measure(gen, redis, settings, n, burst, ids)
+            cpu0, gen_cpu0 = cpu_s(server.pid), gens.cpu_s()
+            profiler = _profiler(server.pid, "fanout-hub") if profile else None
+            try:
+                figures = await _measure(gens, server.pid, redis, settings, n, burst, ids, singles)
+            finally:
+                _stop_profiler(profiler, "fanout-hub")
             figures["server_cpu_s"] = cpu_s(server.pid) - cpu0
+            figures["loadgen_cpu_s"] = gens.cpu_s() - gen_cpu0
             figures["kib_per_conn"] = (after - before) / n
-            figures["connect_s"] = connected["secs"]
+            figures["connect_s"] = connect_s
             results["hub"] = figures
-            gen.ask(cmd="close")
+            gens.ask_all(cmd="close")
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -426,36 +625,56 @@ async def orchestrate(n: int, burst: int) -> None:
             assert baseline.stdout.readline().strip() == "ready"
             await asyncio.sleep(1.0)
             before = rss_kib(baseline.pid)
-            connected = gen.ask(cmd="connect", port=port, path="/", n=n, subscribe=None)
+            connect_s = gens.connect(port, "/", None)
             await asyncio.sleep(2.0)
             after = rss_kib(baseline.pid)
-            cpu0 = cpu_s(baseline.pid)
-            figures = await _measure(gen, redis, settings, n, burst, ids)
+            cpu0, gen_cpu0 = cpu_s(baseline.pid), gens.cpu_s()
+            profiler = _profiler(baseline.pid, "fanout-websockets") if profile else None
+            try:
+                figures = await _measure(
+                    gens, baseline.pid, redis, settings, n, burst, ids, singles
+                )
+            finally:
+                _stop_profiler(profiler, "fanout-websockets")
             figures["server_cpu_s"] = cpu_s(baseline.pid) - cpu0
+            figures["loadgen_cpu_s"] = gens.cpu_s() - gen_cpu0
             figures["kib_per_conn"] = (after - before) / n
-            figures["connect_s"] = connected["secs"]
+            figures["connect_s"] = connect_s
             results["websockets"] = figures
-            gen.ask(cmd="close")
+            gens.ask_all(cmd="close")
         finally:
             baseline.terminate()
             baseline.wait(timeout=30)
-        loadgen_cpu = gen.ask(cmd="cpu")["cpu_s"]
+        loadgen_cpu = gens.cpu_s()
     finally:
-        if gen.proc.stdin is not None:
-            gen.proc.stdin.close()
-        gen.proc.wait(timeout=30)
+        for channel in gens.channels:
+            if channel.proc.stdin is not None:
+                channel.proc.stdin.close()
+            channel.proc.wait(timeout=30)
         keys = [k async for k in redis.scan_iter(match=f"{settings.redis_prefix}*")]
         if keys:
             await redis.delete(*keys)
         await redis.aclose()
 
+    load_end = os.getloadavg()
     hub, ws = results["hub"], results["websockets"]
-    print(f"clients: {n}, burst: {burst} updates")
+    print(
+        f"clients: {n} over {loadgens} load generator(s), burst: {burst} updates; load average "
+        f"{load_start[0]:.2f} at start, {load_end[0]:.2f} at end"
+    )
     for name, f in results.items():
         print(
             f"  {name:10s} {f['kib_per_conn']:6.1f} KiB/idle conn | one update → all: "
-            f"{f['single_fps']:>10,.0f} frames/s | burst: {f['burst_fps']:>10,.0f} frames/s | "
-            f"server CPU {f['server_cpu_s']:.2f} s | connect {f['connect_s']:.1f} s"
+            f"{f['single_fps']:>10,.0f} frames/s ({f['core_ms_per_update']:.1f} core-ms) | "
+            f"burst: {f['burst_fps']:>10,.0f} frames/s | server CPU {f['server_cpu_s']:.2f} s, "
+            f"load generators {f['loadgen_cpu_s']:.2f} s | connect {f['connect_s']:.1f} s | "
+            f"{f['clients_open']:.0f} clients still open at the end"
+        )
+    if before_run.get("single_update_fps"):
+        print(
+            f"  one update → all, before ({before_run.get('commit')}): "
+            f"{before_run['single_update_fps']:,.0f} frames/s; now {hub['single_fps']:,.0f} "
+            f"({hub['single_fps'] / before_run['single_update_fps']:.2f}×)"
         )
     print(
         f"  ratios hub/websockets: burst {hub['burst_fps'] / ws['burst_fps']:.2f}, "
@@ -478,6 +697,27 @@ async def orchestrate(n: int, burst: int) -> None:
         server_cpu_s=round(hub["server_cpu_s"], 2),
         websockets_server_cpu_s=round(ws["server_cpu_s"], 2),
         loadgen_cpu_s=round(loadgen_cpu, 2),
+        single_update_fps_now=round(hub["single_fps"], 1),
+        single_update_ratio=round(hub["single_fps"] / ws["single_fps"], 3),
+        single_update_fps_best=round(hub["single_fps_best"], 1),
+        websockets_single_update_fps_best=round(ws["single_fps_best"], 1),
+        single_updates=singles,
+        core_ms_per_update=round(hub["core_ms_per_update"], 2),
+        websockets_core_ms_per_update=round(ws["core_ms_per_update"], 2),
+        us_per_frame=round(1000 * hub["core_ms_per_update"] / n, 3),
+        send_floor_us_per_frame=round(floor_us, 3),
+        websockets_us_per_frame=round(1000 * ws["core_ms_per_update"] / n, 3),
+        loadgens=loadgens,
+        clients_open_at_end=int(hub["clients_open"]),
+        websockets_clients_open_at_end=int(ws["clients_open"]),
+        loadgen_cpu_s_hub=round(hub["loadgen_cpu_s"], 2),
+        loadgen_cpu_s_websockets=round(ws["loadgen_cpu_s"], 2),
+        load_average_start=[round(x, 2) for x in load_start],
+        load_average_end=[round(x, 2) for x in load_end],
+        before=before_run,
+        profiles=sorted(str(p.relative_to(ROOT)) for p in PROFILES.glob("fanout-*.json"))
+        if profile
+        else [],
     )
 
 
@@ -508,6 +748,14 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=10_000)
     parser.add_argument("--burst", type=int, default=20)
     parser.add_argument(
+        "--loadgens",
+        type=int,
+        default=1,
+        help="load generator processes (on 2 cores, 1: the server keeps a core to itself)",
+    )
+    parser.add_argument("--singles", type=int, default=11, help="single updates measured")
+    parser.add_argument("--profile", action="store_true", help="py-spy the servers")
+    parser.add_argument(
         "--role", choices=["orchestrator", "loadgen", "baseline"], default="orchestrator"
     )
     parser.add_argument("--port", type=int, default=0)
@@ -521,7 +769,7 @@ def main() -> None:
     elif args.role == "baseline":
         uvloop.run(baseline_main(args.port, args.redis, args.channel))
     else:
-        uvloop.run(orchestrate(args.clients, args.burst))
+        uvloop.run(orchestrate(args.clients, args.burst, args.loadgens, args.singles, args.profile))
 
 
 if __name__ == "__main__":

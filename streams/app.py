@@ -36,7 +36,7 @@ from paris_live.db import migrate, search_path
 from paris_live.settings import Settings
 from schemas import topics as contract
 from schemas.catalogue import Catalogue, load_catalogue
-from streams import metrics, recovery
+from streams import recovery
 from streams.core.policy import TimeWindow
 from streams.deadletters import DeadLetters
 from streams.faust_batch import BatchApp, BatchConsumer, check_faust_version
@@ -195,17 +195,7 @@ class StreamsRuntime(Service):
     @Service.task
     async def _live_loop(self) -> None:
         await self._runtime_ready.wait()
-        interval = self.options.worker.live_interval
-        loop = asyncio.get_running_loop()
-        while not self.should_stop:
-            started = loop.time()
-            try:
-                await self.processor.flush_live()
-            except Exception as exc:  # Redis/Kafka hiccup: keep the changes, retry next round
-                metrics.SINK_ERRORS.labels(sink="live").inc()
-                log.warning("live_flush_failed", error=str(exc))
-                await asyncio.sleep(0.5)
-            await asyncio.sleep(max(0.0, interval - (loop.time() - started)))
+        await self.processor.publish_forever(lambda: self.should_stop)
 
     @Service.task
     async def _history_loop(self) -> None:

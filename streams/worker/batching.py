@@ -2,8 +2,9 @@
 
 Run by :meth:`streams.worker.processor.Processor.flush_live` without an await, so that statuses,
 rows and offset marks form one consistent cut. A status is published for every facility that
-changed; a ``status_changes`` row is recorded only when the open state, closures, occupancy level
-or staleness changed, or every ``status_history_interval`` otherwise.
+changed and is due (leading edge of its window, :mod:`streams.worker.publishing`); a
+``status_changes`` row is recorded only when the open state, closures, occupancy level or
+staleness changed, or every ``status_history_interval`` otherwise.
 """
 
 from __future__ import annotations
@@ -17,17 +18,30 @@ from streams.sinks.redis import LiveStatus
 from streams.sinks.spool import HistoryBatch, Rollup
 from streams.worker.config import WorkerConfig
 from streams.worker.partitions import PartitionState
+from streams.worker.publishing import PublishWindow
 
 
 def collect_statuses(
-    state: PartitionState, out: list[LiveStatus], mono: float, config: WorkerConfig
-) -> None:
-    """Append the status of every facility of ``state`` that changed to ``out`` (to publish), and
-    a ``status_changes`` row to its batch when the change is worth recording (see
-    :attr:`WorkerConfig.status_history_interval`)."""
+    state: PartitionState,
+    out: list[LiveStatus],
+    mono: float,
+    config: WorkerConfig,
+    window: PublishWindow,
+    *,
+    force: bool = False,
+) -> float | None:
+    """Append the status of every facility of ``state`` that changed and is due (see
+    :class:`~streams.worker.publishing.PublishWindow`; every changed one if ``force``) to ``out``
+    (to publish), and a ``status_changes`` row to its batch when the change is worth recording
+    (see :attr:`WorkerConfig.status_history_interval`). Returns when the first facility held
+    back is due (None: none is)."""
     if not state.live_dirty:
-        return
-    dirty, state.live_dirty = state.live_dirty, set()
+        return None
+    if force:
+        dirty, state.live_dirty = list(state.live_dirty), set()
+        window.published(dirty, mono)
+    else:
+        dirty, state.live_dirty = window.split(state.live_dirty, mono)
     batch = state.current_batch()
     interval = config.status_history_interval
     for fid in dirty:
@@ -49,6 +63,7 @@ def collect_statuses(
             state.recorded[fid] = (key, mono)
             batch.status_changes += status_change_row(status, json)
             batch.n_status_changes += 1
+    return window.due_at(state.live_dirty)
 
 
 def cut_batch(

@@ -7,10 +7,14 @@ sends an event. The hot path, :meth:`Processor.handle_records`, takes a whole fe
 topic-partition: decode with the fast codec, apply to the machine, encode the history row — no
 per-event framework object, no await.
 
-Effects are coalesced and flushed by :meth:`Processor.flush_live` every ``live_interval``
-(100 ms): each facility that changed is written once to Redis and ``facility-status`` whatever
-the event rate; dead letters are delivered; then the history accumulated up to that point is cut
-into a :class:`~streams.sinks.spool.HistoryBatch` carrying the offsets it covers, and handed to the
+Effects are coalesced and flushed by :meth:`Processor.publish_forever`, on the leading edge of a
+per-facility window of ``live_interval`` (:mod:`streams.worker.publishing`): a facility not
+published within the window is written to Redis and ``facility-status`` at the end of the fetched
+batch that changed it; its later changes within the window are coalesced and written when the
+window ends, whatever the event rate. A loop that falls behind (Redis slow) publishes the latest
+state of what changed meanwhile, never a queue of stale ones. Each round delivers the dead letters,
+then the history accumulated up to that point is cut (every ``history_interval``) into a
+:class:`~streams.sinks.spool.HistoryBatch` carrying the offsets it covers, and handed to the
 PostgreSQL writer. Kafka offsets are committed once PostgreSQL holds the checkpoint (see
 :mod:`streams.recovery` for why that is exactly-once in effect).
 
@@ -28,6 +32,7 @@ the offsets are committed — only once they are all acknowledged.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -51,6 +56,10 @@ from streams.worker.config import WorkerConfig
 from streams.worker.forwarding import forward
 from streams.worker.machines import MachineFactory
 from streams.worker.partitions import PartitionState, partition_for
+from streams.worker.publishing import PublishWindow
+
+LIVE_RETRY_S = 0.5
+"""Pause of the publishing loop after a failed round (Redis/Kafka hiccup); changes are kept."""
 
 PROCESSING_ERROR = "processing_error"
 """Dead-letter reason when the state machine raised on a valid event (a bug, never a crash)."""
@@ -107,6 +116,11 @@ class Processor:
         self._recoveries: dict[int, asyncio.Task[None]] = {}
         self._flush_lock = asyncio.Lock()
         self.applied_events = 0
+        self.publish_window = PublishWindow(self.config.live_interval)
+        self._live_wanted = asyncio.Event()
+        """Set when a round of the publishing loop has something to do (records applied)."""
+        self._next_round: float | None = None
+        """Monotonic time of the next round due (a held facility's window end, a history cut)."""
 
     # -- assignment -------------------------------------------------------------------------
 
@@ -162,6 +176,7 @@ class Processor:
                 state.seq_bump[fid] = state.seq_bump.get(fid, 0) + held - current
         state.last_cut = state.last_snapshot = time.monotonic()
         state.ready.set()
+        self._live_wanted.set()
         metrics.FACILITIES.set(sum(len(s.machines) for s in self.partitions.values()))
         log.info(
             "partition_ready",
@@ -193,6 +208,7 @@ class Processor:
         for state in doomed:
             state.revoked = True
             state.ready.set()
+            self.publish_window.forget(state.machines)
             dropped = self._spool.purge_partition(state.partition)
             if dropped:
                 log.warning(
@@ -299,6 +315,7 @@ class Processor:
                 batch.n_events += 1
             last_ts = rec.timestamp
         if n:
+            self._live_wanted.set()  # publish at the end of this batch (leading edge)
             state.applied[topic] = applied_upto
             self.applied_events += n
             metrics.EVENTS.labels(topic=topic).inc(n)
@@ -319,32 +336,80 @@ class Processor:
                     state.live_dirty.add(fid)
                     state.snap_dirty.add(fid)
                     changed += 1
+        if changed:
+            self._live_wanted.set()
         return changed
 
     # -- flushing ---------------------------------------------------------------------------
 
-    async def flush_live(
-        self, *, force_snapshot: bool = False, only: Sequence[PartitionState] | None = None
-    ) -> int:
-        """Publish what changed, then hand the history up to this point to PostgreSQL."""
-        async with self._flush_lock:
-            return await self._flush_live(force_snapshot, only)
+    async def publish_forever(self, stopping: Callable[[], bool]) -> None:
+        """The publishing loop: a round at the end of every batch that applied records, when a
+        held facility's window ends, and when a history cut is due. Whatever changed while a
+        round was awaiting Redis or Kafka collapses into the next one."""
+        wanted = self._live_wanted
+        gap = self.config.live_round_gap
+        while not stopping():
+            wanted.clear()
+            started = time.monotonic()
+            try:
+                await self.flush_live(due_only=True)
+            except Exception as exc:  # Redis/Kafka hiccup: keep the changes, retry shortly
+                metrics.SINK_ERRORS.labels(sink="live").inc()
+                log.warning("live_flush_failed", error=str(exc))
+                await asyncio.sleep(LIVE_RETRY_S)
+                continue
+            wait = self.config.history_interval
+            if self._next_round is not None:
+                wait = min(wait, self._next_round - time.monotonic())
+            if wait > 0 and not wanted.is_set():
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(wait):
+                        await wanted.wait()
+            rest = started + gap - time.monotonic()
+            if rest > 0:  # what changes meanwhile collapses into the next round
+                await asyncio.sleep(rest)
 
-    async def _flush_live(self, force_snapshot: bool, only: Sequence[PartitionState] | None) -> int:
+    async def flush_live(
+        self,
+        *,
+        force_snapshot: bool = False,
+        only: Sequence[PartitionState] | None = None,
+        due_only: bool = False,
+    ) -> int:
+        """Publish what changed (with ``due_only``, what the publish window lets out now), then
+        hand the history up to this point to PostgreSQL (every ``history_interval``, or now with
+        ``force_snapshot``)."""
+        async with self._flush_lock:
+            return await self._flush_live(force_snapshot, only, due_only)
+
+    async def _flush_live(
+        self, force_snapshot: bool, only: Sequence[PartitionState] | None, due_only: bool
+    ) -> int:
         mono = time.monotonic()
         statuses: list[LiveStatus] = []
         cut: list[HistoryBatch] = []
         states = list(only) if only is not None else list(self.partitions.values())
+        window = self.publish_window
+        history_interval = self.config.history_interval
+        next_round: float | None = None
         for state in states:
             if not state.ready.is_set() or state.revoked:
                 continue
-            collect_statuses(state, statuses, mono, self.config)
-            due = force_snapshot or mono - state.last_cut >= self.config.history_interval
+            held_until = collect_statuses(
+                state, statuses, mono, self.config, window, force=not due_only
+            )
+            if held_until is not None and (next_round is None or held_until < next_round):
+                next_round = held_until
+            due = force_snapshot or mono - state.last_cut >= history_interval
             if due:
                 # effects_seq: the dead letters and forwards of these records
                 cut.append(
                     cut_batch(state, self._kafka.last_seq, force_snapshot, mono, self.config)
                 )
+            cut_at = state.last_cut + history_interval
+            if next_round is None or cut_at < next_round:
+                next_round = cut_at
+        self._next_round = next_round
         # Everything above ran without an await: statuses, rows and marks are one consistent cut.
         # History first: the rows this cut took out of the partitions must reach the spool whatever
         # happens to the live sinks below (a Redis outage once dropped them for good).
@@ -367,14 +432,18 @@ class Processor:
         await self._kafka.flush()
         return len(statuses)
 
-    @staticmethod
-    def _republish_later(statuses: Sequence[LiveStatus], states: Sequence[PartitionState]) -> None:
-        """Mark facilities whose status could not be stored as changed again: the next flush
-        publishes their latest status (Redis keeps only a newer seq, so nothing goes backwards)."""
+    def _republish_later(
+        self, statuses: Sequence[LiveStatus], states: Sequence[PartitionState]
+    ) -> None:
+        """Mark facilities whose status could not be stored as changed again, and due: the next
+        round publishes their latest status (Redis keeps only a newer seq, so nothing goes
+        backwards)."""
         pending = {st.facility_id for st in statuses}
+        self.publish_window.forget(pending)
         for state in states:
             owned = pending.intersection(state.machines)
             state.live_dirty |= owned
+        self._live_wanted.set()
 
     def commit_offsets_for(
         self, snapshot_marks: dict[int, dict[str, int]]

@@ -129,8 +129,9 @@ def seqs_by_facility(messages: list[Any]) -> dict[str, list[int]]:
 async def test_slow_clients_do_not_slow_the_others(
     process_server_factory: Any, redis_client: aioredis.Redis, settings: Settings
 ) -> None:
-    """While 10 clients stop reading, 20 normal clients receive every update of 21 facilities in
-    seq order; each slow client ends either collapsed (increasing seqs up to the latest of every
+    """While 10 clients stop reading, 20 normal clients receive the updates of 21 facilities in
+    seq order up to the latest (all of them, unless the API fell behind and kept the newest,
+    issue 18); each slow client ends either collapsed (increasing seqs up to the latest of every
     facility) or closed as too slow (1013, counted by the metrics; the close frame itself is lost
     when the server aborts a socket that never drains).
 
@@ -164,7 +165,10 @@ async def test_slow_clients_do_not_slow_the_others(
             for facility in facilities:
                 await put_status(redis_client, settings, big_status(facility, seq))
         for messages in await asyncio.gather(*readers):
-            assert seqs_by_facility(messages) == {f: list(range(1, last + 1)) for f in ids}
+            got = seqs_by_facility(messages)
+            assert set(got) == set(ids)
+            for seqs in got.values():  # every change, or the newest when the API fell behind
+                assert seqs == sorted(set(seqs)) and seqs[-1] == last, seqs
         closed_slow = 0
         for sock in slow:
 
@@ -256,7 +260,8 @@ async def test_redis_restart_resubscribes_and_resnapshots(
 async def test_two_processes_each_deliver_every_update(
     process_server_factory: Any, redis_client: aioredis.Redis, settings: Settings
 ) -> None:
-    """With two worker processes behind one port, clients of both get every update."""
+    """With two worker processes behind one port, clients of both get the updates up to the
+    latest, in order."""
     server = process_server_factory(workers=2)
     await wait_ready(server.http)
     facility = facilities_of("town_hall", 1)[0]
@@ -291,9 +296,11 @@ async def test_two_processes_each_deliver_every_update(
             assert seqs == [1]
         for seq in range(2, 7):
             await put_status(redis_client, settings, make_status(facility, seq))
-        for ws in clients:
-            got = [(await recv(ws, within=10))["facility"]["seq"] for _ in range(5)]
-            assert got == [2, 3, 4, 5, 6], (got, per_worker)
+        for ws in clients:  # every change, or the newest when a worker fell behind (issue 18)
+            got = [(await recv(ws, within=10))["facility"]["seq"]]
+            while got[-1] < 6:
+                got.append((await recv(ws, within=10))["facility"]["seq"])
+            assert got == sorted(set(got)) and got[-1] == 6 and got[0] >= 2, (got, per_worker)
     finally:
         for ws in clients:
             await ws.close()
