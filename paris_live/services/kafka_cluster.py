@@ -146,6 +146,14 @@ class KafkaNode(KafkaService):
     def command(self) -> Sequence[str]:
         return [HEAP if arg.startswith("-Xmx") else arg for arg in super().command()]
 
+    def _wait_time_wait_clear(self, *, after_bind_failure: bool) -> None:
+        """Only after a real bind failure: Java binds its server sockets with ``SO_REUSEADDR``, and
+        the cluster's ports lie below Linux's ephemeral range (no client can be handed one), so
+        the TIME-WAIT sockets a killed node leaves on its ports do not stop it restarting — a
+        restart after ``kill -9`` need not wait out their 60 s."""
+        if after_bind_failure:
+            super()._wait_time_wait_clear(after_bind_failure=True)
+
     def start_timeout(self) -> float:
         # A node answers once a majority of controllers elected a leader: the others start with it.
         return 150.0
@@ -275,9 +283,26 @@ class KafkaCluster:
 
 
 async def describe_leaders(
-    bootstrap: str, topics: Sequence[str] | None = None
+    bootstrap: str, topics: Sequence[str] | None = None, attempts: int = 3
 ) -> list[PartitionLeader]:
-    """Partition leaders and ISRs as the cluster's metadata gives them."""
+    """Partition leaders and ISRs as the cluster's metadata gives them.
+
+    The admin client asks a node it picks from the metadata; one that has just died (and is not
+    fenced yet) fails the request, so it is asked again, ``attempts`` times in all.
+    """
+    from aiokafka.errors import KafkaError
+
+    for attempt in range(1, attempts + 1):
+        try:
+            return await _describe_leaders(bootstrap, topics)
+        except KafkaError:
+            if attempt == attempts:
+                raise
+            await asyncio.sleep(0.5)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def _describe_leaders(bootstrap: str, topics: Sequence[str] | None) -> list[PartitionLeader]:
     from aiokafka.admin import AIOKafkaAdminClient
 
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
