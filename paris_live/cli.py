@@ -51,16 +51,23 @@ def _fail(message: str) -> typer.Exit:
 KAFKA_BROKERS = typer.Option(
     None,
     "--kafka-brokers",
-    help="1: the single broker (default); 3 (odd, ≤ 9): a replicated KRaft cluster on its own "
-    "ports 18801+ (replication 3, min.insync.replicas 2). Unset: the cluster if one runs.",
+    help="1: the single broker (the default); 3 (odd, ≤ 9): a replicated KRaft cluster on its "
+    "own ports 18801+ (replication 3, min.insync.replicas 2). Unset for status/stop: the "
+    "cluster if one runs.",
 )
 
 
-def _manager(kafka_brokers: int | None) -> object:
+def _manager(kafka_brokers: int | None, *, running: bool = False) -> object:
+    """The services to act on; with ``running``, an unset ``--kafka-brokers`` means the cluster
+    running under the state directory, if any (else the single broker)."""
     from paris_live.services import ServiceError, ServiceManager
+    from paris_live.services.kafka_cluster import running_cluster_size
 
+    settings = load_settings()
+    if kafka_brokers is None:
+        kafka_brokers = (running_cluster_size(settings.state_dir) if running else None) or 1
     try:
-        return ServiceManager(load_settings(), kafka_brokers)
+        return ServiceManager(settings, kafka_brokers)
     except ServiceError as exc:
         raise _fail(str(exc)) from exc
 
@@ -88,7 +95,7 @@ def services_stop(kafka_brokers: int | None = KAFKA_BROKERS) -> None:
     """Stop the local services."""
     from paris_live.services import ServiceManager
 
-    manager = _manager(kafka_brokers)
+    manager = _manager(kafka_brokers, running=True)
     assert isinstance(manager, ServiceManager)
     stopped = manager.stop()
     console.print(f"stopped: {', '.join(stopped) or 'nothing was running'}")
@@ -98,7 +105,7 @@ def services_stop(kafka_brokers: int | None = KAFKA_BROKERS) -> None:
 def services_status(kafka_brokers: int | None = KAFKA_BROKERS) -> None:
     """Show each local service: running, ready, address, log file (and, for a Kafka cluster, the
     leader of every partition). Exits 1 if one is not ready."""
-    if not _print_status(_manager(kafka_brokers)):
+    if not _print_status(_manager(kafka_brokers, running=True)):
         raise typer.Exit(1)
 
 

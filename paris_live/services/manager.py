@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from paris_live.services.base import LocalService, ServiceError, ServiceState
 from paris_live.services.kafka import KafkaService
-from paris_live.services.kafka_cluster import KafkaCluster, running_cluster_size
+from paris_live.services.kafka_cluster import KafkaCluster
 from paris_live.services.postgres import PostgresService
 from paris_live.services.redis import RedisService
 from paris_live.settings import (
@@ -23,20 +23,18 @@ class ServiceManager:
     """The project-owned services this settings object would use (none when URLs are given).
 
     ``kafka_brokers`` > 1 manages a replicated Kafka on its own ports instead of the single broker
-    (even when ``PARIS_LIVE_KAFKA_BOOTSTRAP`` names it); None means the cluster if one runs under
-    the state directory, else the single broker.
+    (even when ``PARIS_LIVE_KAFKA_BOOTSTRAP`` names it).
     """
 
     settings: Settings
-    kafka_brokers: int | None = None
+    kafka_brokers: int = 1
     services: list[LocalService | KafkaCluster] = field(init=False)
 
     def __post_init__(self) -> None:
         s = self.settings
         wanted: list[LocalService | KafkaCluster] = []
-        brokers = self.kafka_brokers or running_cluster_size(s.state_dir) or 1
-        if brokers > 1:
-            wanted.append(KafkaCluster(s.state_dir, brokers, s.partitions))
+        if self.kafka_brokers > 1:
+            wanted.append(KafkaCluster(s.state_dir, self.kafka_brokers, s.partitions))
         elif s.kafka_bootstrap is None:
             wanted.append(
                 KafkaService(
