@@ -48,13 +48,37 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(1)
 
 
+KAFKA_BROKERS = typer.Option(
+    None,
+    "--kafka-brokers",
+    help="1: the single broker (the default); 3 (odd, ≤ 9): a replicated KRaft cluster on its "
+    "own ports 18801+ (replication 3, min.insync.replicas 2). Unset for status/stop: the "
+    "cluster if one runs.",
+)
+
+
+def _manager(kafka_brokers: int | None, *, running: bool = False) -> object:
+    """The services to act on; with ``running``, an unset ``--kafka-brokers`` means the cluster
+    running under the state directory, if any (else the single broker)."""
+    from paris_live.services import ServiceError, ServiceManager
+    from paris_live.services.kafka_cluster import running_cluster_size
+
+    settings = load_settings()
+    if kafka_brokers is None:
+        kafka_brokers = (running_cluster_size(settings.state_dir) if running else None) or 1
+    try:
+        return ServiceManager(settings, kafka_brokers)
+    except ServiceError as exc:
+        raise _fail(str(exc)) from exc
+
+
 @services_app.command("start")
-def services_start() -> None:
+def services_start(kafka_brokers: int | None = KAFKA_BROKERS) -> None:
     """Start the local services that are not running (and install/fetch what they need)."""
     from paris_live.services import ServiceError, ServiceManager
 
-    settings = load_settings()
-    manager = ServiceManager(settings)
+    manager = _manager(kafka_brokers)
+    assert isinstance(manager, ServiceManager)
     t0 = time.monotonic()
     try:
         started = manager.start()
@@ -67,26 +91,27 @@ def services_start() -> None:
 
 
 @services_app.command("stop")
-def services_stop() -> None:
+def services_stop(kafka_brokers: int | None = KAFKA_BROKERS) -> None:
     """Stop the local services."""
     from paris_live.services import ServiceManager
 
-    stopped = ServiceManager(load_settings()).stop()
+    manager = _manager(kafka_brokers, running=True)
+    assert isinstance(manager, ServiceManager)
+    stopped = manager.stop()
     console.print(f"stopped: {', '.join(stopped) or 'nothing was running'}")
 
 
 @services_app.command("status")
-def services_status() -> None:
-    """Show each local service: running, ready, address, log file. Exits 1 if one is not ready."""
-    from paris_live.services import ServiceManager
-
-    manager = ServiceManager(load_settings())
-    if not _print_status(manager):
+def services_status(kafka_brokers: int | None = KAFKA_BROKERS) -> None:
+    """Show each local service: running, ready, address, log file (and, for a Kafka cluster, the
+    leader of every partition). Exits 1 if one is not ready."""
+    if not _print_status(_manager(kafka_brokers, running=True)):
         raise typer.Exit(1)
 
 
 def _print_status(manager: object) -> bool:
     from paris_live.services import ServiceManager
+    from paris_live.services.kafka_cluster import KafkaCluster
 
     assert isinstance(manager, ServiceManager)
     table = Table(title="Paris Live — local services")
@@ -102,7 +127,38 @@ def _print_status(manager: object) -> bool:
             "no local services: PARIS_LIVE_KAFKA_BOOTSTRAP/REDIS_URL/DATABASE_URL are set"
         )
     Console().print(table)
+    for service in manager.services:
+        if isinstance(service, KafkaCluster):
+            _print_leaders(service)
     return all_ready
+
+
+def _print_leaders(cluster: object) -> None:
+    """Per topic: the leader of each partition, replicas, and partitions short of their ISR."""
+    from paris_live.services.kafka_cluster import KafkaCluster, PartitionLeader
+
+    assert isinstance(cluster, KafkaCluster)
+    out = Console()
+    out.print(f"Kafka cluster bootstrap: PARIS_LIVE_KAFKA_BOOTSTRAP={cluster.bootstrap}")
+    leaders = cluster.leaders()
+    if not leaders:
+        out.print("no topics yet: create them with `paris-live topics` (bootstrap above)")
+        return
+    table = Table(title="Partition leaders (broker id per partition)")
+    for col in ("topic", "partitions → leader", "replicas", "in sync"):
+        table.add_column(col)
+    topics: dict[str, list[PartitionLeader]] = {}
+    for p in leaders:
+        topics.setdefault(p.topic, []).append(p)
+    for topic, rows in topics.items():
+        under = [p.partition for p in rows if len(p.isr) < len(p.replicas)]
+        table.add_row(
+            topic,
+            " ".join(f"{p.partition}→{p.leader}" for p in rows),
+            str(len(rows[0].replicas)),
+            "all" if not under else f"under-replicated: {', '.join(map(str, under))}",
+        )
+    out.print(table)
 
 
 @app.command()

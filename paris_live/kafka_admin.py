@@ -46,10 +46,16 @@ async def started_admin(bootstrap: str, wait_s: float = 60.0) -> AIOKafkaAdminCl
         await asyncio.sleep(0.5)
 
 
-async def ensure_topics(settings: Settings, replication: int = 1) -> list[str]:
-    """Create every missing contract topic (prefixed by ``settings.topic``); returns those created."""
+async def ensure_topics(settings: Settings, replication: int | None = None) -> list[str]:
+    """Create every missing contract topic (prefixed by ``settings.topic``); returns those created.
+
+    ``replication`` defaults to ``min(3, brokers)``; at 3 replicas a topic also gets
+    ``min.insync.replicas=2`` (an ``acks=all`` write is then on two brokers at least).
+    """
     admin = await started_admin(settings.kafka)
     try:
+        if replication is None:
+            replication = min(3, len((await admin.describe_cluster())["brokers"]))
         existing = set(await admin.list_topics())
         wanted: list[NewTopic] = []
         for base, topic in contract.TOPICS.items():
@@ -62,6 +68,8 @@ async def ensure_topics(settings: Settings, replication: int = 1) -> list[str]:
             if topic.cleanup_policy == "compact":
                 config["min.cleanable.dirty.ratio"] = "0.1"
                 config["segment.ms"] = "600000"
+            if replication >= 3:
+                config["min.insync.replicas"] = "2"
             wanted.append(NewTopic(name, settings.partitions, replication, topic_configs=config))
         created: list[str] = []
         for new in wanted:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from paris_live.services.base import LocalService, ServiceError, ServiceState
 from paris_live.services.kafka import KafkaService
+from paris_live.services.kafka_cluster import KafkaCluster
 from paris_live.services.postgres import PostgresService
 from paris_live.services.redis import RedisService
 from paris_live.settings import (
@@ -19,15 +20,22 @@ from paris_live.settings import (
 
 @dataclass
 class ServiceManager:
-    """The project-owned services this settings object would use (none when URLs are given)."""
+    """The project-owned services this settings object would use (none when URLs are given).
+
+    ``kafka_brokers`` > 1 manages a replicated Kafka on its own ports instead of the single broker
+    (even when ``PARIS_LIVE_KAFKA_BOOTSTRAP`` names it).
+    """
 
     settings: Settings
-    services: list[LocalService] = field(init=False)
+    kafka_brokers: int = 1
+    services: list[LocalService | KafkaCluster] = field(init=False)
 
     def __post_init__(self) -> None:
         s = self.settings
-        wanted: list[LocalService] = []
-        if s.kafka_bootstrap is None:
+        wanted: list[LocalService | KafkaCluster] = []
+        if self.kafka_brokers > 1:
+            wanted.append(KafkaCluster(s.state_dir, self.kafka_brokers, s.partitions))
+        elif s.kafka_bootstrap is None:
             wanted.append(
                 KafkaService(
                     s.state_dir, LOCAL_KAFKA_PORT, LOCAL_KAFKA_CONTROLLER_PORT, s.partitions
@@ -41,7 +49,7 @@ class ServiceManager:
 
     def start(self) -> list[str]:
         """Start every service not running; on any failure stop what this call started and raise."""
-        started: list[LocalService] = []
+        started: list[LocalService | KafkaCluster] = []
         try:
             for service in self.services:
                 if service.start():
@@ -56,4 +64,9 @@ class ServiceManager:
         return [s.name for s in reversed(self.services) if s.stop()]
 
     def status(self) -> list[ServiceState]:
-        return [s.state() for s in self.services]
+        """One line per service; one per broker for a Kafka cluster."""
+        return [
+            state
+            for s in self.services
+            for state in (s.node_states() if isinstance(s, KafkaCluster) else [s.state()])
+        ]
