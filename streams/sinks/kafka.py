@@ -27,6 +27,7 @@ import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError
 
+from producers.publishing.aiokafka_shim import fail_pending
 from streams import metrics
 
 log = structlog.get_logger(__name__)
@@ -64,21 +65,35 @@ def is_transient(error: BaseException) -> bool:
 class KafkaSink:
     """Fire-and-collect producer (see the module docstring for live vs reliable records)."""
 
-    def __init__(self, bootstrap: str, *, client_id: str = "paris-live-streams") -> None:
-        self._producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap,
-            client_id=client_id,
+    def __init__(
+        self,
+        bootstrap: str,
+        *,
+        client_id: str = "paris-live-streams",
+        delivery_timeout_s: float = 10.0,
+    ) -> None:
+        self._bootstrap = bootstrap
+        self._client_id = client_id
+        self.delivery_timeout_s = delivery_timeout_s
+        """How long one flush waits for acknowledgements before it gives the producer up."""
+        self._producer = self._new_producer()
+        self._pending: list[tuple[str, bytes | None, bytes, Headers]] = []
+        self._unsettled: dict[int, Outgoing] = {}
+        self._last_seq = 0
+        self._progress = asyncio.Event()
+        self._started = False
+        self._connected = True  # the producer started by start() (replaced: see _delivered)
+
+    def _new_producer(self) -> AIOKafkaProducer:
+        return AIOKafkaProducer(
+            bootstrap_servers=self._bootstrap,
+            client_id=self._client_id,
             acks="all",
             enable_idempotence=True,
             linger_ms=5,
             max_batch_size=256 * 1024,
             compression_type=None,
         )
-        self._pending: list[tuple[str, bytes | None, bytes, Headers]] = []
-        self._unsettled: dict[int, Outgoing] = {}
-        self._last_seq = 0
-        self._progress = asyncio.Event()
-        self._started = False
 
     async def start(self) -> None:
         await self._producer.start()
@@ -138,6 +153,10 @@ class KafkaSink:
         reliable = [r for r in sorted(self._unsettled.values(), key=_seq) if not r.in_flight]
         if not live and not reliable:
             return 0
+        if not self._connected:
+            self._connected = await self._connect()
+            if not self._connected:  # nothing sent: the caller publishes live records again
+                raise KafkaSinkError(f"producer not connected: {len(live)} live record(s) failed")
         started = time.perf_counter()
         send = self._producer.send
         live_failed = 0
@@ -168,9 +187,7 @@ class KafkaSink:
                 self._failed(record, exc)
                 continue
             deliveries.append((record, future))
-        results = await asyncio.gather(
-            *live_futures, *(f for _, f in deliveries), return_exceptions=True
-        )
+        results = await self._delivered([*live_futures, *(f for _, f in deliveries)])
         live_failed += sum(isinstance(r, BaseException) for r in results[: len(live_futures)])
         for (record, _), result in zip(deliveries, results[len(live_futures) :], strict=True):
             record.in_flight = False
@@ -188,6 +205,54 @@ class KafkaSink:
                 f"{live_failed} live record(s) failed, {retry} reliable record(s) to retry"
             )
         return len(live) + len(reliable)
+
+    async def _delivered(self, futures: list[asyncio.Future[object]]) -> list[object]:
+        """Each delivery's result or error, waiting at most :attr:`delivery_timeout_s`.
+
+        An idempotent producer retries for as long as a partition has no reachable leader, and
+        after a leader broker was killed it can wait on a metadata refresh that never comes (the
+        worker froze there with every thread idle): past the limit, the deliveries still open fail
+        as transient — their live records are published again by the caller, the reliable ones
+        stay queued — and the producer is replaced by a new one (a new idempotence session).
+        """
+        if not futures:
+            return []
+        _, open_ = await asyncio.wait(futures, timeout=self.delivery_timeout_s)
+        if open_:
+            log.warning("kafka_delivery_stuck", open=len(open_), after_s=self.delivery_timeout_s)
+            await self._replace_producer()
+        results: list[object] = []
+        for future in futures:
+            if not future.done():
+                results.append(KafkaTimeoutError("delivery not acknowledged in time"))
+            elif future.cancelled():
+                results.append(asyncio.CancelledError())
+            elif (error := future.exception()) is not None:
+                results.append(error)
+            else:
+                results.append(future.result())
+        return results
+
+    async def _replace_producer(self) -> None:
+        """Fail what the stuck producer holds, stop it (bounded) and start a fresh one."""
+        stuck, self._producer = self._producer, self._new_producer()
+        fail_pending(stuck, KafkaTimeoutError("producer replaced"))
+        try:
+            await asyncio.wait_for(stuck.stop(), 5.0)
+        except (TimeoutError, KafkaError) as exc:
+            log.warning("kafka_producer_stop_incomplete", error=repr(exc))
+        self._connected = await self._connect()
+
+    async def _connect(self) -> bool:
+        """Start the (replacement) producer; False while Kafka cannot be reached."""
+        try:
+            await asyncio.wait_for(self._producer.start(), self.delivery_timeout_s)
+        except (TimeoutError, KafkaError) as exc:
+            log.warning("kafka_producer_restart_failed", error=repr(exc))
+            await self._producer.stop()
+            self._producer = self._new_producer()
+            return False
+        return True
 
     async def wait_settled(self, seq: int, within: float) -> bool:
         """Flush until every reliable record up to ``seq`` is settled; False after ``within`` s."""
