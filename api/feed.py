@@ -21,6 +21,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from api.forecast_feed import push_forecasts
 from api.hub import Hub
 from paris_live.live import changes_channel, facility_key, index_key
+from paris_live.redis_client import redis_client
 from paris_live.settings import Settings
 from streams.forecast.store import forecast_channel
 
@@ -63,9 +64,7 @@ class RedisFeed:
         self.settings = settings
         self.channel = changes_channel(settings)
         self.forecast_channel = forecast_channel(settings)
-        self._factory = client_factory or (
-            lambda: aioredis.from_url(settings.redis, socket_keepalive=True)
-        )
+        self._factory = client_factory or (lambda: redis_client(settings, socket_keepalive=True))
         self._on_reconnect = on_reconnect
         self.connected = asyncio.Event()
         self.connections = 0

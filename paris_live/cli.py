@@ -49,12 +49,16 @@ def _fail(message: str) -> typer.Exit:
 
 
 @services_app.command("start")
-def services_start() -> None:
+def services_start(
+    redis_sentinel: bool = typer.Option(
+        False, help="also a Redis primary, a replica and 3 Sentinels (PARIS_LIVE_REDIS_SENTINELS)"
+    ),
+) -> None:
     """Start the local services that are not running (and install/fetch what they need)."""
     from paris_live.services import ServiceError, ServiceManager
 
     settings = load_settings()
-    manager = ServiceManager(settings)
+    manager = ServiceManager(settings, redis_sentinel=redis_sentinel)
     t0 = time.monotonic()
     try:
         started = manager.start()
