@@ -38,6 +38,7 @@ from paris_live.services.redis_sentinel import (
 )
 from paris_live.settings import Settings
 from tests.api.api_testkit import server_env, wait_ready
+from tests.streams.streams_testkit import pg_count
 from tests.testkit import merge_report, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -258,6 +259,15 @@ class RoutedClient:
 
 async def stop_all(clients: Sequence[RoutedClient]) -> None:
     await asyncio.gather(*(c.stop() for c in clients))
+
+
+async def double_counted(settings: Settings) -> int:
+    """Events stored more than once in the history (each one would count twice)."""
+    return await pg_count(
+        settings,
+        "SELECT count(*) FROM (SELECT event_id FROM events GROUP BY event_id "
+        "HAVING count(*) > 1) d",
+    )
 
 
 def seconds_since(mark: float) -> float:

@@ -27,13 +27,14 @@ from tests.api.api_testkit import InProcessServer, fast_hub
 from tests.cluster.redis_fixtures import (
     RoutedClient,
     SentinelSet,
+    double_counted,
     report,
     seconds_since,
     sentinel_set,  # noqa: F401 - the session fixture
     stop_all,
 )
 from tests.faults.faultkit import Load
-from tests.streams.streams_testkit import WorkerProcess, pg_count
+from tests.streams.streams_testkit import WorkerProcess
 from tests.testkit import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -94,11 +95,7 @@ async def test_primary_kill_9_under_load(
         await producing
         await load.settle(redis, clients, within=90)
         in_history, stale = await load.assert_invariants(redis, clients)
-        duplicates = await pg_count(
-            settings,
-            "SELECT count(*) FROM (SELECT event_id FROM events GROUP BY event_id "
-            "HAVING count(*) > 1) d",
-        )
+        duplicates = await double_counted(settings)
 
         # The old primary, started again, is turned into a replica of the new one by Sentinel.
         await asyncio.to_thread(killed.start)
