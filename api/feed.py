@@ -64,7 +64,9 @@ class RedisFeed:
         self.settings = settings
         self.channel = changes_channel(settings)
         self.forecast_channel = forecast_channel(settings)
-        self._factory = client_factory or (lambda: redis_client(settings, socket_keepalive=True))
+        self._factory = client_factory or (
+            lambda: redis_client(settings, socket_keepalive=True, socket_connect_timeout=2.0)
+        )
         self._on_reconnect = on_reconnect
         self.connected = asyncio.Event()
         self.connections = 0

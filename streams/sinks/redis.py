@@ -38,11 +38,16 @@ class LiveStatus:
 
 
 class RedisSink:
-    """Writes :class:`LiveStatus` items; returns how many were newer than what Redis held."""
+    """Writes :class:`LiveStatus` items; returns how many were newer than what Redis held.
+
+    Every read, connect and close is bounded (a primary that died without resetting its
+    connections must not hold the worker's flush forever: it fails, and the next one retries)."""
 
     def __init__(self, settings: Settings, client: aioredis.Redis | None = None) -> None:
         self._settings = settings
-        self._client = client or redis_client(settings)
+        self._client = client or redis_client(
+            settings, socket_timeout=5.0, socket_connect_timeout=2.0, socket_keepalive=True
+        )
         self._owns_client = client is None
         self._script = self._client.register_script(PUT_STATUS_LUA)
         self._index = index_key(settings)

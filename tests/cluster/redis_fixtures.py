@@ -5,8 +5,8 @@ temporary folder, on ports 18940–18948 (the range of this work: the shared ser
 touched), Sentinel's timing set as in production (``down-after-milliseconds`` 1000, failover
 timeout 3000). Kafka and PostgreSQL are the shared ones, with the usual per-test prefixes.
 
-Import the fixture into a test module (``from tests.cluster.redis_fixtures import sentinel_set``).
-Also here: API processes on ports of this range, and a live client that reconnects to the next
+A plugin of ``tests/conftest.py`` (one session-wide set for every module that asks for it). Also
+here: API processes on ports of this range, and a live client that reconnects to the next
 API process when its connection closes (as a load balancer routes it) and says where it is.
 """
 

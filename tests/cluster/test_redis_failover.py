@@ -30,7 +30,6 @@ from tests.cluster.redis_fixtures import (
     double_counted,
     report,
     seconds_since,
-    sentinel_set,  # noqa: F401 - the session fixture
     stop_all,
 )
 from tests.faults.faultkit import Load
@@ -44,7 +43,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 async def test_primary_kill_9_under_load(
     kafka_topics: Settings,
     db: Settings,
-    sentinel_set: SentinelSet,  # noqa: F811
+    sentinel_set: SentinelSet,
     workers: list[WorkerProcess],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -54,7 +53,7 @@ async def test_primary_kill_9_under_load(
     settings = sentinel_set.settings_for(kafka_topics)
     assert settings.redis_sentinels is not None
     monkeypatch.setenv("PARIS_LIVE_REDIS_SENTINELS", settings.redis_sentinels)
-    load = Load(settings, 4_000)
+    load = Load(settings, 3_000)
     workers.append(WorkerProcess(settings, tmp_path))
     api = InProcessServer(create_app(fast_hub(settings)), settings)
     await api.start()
@@ -62,10 +61,16 @@ async def test_primary_kill_9_under_load(
     for client in clients:
         client.start()
     redis = redis_client(settings, socket_timeout=2.0, socket_connect_timeout=1.0)
-    producing = asyncio.create_task(load.produce(400))
+    producing: asyncio.Task[None] | None = None
     try:
         await asyncio.wait_for(asyncio.gather(*(c.subscribed.wait() for c in clients)), 30)
-        await wait_until(lambda: _at_least(load, 1_000), within=60, what="1,000 events stored")
+        # Warm-up: the worker consumes and publishes before the fault.
+        await load.produce(300, load.records[:300])
+        await wait_until(lambda: _at_least(load, 300), within=90, what="300 events stored")
+        # Killed mid-production: 1,800 of the 3,000 events are sent after the kill, so live
+        # updates must flow through the new primary for the state to end exact.
+        producing = asyncio.create_task(load.produce(300, load.records[300:]))
+        await wait_until(lambda: load.acknowledged >= 1_200, within=60, what="1,200 events sent")
         snapshots = [c.snapshots for c in clients]
         seq_before = await load.seq_total(redis)
         old_primary = sentinel_set.primary_port()
@@ -81,15 +86,23 @@ async def test_primary_kill_9_under_load(
         await wait_until(promoted, within=30, every=0.1, what="Sentinel to promote the replica")
         promoted_s = seconds_since(killed_at)
 
-        async def recovered() -> bool:
-            """The worker writes on the new primary and every client had a fresh snapshot."""
-            if any(c.snapshots <= before for c, before in zip(clients, snapshots, strict=True)):
-                return False
+        def resnapshotted() -> bool:
+            return all(c.snapshots > b for c, b in zip(clients, snapshots, strict=True))
+
+        async def written_again() -> bool:
             with contextlib.suppress(Exception):
                 return await load.seq_total(redis) > seq_before
             return False
 
-        await wait_until(recovered, within=60, every=0.1, what="writes and snapshots again")
+        await wait_until(resnapshotted, within=90, every=0.1, what="a fresh snapshot per client")
+        try:
+            await wait_until(written_again, within=90, every=0.1, what="the worker writing")
+        except AssertionError:
+            seq_now = await load.seq_total(redis)
+            raise AssertionError(
+                f"the worker wrote nothing on the new primary: {await load.stored()} events in "
+                f"history, {load.acknowledged} sent, seq total {seq_now} (before: {seq_before})"
+            ) from None
         recovery_s = seconds_since(killed_at)
 
         await producing
@@ -102,7 +115,8 @@ async def test_primary_kill_9_under_load(
         await asyncio.to_thread(sentinel_set.wait_healthy)
         assert await asyncio.to_thread(sentinel_set.role, killed) == "slave"
     finally:
-        producing.cancel()
+        if producing is not None:
+            producing.cancel()
         await stop_all(clients)
         await api.stop()
         await redis.aclose()
