@@ -6,7 +6,7 @@ redis-py's Sentinel-managed one: each new connection asks the Sentinels which se
 primary named ``PARIS_LIVE_REDIS_SENTINEL_MASTER``, so after a failover a reconnect lands on the
 promoted replica. A connection to the old primary fails (it died, or answers ``READONLY`` once
 demoted) and the caller's usual reconnect path takes over: the worker republishes what it holds
-(:meth:`streams.worker.processor.Processor._republish_later`), the API's feed resubscribes and
+(:meth:`streams.worker.processor.Processor._republish_all`), the API's feed resubscribes and
 sends every client a fresh snapshot (:class:`api.feed.RedisFeed`).
 
 The database number, user and password still come from ``REDIS_URL``; its host and port are
