@@ -18,7 +18,6 @@ from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
 
-import redis.asyncio as aioredis
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import CollectorRegistry
@@ -54,6 +53,7 @@ from api.pages.error_pages import install_page_errors
 from api.routes import facilities, forecast, health, history, live, open_data, procedures
 from api.routes.history import pg
 from paris_live.db import search_path
+from paris_live.redis_client import redis_client
 from paris_live.settings import Settings, get_settings
 from schemas.catalogue import Catalogue, load_catalogue
 from schemas.parcours import load_parcours
@@ -119,8 +119,8 @@ def create_app(
         )
         collector = HubCollector(hub)
         registry.register(collector)
-        redis = aioredis.from_url(
-            settings.redis, socket_timeout=5.0, socket_connect_timeout=2.0, socket_keepalive=True
+        redis = redis_client(
+            settings, socket_timeout=5.0, socket_connect_timeout=2.0, socket_keepalive=True
         )
         pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
             settings.database,

@@ -21,6 +21,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from api.forecast_feed import push_forecasts
 from api.hub import Hub
 from paris_live.live import changes_channel, facility_key, index_key
+from paris_live.redis_client import redis_client
 from paris_live.settings import Settings
 from streams.forecast.store import forecast_channel
 
@@ -64,7 +65,7 @@ class RedisFeed:
         self.channel = changes_channel(settings)
         self.forecast_channel = forecast_channel(settings)
         self._factory = client_factory or (
-            lambda: aioredis.from_url(settings.redis, socket_keepalive=True)
+            lambda: redis_client(settings, socket_keepalive=True, socket_connect_timeout=2.0)
         )
         self._on_reconnect = on_reconnect
         self.connected = asyncio.Event()

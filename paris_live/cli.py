@@ -57,7 +57,9 @@ KAFKA_BROKERS = typer.Option(
 )
 
 
-def _manager(kafka_brokers: int | None, *, running: bool = False) -> object:
+def _manager(
+    kafka_brokers: int | None, *, running: bool = False, redis_sentinel: bool = False
+) -> object:
     """The services to act on; with ``running``, an unset ``--kafka-brokers`` means the cluster
     running under the state directory, if any (else the single broker)."""
     from paris_live.services import ServiceError, ServiceManager
@@ -67,17 +69,22 @@ def _manager(kafka_brokers: int | None, *, running: bool = False) -> object:
     if kafka_brokers is None:
         kafka_brokers = (running_cluster_size(settings.state_dir) if running else None) or 1
     try:
-        return ServiceManager(settings, kafka_brokers)
+        return ServiceManager(settings, kafka_brokers, redis_sentinel=redis_sentinel)
     except ServiceError as exc:
         raise _fail(str(exc)) from exc
 
 
 @services_app.command("start")
-def services_start(kafka_brokers: int | None = KAFKA_BROKERS) -> None:
+def services_start(
+    kafka_brokers: int | None = KAFKA_BROKERS,
+    redis_sentinel: bool = typer.Option(
+        False, help="also a Redis primary, a replica and 3 Sentinels (PARIS_LIVE_REDIS_SENTINELS)"
+    ),
+) -> None:
     """Start the local services that are not running (and install/fetch what they need)."""
     from paris_live.services import ServiceError, ServiceManager
 
-    manager = _manager(kafka_brokers)
+    manager = _manager(kafka_brokers, redis_sentinel=redis_sentinel)
     assert isinstance(manager, ServiceManager)
     t0 = time.monotonic()
     try:

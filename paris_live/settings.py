@@ -38,6 +38,14 @@ class Settings(BaseSettings):
         default="", description="prefix for every Kafka topic (test isolation)"
     )
     redis_prefix: str = Field(default="pl:", description="prefix for every Redis key")
+    redis_sentinels: str | None = Field(
+        default=None,
+        description="host:port,host:port… of Redis Sentinels; set: every Redis client finds the "
+        "primary through them (the database number still comes from REDIS_URL)",
+    )
+    redis_sentinel_master: str = Field(
+        default="paris-live", description="the primary's name the Sentinels monitor"
+    )
     db_schema: str = Field(default="public", description="PostgreSQL schema for every table")
     partitions: int = Field(default=4, ge=1, le=256, description="partitions of each input topic")
     api_host: str = "127.0.0.1"
@@ -157,6 +165,25 @@ class Settings(BaseSettings):
         url = urlsplit(self.map_tile_url)
         host = url.netloc.replace("{s}", "*")
         return f"{url.scheme}://{host}"
+
+    @field_validator("redis_sentinels")
+    @classmethod
+    def _sentinel_addresses(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        for address in value.split(","):
+            host, _, port = address.strip().rpartition(":")
+            if not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError(f"expected host:port,host:port…, not {address.strip()!r}")
+        return value
+
+    @property
+    def sentinel_addresses(self) -> tuple[tuple[str, int], ...]:
+        """The Sentinels as (host, port) pairs; empty when Redis is reached directly."""
+        if self.redis_sentinels is None:
+            return ()
+        pairs = (a.strip().rpartition(":") for a in self.redis_sentinels.split(","))
+        return tuple((host.strip("[]"), int(port)) for host, _, port in pairs)
 
     @field_validator("db_schema", "redis_prefix", "topic_prefix")
     @classmethod

@@ -17,7 +17,11 @@ from psycopg import sql
 
 from paris_live.settings import Settings
 
-pytest_plugins = ["tests.plugins.stream_workers", "tests.plugins.browser"]
+pytest_plugins = [
+    "tests.plugins.stream_workers",
+    "tests.plugins.browser",
+    "tests.cluster.redis_fixtures",
+]
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ from paris_live.services.kafka import KafkaService
 from paris_live.services.kafka_cluster import KafkaCluster
 from paris_live.services.postgres import PostgresService
 from paris_live.services.redis import RedisService
+from paris_live.services.redis_sentinel import sentinel_services
 from paris_live.settings import (
     LOCAL_KAFKA_CONTROLLER_PORT,
     LOCAL_KAFKA_PORT,
@@ -23,11 +24,13 @@ class ServiceManager:
     """The project-owned services this settings object would use (none when URLs are given).
 
     ``kafka_brokers`` > 1 manages a replicated Kafka on its own ports instead of the single broker
-    (even when ``PARIS_LIVE_KAFKA_BOOTSTRAP`` names it).
+    (even when ``PARIS_LIVE_KAFKA_BOOTSTRAP`` names it); with ``redis_sentinel`` (or when they
+    run) the Redis failover set as well.
     """
 
     settings: Settings
     kafka_brokers: int = 1
+    redis_sentinel: bool = False
     services: list[LocalService | KafkaCluster] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -45,6 +48,9 @@ class ServiceManager:
             wanted.append(RedisService(s.state_dir, LOCAL_REDIS_PORT))
         if s.database_url is None:
             wanted.append(PostgresService(s.state_dir, LOCAL_POSTGRES_PORT))
+        failover = sentinel_services(s.state_dir)
+        if self.redis_sentinel or any(node.is_running() for node in failover):
+            wanted.extend(failover)
         self.services = wanted
 
     def start(self) -> list[str]:

@@ -23,12 +23,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import psycopg
-import redis.asyncio as aioredis
 import structlog
 from redis.exceptions import RedisError
 
 from paris_live.db import connect
 from paris_live.live import facility_key
+from paris_live.redis_client import redis_client
 from paris_live.settings import Settings
 from schemas.catalogue import Catalogue, load_catalogue
 from streams.forecast.build import build_forecasts, grid_for
@@ -83,7 +83,7 @@ class ForecastJob:
         """One forecasting round (see module doc)."""
         started = time.perf_counter()
         grid = grid_for(self.clock())
-        redis = aioredis.from_url(self.settings.redis)
+        redis = redis_client(self.settings)
         try:
             async with await connect(self.settings) as conn:
                 known = await facilities_with_history(conn, grid)

@@ -4,6 +4,11 @@ One call per facility and flush (the worker coalesces: whatever the event rate, 
 written at most once per flush interval), pipelined without MULTI. The script stores a status only
 when its ``seq`` is newer than the stored one and publishes the change notification in the same
 atomic step, so a replay after a crash changes nothing and notifies no one.
+
+Each write also reads the server's replication id (``master_replid``). It changes when another
+server became the primary (a Sentinel failover) or the server restarted: the new primary may
+lack the last statuses the old one acknowledged (replication is asynchronous), so
+:attr:`RedisSink.primary_changes` counts it and the worker republishes every status it holds.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 
 from paris_live.live import PUT_STATUS_LUA, changes_channel, facility_key, index_key
+from paris_live.redis_client import redis_client
 from paris_live.settings import Settings
 from streams import metrics
 
@@ -32,15 +38,23 @@ class LiveStatus:
 
 
 class RedisSink:
-    """Writes :class:`LiveStatus` items; returns how many were newer than what Redis held."""
+    """Writes :class:`LiveStatus` items; returns how many were newer than what Redis held.
+
+    Every read, connect and close is bounded (a primary that died without resetting its
+    connections must not hold the worker's flush forever: it fails, and the next one retries)."""
 
     def __init__(self, settings: Settings, client: aioredis.Redis | None = None) -> None:
         self._settings = settings
-        self._client = client or aioredis.from_url(settings.redis)
+        self._client = client or redis_client(
+            settings, socket_timeout=5.0, socket_connect_timeout=2.0, socket_keepalive=True
+        )
         self._owns_client = client is None
         self._script = self._client.register_script(PUT_STATUS_LUA)
         self._index = index_key(settings)
         self._channel = changes_channel(settings)
+        self._replid: str | None = None
+        self.primary_changes = 0
+        """How many times the server written to turned out to be another primary (or restarted)."""
 
     @property
     def client(self) -> aioredis.Redis:
@@ -59,17 +73,25 @@ class RedisSink:
         settings, index, channel = self._settings, self._index, self._channel
         for start in range(0, len(statuses), PIPELINE_CHUNK):
             async with self._client.pipeline(transaction=False) as pipe:
+                pipe.info("replication")
                 for st in statuses[start : start + PIPELINE_CHUNK]:
                     await self._script(
                         keys=[facility_key(settings, st.facility_id), index, channel],
                         args=[st.facility_id, st.seq, st.json, st.updated_at],
                         client=pipe,
                     )
-                results = await pipe.execute()
+                replication, *results = await pipe.execute()
+            self._note_primary(replication)
             stored += sum(int(r) for r in results)
         metrics.SINK_FLUSH.labels(sink="redis").observe(time.perf_counter() - started)
         metrics.SINK_BATCH.labels(sink="redis").observe(len(statuses))
         return stored
+
+    def _note_primary(self, replication: dict[str, object]) -> None:
+        replid = str(replication.get("master_replid", ""))
+        if self._replid is not None and replid != self._replid:
+            self.primary_changes += 1
+        self._replid = replid
 
     async def stored_seqs(self, facility_ids: Sequence[str]) -> dict[str, int]:
         """The seq Redis holds for each facility (absent ones omitted) — used after recovery."""

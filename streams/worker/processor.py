@@ -420,11 +420,14 @@ class Processor:
         if cut:
             self._history.wake()
         if statuses:
+            primary_changes = self._redis.primary_changes
             try:
                 await self._redis.write(statuses)
             except Exception:
                 self._republish_later(statuses, states)
                 raise
+            if self._redis.primary_changes != primary_changes:
+                self._republish_all()
             send = self._kafka.send
             topic = self._status_topic
             for st in statuses:
@@ -444,6 +447,15 @@ class Processor:
             owned = pending.intersection(state.machines)
             state.live_dirty |= owned
         self._live_wanted.set()
+
+    def _republish_all(self) -> None:
+        """After a failover (or a Redis restart) the primary may have lost the last statuses the
+        old one acknowledged: the next flush publishes every facility's status again (the newer
+        seq is kept, so a status the primary still holds changes nothing and notifies no one)."""
+        states = [s for s in self.partitions.values() if s.ready.is_set() and not s.revoked]
+        for state in states:
+            state.live_dirty |= set(state.machines)
+        log.warning("redis_primary_changed_republishing", partitions=[s.partition for s in states])
 
     def commit_offsets_for(
         self, snapshot_marks: dict[int, dict[str, int]]
