@@ -177,7 +177,15 @@ async def datapackage(request: Request, ctx: Ctx) -> Response:
 @router.get(
     "/catalog.jsonld",
     summary="Catalogue DCAT-AP / DCAT-AP catalogue (JSON-LD)",
-    responses={**NOT_PUBLISHED, **ERROR_RESPONSES},
+    response_class=Response,
+    responses={
+        200: {
+            "description": "Catalogue DCAT-AP (JSON-LD)",
+            "content": {"application/ld+json": {"schema": {"type": "object"}}},
+        },
+        **NOT_PUBLISHED,
+        **ERROR_RESPONSES,
+    },
 )
 async def catalog(request: Request, ctx: Ctx) -> Response:
     """Every dataset, daily and monthly, with its distributions, licence and publisher."""
@@ -196,10 +204,11 @@ async def catalog(request: Request, ctx: Ctx) -> Response:
     response_class=Response,
     responses={
         200: {
-            "description": "CSV (en-tête = noms de colonnes) ou Parquet",
+            "description": "CSV (en-tête = noms de colonnes), Parquet, ou JSON (mensuels)",
             "content": {
                 "text/csv": {"schema": {"type": "string"}},
                 "application/vnd.apache.parquet": {"schema": {"type": "string"}},
+                "application/json": {"schema": {"type": "object"}},
             },
         },
         **UNKNOWN_DATASET,
