@@ -236,10 +236,11 @@ class KafkaSink:
     async def _replace_producer(self) -> None:
         """Fail what the stuck producer holds, stop it (bounded) and start a fresh one."""
         stuck, self._producer = self._producer, self._new_producer()
-        fail_pending(stuck, KafkaTimeoutError("producer replaced"))
+        self._connected = False  # whatever happens below, nothing is sent through an unstarted one
         try:
+            fail_pending(stuck, KafkaTimeoutError("producer replaced"))
             await asyncio.wait_for(stuck.stop(), 5.0)
-        except (TimeoutError, KafkaError) as exc:
+        except Exception as exc:  # its sender may have died of the failed batches: it is gone
             log.warning("kafka_producer_stop_incomplete", error=repr(exc))
         self._connected = await self._connect()
 
@@ -247,9 +248,12 @@ class KafkaSink:
         """Start the (replacement) producer; False while Kafka cannot be reached."""
         try:
             await asyncio.wait_for(self._producer.start(), self.delivery_timeout_s)
-        except (TimeoutError, KafkaError) as exc:
+        except Exception as exc:
             log.warning("kafka_producer_restart_failed", error=repr(exc))
-            await self._producer.stop()
+            try:
+                await asyncio.wait_for(self._producer.stop(), 5.0)
+            except Exception as stop_exc:
+                log.warning("kafka_producer_stop_incomplete", error=repr(stop_exc))
             self._producer = self._new_producer()
             return False
         return True

@@ -27,8 +27,8 @@ class Accumulator:
 class FakeProducer:
     """Acknowledges every record, or none ever (``stuck``); starts or refuses to (``down``)."""
 
-    def __init__(self, *, stuck: bool, down: bool = False) -> None:
-        self.stuck, self.down = stuck, down
+    def __init__(self, *, stuck: bool, down: bool = False, dies: bool = False) -> None:
+        self.stuck, self.down, self.dies = stuck, down, dies
         self._message_accumulator = Accumulator()
         self.sent: list[bytes] = []
         self.started = self.stopped = False
@@ -42,6 +42,8 @@ class FakeProducer:
 
     async def stop(self) -> None:
         self.stopped = True
+        if self.dies:  # aiokafka's sender task died of the failed batches: stop() re-raises it
+            raise AttributeError("'NoneType' object has no attribute 'done'")
 
     async def send(self, topic: str, *, value: bytes, **_: Any) -> asyncio.Future[object]:
         future: asyncio.Future[object] = asyncio.get_running_loop().create_future()
@@ -95,3 +97,21 @@ async def test_kafka_unreachable_after_replacement_keeps_the_reliable_record_que
 
     assert await sink.flush() == 1  # back connects and sends it
     assert sink.settled_through == seq and back.sent == [b"letter-1"]
+
+
+async def test_a_stuck_producer_whose_stop_raises_is_still_replaced(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Seen with a broker restarted under load: stopping the stuck producer raised out of the
+    flush, the fresh producer was never started and the worker hung on it."""
+    stuck, fresh = FakeProducer(stuck=True, dies=True), FakeProducer(stuck=False)
+    sink = sink_with(monkeypatch, [stuck, fresh])
+    await sink.start()
+    seq = sink.send_reliable(Outgoing("dead-letters", b"k", b"letter-1"))
+
+    with pytest.raises(KafkaSinkError):
+        await sink.flush()
+
+    assert fresh.started
+    assert await sink.flush() == 1
+    assert sink.settled_through == seq and fresh.sent == [b"letter-1"]
