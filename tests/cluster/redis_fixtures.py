@@ -24,10 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 import redis
-import websockets
 
 from paris_live.services.base import LocalService
 from paris_live.services.redis_sentinel import (
@@ -38,6 +36,7 @@ from paris_live.services.redis_sentinel import (
 )
 from paris_live.settings import Settings
 from tests.api.api_testkit import server_env, wait_ready
+from tests.faults.faultkit import LiveClient
 from tests.streams.streams_testkit import pg_count
 from tests.testkit import merge_report, wait_for
 
@@ -180,81 +179,13 @@ class ApiProcess:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
 
-class RoutedClient:
+class RoutedClient(LiveClient):
     """A ``/v1/live`` client as a browser behind a load balancer: it keeps the highest ``seq`` per
     facility, and when its connection closes it goes to the next API process of its list and
     resumes with ``since`` (as ``LiveClient`` of ``dashboards/embed/card.js`` does against the one
     address a load balancer answers on)."""
 
-    def __init__(self, urls: Sequence[str], facilities: Sequence[str]) -> None:
-        self.urls = list(urls)
-        self.facilities = list(facilities)
-        self.view: dict[str, dict[str, Any]] = {}
-        self.snapshots = 0
-        self.reconnects = 0
-        self.connected_to: str | None = None
-        self.subscribed = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run())
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
-
-    def view_matches(self, live: dict[str, tuple[int, int | None]]) -> bool:
-        """Same seq and occupancy as the server holds, for every facility it follows."""
-        for fid in self.facilities:
-            if fid not in live:
-                continue
-            mine = self.view.get(fid)
-            if mine is None or int(mine["seq"]) != live[fid][0]:
-                return False
-            occ = mine["occupancy"]
-            if (None if occ is None else int(occ["count"])) != live[fid][1]:
-                return False
-        return True
-
-    def _apply(self, status: dict[str, Any]) -> None:
-        current = self.view.get(status["facility_id"])
-        if current is None or int(status["seq"]) > int(current["seq"]):
-            self.view[status["facility_id"]] = status
-
-    async def _run(self) -> None:
-        attempt = 0
-        while True:
-            url = self.urls[attempt % len(self.urls)]
-            try:
-                async with websockets.connect(url, max_size=None, open_timeout=10) as ws:
-                    message: dict[str, Any] = {"op": "subscribe", "facilities": self.facilities}
-                    if self.view:
-                        message["since"] = {f: int(s["seq"]) for f, s in self.view.items()}
-                    await ws.send(orjson.dumps(message).decode())
-                    async for frame in ws:
-                        msg = orjson.loads(frame)
-                        if msg["op"] == "snapshot":
-                            self.snapshots += 1
-                            for status in msg["facilities"]:
-                                self._apply(status)
-                            self.connected_to = url
-                            self.subscribed.set()
-                        elif msg["op"] == "update":
-                            self._apply(msg["facility"])
-            except (
-                OSError,
-                websockets.ConnectionClosed,
-                TimeoutError,
-                websockets.InvalidHandshake,
-            ):
-                pass
-            self.connected_to = None
-            self.subscribed.clear()
-            self.reconnects += 1
-            attempt += 1
-            await asyncio.sleep(0.2)
+    open_timeout = 10.0
 
 
 async def stop_all(clients: Sequence[RoutedClient]) -> None:

@@ -151,6 +151,8 @@ class LiveClient:
     """A ``/v1/live`` client following facilities, as a browser does: it keeps the highest seq per
     facility, reconnects (to the next URL of its list) and resumes with ``since``."""
 
+    open_timeout = 5.0
+
     def __init__(self, urls: Sequence[str], facilities: Sequence[str]) -> None:
         self.urls = list(urls)
         self.facilities = list(facilities)
@@ -158,6 +160,8 @@ class LiveClient:
         self.snapshots = 0
         self.reconnects = 0
         self.last_frame_at = 0.0
+        self.connected_to: str | None = None
+        """The URL whose snapshot it last received (None while it reconnects)."""
         self.subscribed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -192,7 +196,9 @@ class LiveClient:
         while True:
             url = self.urls[attempt % len(self.urls)]
             try:
-                async with websockets.connect(url, max_size=None, open_timeout=5) as ws:
+                async with websockets.connect(
+                    url, max_size=None, open_timeout=self.open_timeout
+                ) as ws:
                     message: dict[str, Any] = {"op": "subscribe", "facilities": self.facilities}
                     if self.view:
                         message["since"] = {f: int(s["seq"]) for f, s in self.view.items()}
@@ -204,6 +210,7 @@ class LiveClient:
                             self.snapshots += 1
                             for status in msg["facilities"]:
                                 self._apply(status)
+                            self.connected_to = url
                             self.subscribed.set()
                         elif msg["op"] == "update":
                             self._apply(msg["facility"])
@@ -214,6 +221,7 @@ class LiveClient:
                 websockets.InvalidHandshake,
             ):
                 pass
+            self.connected_to = None
             self.subscribed.clear()
             self.reconnects += 1
             attempt += 1
