@@ -48,6 +48,13 @@ def parse_span(text: str) -> int:
     return count * 7 if found.group(2) == "w" else count
 
 
+def slot_start(first_day: dt.date, index: int) -> dt.datetime:
+    """When slot ``index`` of a history starting on ``first_day`` begins (Paris time)."""
+    day = first_day + dt.timedelta(days=index // SLOTS_PER_DAY)
+    minute = index % SLOTS_PER_DAY * SLOT_MINUTES
+    return dt.datetime.combine(day, dt.time(minute // 60, minute % 60), tzinfo=PARIS)
+
+
 def rows(history: History, before: dt.datetime) -> Iterator[Row]:
     """``occupancy_1m`` rows of the slots open with a reading that start before ``before``."""
     for f, facility in enumerate(history.facilities):
@@ -55,9 +62,7 @@ def rows(history: History, before: dt.datetime) -> Iterator[Row]:
             value = history.observed[f, index]
             if not history.scheduled[f, index] or math.isnan(value):
                 continue
-            day = history.first_day + dt.timedelta(days=index // SLOTS_PER_DAY)
-            minute = index % SLOTS_PER_DAY * SLOT_MINUTES
-            at = dt.datetime.combine(day, dt.time(minute // 60, minute % 60), tzinfo=PARIS)
+            at = slot_start(history.first_day, index)
             if at >= before:
                 break
             count = round(float(value))
@@ -90,9 +95,7 @@ def queue_rows(history: QueueHistory, before: dt.datetime) -> Iterator[QueueRow]
             wait = history.observed[s, index]
             if not history.scheduled[s, index] or math.isnan(wait):
                 continue
-            day = history.first_day + dt.timedelta(days=index // SLOTS_PER_DAY)
-            minute = index % SLOTS_PER_DAY * SLOT_MINUTES
-            at = dt.datetime.combine(day, dt.time(minute // 60, minute % 60), tzinfo=PARIS)
+            at = slot_start(history.first_day, index)
             if at >= before:
                 break
             length = round(float(history.waiting[s, index]))
