@@ -122,13 +122,15 @@ def _print_status(manager: object) -> bool:
 
     assert isinstance(manager, ServiceManager)
     table = Table(title="Paris Live — local services")
-    for col in ("service", "state", "address", "pid", "log"):
+    for col in ("service", "state", "address", "pid", "role", "log"):
         table.add_column(col)
     all_ready = True
     for st in manager.status():
         state = "ready" if st.ready else ("running, not ready" if st.running else "stopped")
         all_ready &= st.ready
-        table.add_row(st.name, state, st.address, str(st.pid or "-"), str(st.log_file))
+        table.add_row(
+            st.name, state, st.address, str(st.pid or "-"), st.detail or "-", str(st.log_file)
+        )
     if not manager.services:
         console.print(
             "no local services: PARIS_LIVE_KAFKA_BOOTSTRAP/REDIS_URL/DATABASE_URL are set"

@@ -36,7 +36,7 @@ from paris_live.db import migrate, search_path
 from paris_live.settings import Settings
 from schemas import topics as contract
 from schemas.catalogue import Catalogue, load_catalogue
-from streams import recovery
+from streams import metrics, recovery
 from streams.core.policy import TimeWindow
 from streams.deadletters import DeadLetters
 from streams.faust_batch import BatchApp, BatchConsumer, check_faust_version
@@ -203,13 +203,49 @@ class StreamsRuntime(Service):
         assert self.writer is not None
         await self.writer.run()
 
+    @Service.task
+    async def _stall_watch(self) -> None:
+        """Every 5 s: a partition of this worker with records to read whose fetch position has
+        not moved for 15 s is logged (``partition_stalled``) with what faust and aiokafka hold of
+        it — a consumer that silently stopped fetching is otherwise invisible."""
+        await self._runtime_ready.wait()
+        consumer = cast(BatchConsumer, self.app.consumer)
+        last: dict[TP, tuple[Any, int]] = {}
+        while not self.should_stop:
+            await self.sleep(5.0)
+            try:
+                tps = {tp for tp in consumer.assignment() if tp.topic in self.input_topics}
+            except Exception:
+                continue
+            for tp, st in consumer.fetch_state(tps).items():
+                position, highwater = st["position"], st["highwater"]
+                behind = position is not None and highwater is not None and position < highwater
+                seen, still = last.get(tp, (None, 0))
+                still = still + 1 if behind and position == seen else 0
+                last[tp] = (position, still)
+                if still == 3:
+                    metrics.PARTITION_STALLS.labels(
+                        topic=tp.topic, partition=str(tp.partition)
+                    ).inc()
+                    part = self.processor.partitions.get(tp.partition)
+                    log.warning(
+                        "partition_stalled",
+                        topic=tp.topic,
+                        partition=tp.partition,
+                        ready=part is not None and part.ready.is_set(),
+                        revoked=part is not None and part.revoked,
+                        applied=part.applied.get(tp.topic) if part is not None else None,
+                        generation=self.app.consumer_generation_id,
+                        **st,
+                    )
+
     async def assigned(self, tps: set[TP]) -> None:
         await self._runtime_ready.wait()
         owned = {tp.partition for tp in tps if tp.topic in self.input_topics}
         gone = [p for p in self.processor.partitions if p not in owned]
+        self.processor.assign(owned)  # first: faust may already be fetching them
         if gone:
             await self.processor.revoke(gone)
-        self.processor.assign(owned)
 
     async def checkpoint(self, within: float = 10.0) -> None:
         """Flush live status, snapshot every machine, wait for PostgreSQL, commit (rebalance/stop)."""
@@ -298,6 +334,11 @@ def create_app(
             """Apply one fetched batch; False if the partition was revoked meanwhile."""
             processor = runtime.processor
             state = processor.partitions.get(tp.partition)
+            while state is None and current():
+                # faust resumed fetching before on_assigned gave the partition to the processor
+                # (it may still be checkpointing the partitions it lost): wait for it
+                await asyncio.sleep(0.05)
+                state = processor.partitions.get(tp.partition)
             if state is None or not state.ready.is_set():
                 state = await processor.wait_ready(tp.partition)
             assert runtime.spool is not None

@@ -138,25 +138,89 @@ class BatchConsumer(AIOKafkaConsumer):
                 metrics.COMMITTED.labels(topic=tp.topic, partition=str(tp.partition)).set(offset)
         return done
 
+    async def _apply_fetched(self, records: Mapping[TP, list[Any]], generation: int) -> bool:
+        """Hand each partition's batch of one fetch to the batch handler (the input topics) or to
+        faust's per-message callback (other topics). False when some were not applied: the flow
+        stopped or the generation changed (a rebalance), a partition was paused, or the handler
+        refused a batch (revoked, not ours yet)."""
+        app = cast(BatchHost, self.app)
+        handler = app.batch_handler
+        assert handler is not None
+
+        def current(gen: int = generation) -> bool:
+            return self.flow_active and app.consumer_generation_id == gen
+
+        for tp, batch in records.items():
+            if not batch:
+                continue
+            if not current():
+                return False
+            active = self._active_partitions  # now, not when the fetch began
+            if active is not None and tp not in active and tp not in self._buffered_partitions:
+                return False
+            if tp.topic in app.batch_topics:
+                if not await handler(tp, batch, current):
+                    return False
+                with contextlib.suppress(AssertionError):  # revoked meanwhile
+                    highwater = self.highwater(tp)
+                    if highwater is not None:
+                        metrics.CONSUMER_LAG.labels(
+                            topic=tp.topic, partition=str(tp.partition)
+                        ).set(max(0, highwater - batch[-1].offset - 1))
+            else:
+                for record in batch:
+                    await self.callback(self._to_message(tp, record))
+            self._read_offset[tp] = batch[-1].offset
+            # let the live flush, the history writer and the timers run between batches
+            await asyncio.sleep(0)
+        return True
+
+    def fetch_state(self, tps: AbstractSet[TP]) -> dict[TP, dict[str, Any]]:
+        """What faust and aiokafka hold of each partition's fetching, for the stall watch
+        (:meth:`streams.app.StreamsRuntime._stall_watch`): faust's paused/active sets and read
+        offset, aiokafka's position, highwater, pause flag and buffered records. Read-only."""
+        out: dict[TP, dict[str, Any]] = {}
+        try:
+            client = cast(Any, self)._thread._ensure_consumer()
+            assignment = client._subscription.subscription.assignment
+            buffered = client._fetcher._records
+        except Exception:  # not started, or rebalancing
+            return out
+        active = self._active_partitions
+        for tp in tps:
+            try:
+                ts = assignment.state_value(tp)
+            except Exception:
+                ts = None
+            out[tp] = {
+                "faust_paused": tp in self._paused_partitions,
+                "faust_active": active is None or tp in active,
+                "flow_active": self.flow_active,
+                "read_offset": self._read_offset.get(tp),
+                "position": getattr(ts, "_position", None),
+                "highwater": getattr(ts, "highwater", None),
+                "aiokafka_paused": getattr(ts, "paused", None),
+                "buffered": tp in buffered,
+            }
+        return out
+
     async def _drain_messages(self, fetcher: ServiceT) -> None:  # pragma: no cover - faust's loop
         app = cast(BatchHost, self.app)
         handler = app.batch_handler
         if handler is None:
             await super()._drain_messages(fetcher)
             return
-        batch_topics = app.batch_topics
         consumer_should_stop = self._stopped.is_set
         fetcher_should_stop = cast(Any, fetcher)._stopped.is_set
-        callback = self.callback
         # Fetch one batch ahead: the round trip through faust's consumer thread overlaps the
         # processing of the previous batch instead of adding to it.
-        ahead: asyncio.Queue[tuple[int, Any, Any]] = asyncio.Queue(maxsize=1)
+        ahead: asyncio.Queue[tuple[int, Any]] = asyncio.Queue(maxsize=1)
 
         async def prefetch() -> None:
             while not (consumer_should_stop() or fetcher_should_stop()):
-                records, active = await self._wait_next_records(1.0)
+                records, _ = await self._wait_next_records(1.0)
                 if records:
-                    await ahead.put((app.consumer_generation_id, records, active))
+                    await ahead.put((app.consumer_generation_id, records))
                 else:
                     await asyncio.sleep(0)
 
@@ -165,7 +229,7 @@ class BatchConsumer(AIOKafkaConsumer):
             while not (consumer_should_stop() or fetcher_should_stop()):
                 self.diag.set_flag(CONSUMER_FETCHING)
                 try:
-                    generation, records, active = await asyncio.wait_for(ahead.get(), 1.0)
+                    generation, records = await asyncio.wait_for(ahead.get(), 1.0)
                 except TimeoutError:
                     if prefetcher.done():
                         prefetcher.result()  # re-raise what stopped the fetching
@@ -176,34 +240,15 @@ class BatchConsumer(AIOKafkaConsumer):
                     # rebalancing: drop what was fetched, seek back (as faust's getmany does)
                     await self.perform_seek()
                     continue
-                for tp, batch in records.items():
-                    if not self.flow_active or app.consumer_generation_id != generation:
-                        break
-                    if not batch or (
-                        active is not None
-                        and tp not in active
-                        and tp not in self._buffered_partitions
-                    ):
-                        continue
-                    if tp.topic in batch_topics:
-
-                        def current(gen: int = generation) -> bool:
-                            return self.flow_active and app.consumer_generation_id == gen
-
-                        if not await handler(tp, batch, current):
-                            break  # revoked while waiting: faust seeks back on reassignment
-                        with contextlib.suppress(AssertionError):  # revoked meanwhile
-                            highwater = self.highwater(tp)
-                            if highwater is not None:
-                                metrics.CONSUMER_LAG.labels(
-                                    topic=tp.topic, partition=str(tp.partition)
-                                ).set(max(0, highwater - batch[-1].offset - 1))
-                    else:
-                        for record in batch:
-                            await callback(self._to_message(tp, record))
-                    self._read_offset[tp] = batch[-1].offset
-                    # let the live flush, the history writer and the timers run between batches
-                    await asyncio.sleep(0)
+                if not await self._apply_fetched(records, generation):
+                    # records taken from the fetcher were not applied (a partition paused,
+                    # revoked or not yet ready meanwhile): its position is already past them,
+                    # so read again from the committed offsets — the processor skips what it
+                    # had applied. faust's own seek at the end of a rebalance may have come
+                    # before this fetch returned: without this, those records were skipped.
+                    metrics.FETCHES_READ_AGAIN.inc()
+                    log.info("fetch_read_again", generation=generation)
+                    await self.perform_seek()
                 self.diag.unset_flag(CONSUMER_FETCHING)
         except self.consumer_stopped_errors:
             if self.transport.app.should_stop:

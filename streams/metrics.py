@@ -86,3 +86,13 @@ FACILITIES = Gauge(
     "paris_live_streams_facilities",
     "Facility state machines owned by this worker.",
 )
+FETCHES_READ_AGAIN = Counter(
+    "paris_live_streams_fetches_read_again",
+    "Fetched batches not applied (a rebalance or pause meanwhile) and read again from the "
+    "committed offsets.",
+)
+PARTITION_STALLS = Counter(
+    "paris_live_streams_partition_stalls",
+    "Partitions seen with records to read and a fetch position that did not move for 15 s.",
+    ["topic", "partition"],
+)

@@ -19,11 +19,11 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from paris_live.services.base import LocalService, ServiceMissing, apt_install
+from paris_live.services.base import LocalService, ServiceMissing, ServiceState, apt_install
 
 __all__ = [
     "LOCAL_PORTS",
@@ -86,6 +86,30 @@ def _ping(port: int) -> bool:
         return False
 
 
+def role_of(port: int) -> str:
+    """What ``services status`` says of a Redis server or a Sentinel on ``port``: the server's
+    replication role (a primary and its replicas, or the primary it copies and its link), or the
+    primary a Sentinel currently names; "" when it does not answer."""
+    import redis
+
+    try:
+        client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=1, decode_responses=True)
+        try:
+            info: Any = client.info("server")
+            if info.get("redis_mode") == "sentinel":
+                named: Any = client.sentinel_get_master_addr_by_name(MASTER_NAME)
+                return f"sentinel: primary is {named[0]}:{named[1]}" if named else "sentinel"
+            repl: Any = client.info("replication")
+        finally:
+            client.close()
+    except redis.RedisError:
+        return ""
+    if repl.get("role") == "master":
+        return f"primary, {int(repl.get('connected_slaves', 0))} replica(s) connected"
+    link = repl.get("master_link_status", "?")
+    return f"replica of {repl.get('master_host')}:{repl.get('master_port')}, link {link}"
+
+
 class _ConfiguredNode(LocalService):
     """A ``redis-server`` run from a config file it may rewrite (Sentinel reconfigures it)."""
 
@@ -108,6 +132,10 @@ class _ConfiguredNode(LocalService):
 
     def ready(self) -> bool:
         return _ping(self.port)
+
+    def state(self) -> ServiceState:
+        state = super().state()
+        return replace(state, detail=role_of(self.port)) if state.ready else state
 
 
 class RedisNode(_ConfiguredNode):

@@ -114,6 +114,13 @@ async def test_primary_kill_9_under_load(
         await asyncio.to_thread(killed.start)
         await asyncio.to_thread(sentinel_set.wait_healthy)
         assert await asyncio.to_thread(sentinel_set.role, killed) == "slave"
+        # `paris-live services status` says who is primary now, as each node and Sentinel sees it
+        primary = await asyncio.to_thread(sentinel_set.primary_port)
+        roles = {n.port: n.state().detail for n in sentinel_set.nodes}
+        assert roles[killed.port] == f"replica of 127.0.0.1:{primary}, link up", roles
+        assert roles[primary] == "primary, 1 replica(s) connected", roles
+        sentinels = [roles[p] for p in sentinel_set.ports.sentinels]
+        assert sentinels == [f"sentinel: primary is 127.0.0.1:{primary}"] * 3, roles
     finally:
         if producing is not None:
             producing.cancel()
