@@ -243,6 +243,13 @@ class StreamsRuntime(Service):
         await self._runtime_ready.wait()
         owned = {tp.partition for tp in tps if tp.topic in self.input_topics}
         gone = [p for p in self.processor.partitions if p not in owned]
+        log.info(
+            "partitions_assigned",
+            owned=sorted(owned),
+            kept=sorted(p for p in owned if p in self.processor.partitions),
+            gone=sorted(gone),
+            generation=self.app.consumer_generation_id,
+        )
         self.processor.assign(owned)  # first: faust may already be fetching them
         if gone:
             await self.processor.revoke(gone)
@@ -257,6 +264,10 @@ class StreamsRuntime(Service):
             log.warning("checkpoint_flush_failed", error=str(exc))
         if not await self.writer.wait_idle(within):
             log.warning("checkpoint_history_timeout", backlog=self.spool.rows if self.spool else 0)
+        log.info(
+            "checkpointed",
+            applied={p: s.applied for p, s in self.processor.partitions.items()},
+        )
 
     async def on_stop(self) -> None:
         if self.writer is not None:
@@ -270,6 +281,30 @@ class StreamsRuntime(Service):
             await self.redis.close()
         if self.spool is not None:
             self.spool.close()
+
+
+class FetchGaps:
+    """Whether a fetched batch follows what a partition applied.
+
+    A batch whose first offset is past the next one to apply was fetched from a position that a
+    seek has since moved back (faust's at the end of a rebalance, or the worker's after refusing
+    a batch) and handed over after it: applying it would make the records in between look
+    applied, and they would be skipped for good. Such a batch is read again from the first record
+    not applied — unless the same gap comes back: those records left the log (retention)."""
+
+    def __init__(self) -> None:
+        self._last: dict[TP, tuple[int, int]] = {}
+
+    def check(self, tp: TP, applied: int | None, first: int) -> str:
+        """ "apply", "read_again" (seek to ``applied + 1``) or "gone" (apply, records lost)."""
+        if applied is None or first <= applied + 1:
+            self._last.pop(tp, None)
+            return "apply"
+        if self._last.get(tp) == (applied, first):
+            del self._last[tp]
+            return "gone"
+        self._last[tp] = (applied, first)
+        return "read_again"
 
 
 def time_windows(settings: Settings) -> dict[str, TimeWindow]:
@@ -329,9 +364,13 @@ def create_app(
     inputs = app.topic(*input_names, key_serializer="raw", value_serializer="raw")
 
     if options.fast_path:
+        gaps = FetchGaps()
 
-        async def handle_batch(tp: TP, records: list[Any], current: Callable[[], bool]) -> bool:
-            """Apply one fetched batch; False if the partition was revoked meanwhile."""
+        async def handle_batch(
+            tp: TP, records: list[Any], current: Callable[[], bool]
+        ) -> bool | None:
+            """Apply one fetched batch; False if the partition was revoked meanwhile, None if it
+            does not follow what was applied (its position was moved back)."""
             processor = runtime.processor
             state = processor.partitions.get(tp.partition)
             while state is None and current():
@@ -345,6 +384,27 @@ def create_app(
             await runtime.spool.wait_for_room()  # backpressure while history cannot be written
             if state is None or state.revoked or not current():
                 return False
+            applied = state.applied.get(tp.topic)
+            first = records[0].offset
+            verdict = gaps.check(tp, applied, first)
+            if verdict == "read_again":
+                log.info(
+                    "fetch_gap_read_again",
+                    topic=tp.topic,
+                    partition=tp.partition,
+                    applied=applied,
+                    first=first,
+                )
+                await app.consumer.seek(tp, (applied or 0) + 1)
+                return None
+            if verdict == "gone":
+                log.warning(
+                    "records_gone_before_read",
+                    topic=tp.topic,
+                    partition=tp.partition,
+                    applied=applied,
+                    first=first,
+                )
             with bound_contextvars(topic=tp.topic, partition=tp.partition):
                 processor.handle_records(state, tp.topic, records)
             return True

@@ -71,10 +71,13 @@ PRIVATE_ATTRIBUTES: tuple[str, ...] = (
 )
 """Private attributes a faust ``Consumer`` sets in ``__init__`` and this module reads or writes."""
 
-BatchHandler = Callable[[TP, list[Any], Callable[[], bool]], Awaitable[bool]]
+BatchHandler = Callable[[TP, list[Any], Callable[[], bool]], Awaitable[bool | None]]
 """Applies one fetched batch (aiokafka ``ConsumerRecord`` objects, untyped) of a partition;
-the third argument says whether the partition is still this worker's. False: it was revoked
-meanwhile (faust seeks back on reassignment)."""
+the third argument says whether the partition is still this worker's. True: applied. False:
+refused (revoked or not ours yet): it is read again from the committed offsets. None: skipped
+because it does not follow what was applied (fetched from a position a seek has since moved
+back) — the handler has already moved the partition's position back to the first record not
+applied."""
 
 
 def check_faust_version() -> bool:
@@ -159,7 +162,10 @@ class BatchConsumer(AIOKafkaConsumer):
             if active is not None and tp not in active and tp not in self._buffered_partitions:
                 return False
             if tp.topic in app.batch_topics:
-                if not await handler(tp, batch, current):
+                done = await handler(tp, batch, current)
+                if done is None:
+                    continue  # its position was moved back to the first record not applied
+                if not done:
                     return False
                 with contextlib.suppress(AssertionError):  # revoked meanwhile
                     highwater = self.highwater(tp)
@@ -218,9 +224,11 @@ class BatchConsumer(AIOKafkaConsumer):
 
         async def prefetch() -> None:
             while not (consumer_should_stop() or fetcher_should_stop()):
+                # the generation when the fetch began: a fetch that spans a rebalance is dropped
+                generation = app.consumer_generation_id
                 records, _ = await self._wait_next_records(1.0)
                 if records:
-                    await ahead.put((app.consumer_generation_id, records))
+                    await ahead.put((generation, records))
                 else:
                     await asyncio.sleep(0)
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import psycopg
 import pytest
 import redis.asyncio as aioredis
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -32,6 +33,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
 from api.app import create_app
+from paris_live.db import search_path
 from paris_live.services.kafka_cluster import KafkaCluster, PartitionLeader, describe_leaders
 from paris_live.settings import Settings
 from schemas import topics as contract
@@ -113,6 +115,30 @@ def event_id(value: bytes) -> str:
     return str(orjson.loads(value)["id"])
 
 
+async def log_values(settings: Settings, base: str, within: float = 60.0) -> list[bytes]:
+    """Every record value of a topic, from its first offset to its end."""
+    topic = settings.topic(base)
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        tps = [TopicPartition(topic, p) for p in range(settings.partitions)]
+        consumer.assign(tps)
+        ends = await consumer.end_offsets(tps)
+        await consumer.seek_to_beginning(*tps)
+        values: list[bytes] = []
+        left = {tp for tp in tps if ends[tp] > 0}
+        deadline = time.monotonic() + within
+        while left and time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=1000, max_records=5000)
+            for tp, messages in batch.items():
+                values.extend(m.value for m in messages if m.value is not None)
+                if messages and messages[-1].offset + 1 >= ends[tp]:
+                    left.discard(tp)
+        return values
+    finally:
+        await consumer.stop()
+
+
 async def log_ids(settings: Settings, base: str, within: float = 60.0) -> list[str]:
     """Every event id in a topic, from its first offset to its end (duplicates kept).
 
@@ -140,6 +166,50 @@ async def log_ids(settings: Settings, base: str, within: float = 60.0) -> list[s
         return ids
     finally:
         await consumer.stop()
+
+
+async def where_lost(load: Load) -> str:
+    """For a failure message: the (partition, offset) in Kafka of each produced event missing
+    from the history, and the workers' checkpoints — where a handover skipped records."""
+    settings = load.settings
+    topic = settings.topic(contract.PASSAGES)
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka, enable_auto_commit=False)
+    await consumer.start()
+    at: dict[str, tuple[int, int]] = {}
+    try:
+        tps = [TopicPartition(topic, p) for p in range(settings.partitions)]
+        consumer.assign(tps)
+        ends = await consumer.end_offsets(tps)
+        await consumer.seek_to_beginning(*tps)
+        done = {tp: ends[tp] == 0 for tp in tps}
+        deadline = time.monotonic() + 60
+        while not all(done.values()) and time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=1000, max_records=5000)
+            for tp, messages in batch.items():
+                for m in messages:
+                    if m.value is not None:
+                        at[event_id(m.value)] = (tp.partition, m.offset)
+                if messages and messages[-1].offset + 1 >= ends[tp]:
+                    done[tp] = True
+    finally:
+        await consumer.stop()
+    async with await psycopg.AsyncConnection.connect(settings.database) as conn:
+        await conn.execute(search_path(settings.db_schema))
+        cur = await conn.execute("SELECT event_id FROM events")
+        stored = {row[0] for row in await cur.fetchall()}
+        cur = await conn.execute("SELECT partition, effects, snapshot FROM stream_checkpoints")
+        checkpoints = await cur.fetchall()
+    missing = sorted(
+        at.get(event_id(v), (-1, -1)) for _, _, v in load.records if event_id(v) not in stored
+    )
+    dead = Counter(
+        (d.get("reason"), d.get("partition"), d.get("offset"), d.get("message", "")[:80])
+        for d in map(orjson.loads, await log_values(settings, contract.DEAD_LETTERS))
+    )
+    return (
+        f"missing from the history at (partition, offset): {missing}; "
+        f"checkpoints: {checkpoints}; dead letters (reason, partition, offset, message): {dict(dead)}"
+    )
 
 
 async def leaders_now(settings: Settings, topic: str) -> list[PartitionLeader]:
@@ -420,7 +490,10 @@ async def test_workers_join_and_leave_under_load(
             steps[step] = round(time.monotonic() - started, 2)
         done.set()
         await producing
-        await load.settle(redis_client, clients, within=120)
+        try:
+            await load.settle(redis_client, clients, within=120)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n{await where_lost(load)}") from None
         seen = await figures(load, redis_client, clients)
     finally:
         producing.cancel()

@@ -61,6 +61,7 @@ class WorkerProcess:
             PARIS_LIVE_STATE_DIR=str(log_dir / "state"),
             PARIS_LIVE_LOG_JSON="false",
             PARIS_LIVE_LOG_LEVEL="info",
+            PYTHONUNBUFFERED="1",  # the log is read while it runs and after a kill -9
         )
         self._log = self.log_path.open("wb")
         args = ["worker", "--no-prepare", "--loglevel", "warning"]

@@ -15,6 +15,7 @@ from faust.transport.drivers.aiokafka import Consumer as AIOKafkaConsumer
 from faust.types import TP
 from mode import Service
 
+from streams.app import FetchGaps
 from streams.faust_batch import (
     FAUST_STREAMING_VERSION,
     PRIVATE_ATTRIBUTES,
@@ -139,3 +140,37 @@ async def test_a_fetch_not_applied_whole_is_reported_so_that_it_is_read_again(wh
     assert not await BatchConsumer._apply_fetched(stub, _records(A, B), 7)  # type: ignore[arg-type]
     assert applied == [A]
     assert B not in stub._read_offset
+
+
+async def test_a_batch_the_handler_skipped_leaves_its_read_offset_and_the_others_go_on() -> None:
+    """None from the handler: the batch did not follow what was applied and its position was
+    moved back; the fetch's other batches are still applied."""
+    applied: list[TP] = []
+
+    async def handler(tp: TP, batch: list[Any], current: Any) -> bool | None:
+        if tp == A:
+            return None
+        applied.append(tp)
+        return True
+
+    stub = _Stub(handler, {A, B})
+    assert await BatchConsumer._apply_fetched(stub, _records(A, B), 7)  # type: ignore[arg-type]
+    assert applied == [B]
+    assert stub._read_offset == {B: 12}
+
+
+def test_a_batch_past_the_next_offset_to_apply_is_read_again_once() -> None:
+    """The join/leave cluster fault (issue 19): a batch fetched before faust's end-of-rebalance
+    seek, handed over after it, started 9 records past what the partition had applied; applying
+    it made those 9 look applied and they were lost. Such a batch is read again; the same gap
+    twice means the records left the log (retention) and the batch is applied."""
+    gaps = FetchGaps()
+    assert gaps.check(A, None, 500) == "apply"  # nothing applied yet: wherever the log starts
+    assert gaps.check(A, 1970, 1971) == "apply"  # the next one
+    assert gaps.check(A, 1970, 1900) == "apply"  # read again after a seek: the processor skips
+    assert gaps.check(A, 1970, 1980) == "read_again"
+    assert gaps.check(B, 10, 11) == "apply"  # per partition
+    assert gaps.check(A, 1970, 1971) == "apply"  # the records came back after the seek
+    assert gaps.check(A, 1979, 1990) == "read_again"
+    assert gaps.check(A, 1979, 1990) == "gone"  # the same gap again: not in the log any more
+    assert gaps.check(A, 1979, 1990) == "read_again"  # a later gap is read again afresh
