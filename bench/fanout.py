@@ -453,8 +453,8 @@ def send_floor_us(n: int, size: int) -> float:
         listener.close()
 
 
-def _profiler(pid: int, name: str) -> subprocess.Popen[bytes] | None:
-    """py-spy recording the server (None when py-spy is not installed)."""
+def _profiler(pid: int, name: str, rate: int = 500) -> subprocess.Popen[bytes] | None:
+    """py-spy recording the server (None when py-spy is not installed); ``rate`` samples/s."""
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     if not Path(py_spy).exists():
         print("  (py-spy not installed: no profile; pip install py-spy)")
@@ -468,7 +468,7 @@ def _profiler(pid: int, name: str) -> subprocess.Popen[bytes] | None:
             "--pid",
             str(pid),
             "--rate",
-            "500",
+            str(rate),
             "--format",
             "speedscope",
             "--nonblocking",
