@@ -385,12 +385,16 @@ class Hub:
         else:
             for update, multi in zip(fresh.values(), multis, strict=True):
                 delivered += len(multi)
-                facility_id = update.facility_id
-                for sub in multi:
+                facility_id, seq = update.facility_id, update.seq
+                for sub in multi:  # _hold, inlined: this runs per client and update
                     outbox = sub.outbox
-                    if not outbox:
-                        touched.append(sub)
-                    outbox[facility_id] = update
+                    pending = outbox.get(facility_id)
+                    if pending is None:
+                        if not outbox:
+                            touched.append(sub)
+                        outbox[facility_id] = update
+                    elif pending.seq < seq:
+                        outbox[facility_id] = update
         for sub in touched:
             sub.flush()
         self.frames_out += delivered
@@ -466,7 +470,6 @@ def _write_each(
     subs: tuple[Subscriber, ...], frame: bytes, update: Update, touched: list[Subscriber]
 ) -> None:
     """``frame`` straight to each writable transport; into the outbox of the others."""
-    facility_id = update.facility_id
     for sub in subs:
         write = sub.direct
         if write is not None:
@@ -476,10 +479,7 @@ def _write_each(
             except Exception:  # a transport that died under us: the shell decides
                 logger.exception("live: direct write failed")
                 sub.direct = None
-        outbox = sub.outbox
-        if not outbox:
-            touched.append(sub)
-        outbox[facility_id] = update
+        _hold(sub, update, touched)
 
 
 def _write_each_joined(
@@ -495,11 +495,21 @@ def _write_each_joined(
             except Exception:  # a transport that died under us: the shell decides
                 logger.exception("live: direct write failed")
                 sub.direct = None
-        outbox = sub.outbox
+        for update in updates:
+            _hold(sub, update, touched)
+
+
+def _hold(sub: Subscriber, update: Update, touched: list[Subscriber]) -> None:
+    """Put ``update`` in ``sub``'s outbox (flushed at the end of the batch, or when it drains),
+    unless the outbox already holds a status of that facility at least as new."""
+    outbox = sub.outbox
+    pending = outbox.get(update.facility_id)
+    if pending is None:
         if not outbox:
             touched.append(sub)
-        for update in updates:
-            outbox[update.facility_id] = update
+        outbox[update.facility_id] = update
+    elif pending.seq < update.seq:
+        outbox[update.facility_id] = update
 
 
 def _matches(update: Update, key: FilterKey) -> bool:

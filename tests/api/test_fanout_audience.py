@@ -183,3 +183,16 @@ def test_a_write_that_fails_falls_back_to_the_outbox() -> None:
     assert other.updates_per_write() == [[("pool-a", 1)]]
     assert broken.direct is None
     assert broken.updates_per_write() == [[("pool-a", 1)]]
+
+
+def test_outbox_keeps_a_newer_status_than_a_replayed_one() -> None:
+    """A paused client holding seq 5 keeps it when an older seq of that facility comes through
+    after the mirror was dropped (a reconnecting feed): it gets seq 5 when it drains."""
+    hub = Hub(clock=FakeClock())
+    slow = connect(hub, {"filter": {"type": "pool"}})
+    slow.pause()
+    hub.dispatch([pool("pool-a", 5), pool("pool-b", 1)])
+    hub.forget()
+    hub.dispatch([pool("pool-a", 3), pool("pool-b", 2)])
+    slow.resume()
+    assert slow.updates_per_write() == [[("pool-a", 5), ("pool-b", 2)]]
