@@ -274,7 +274,7 @@ def dispatch_main(clients: int, per_batch: int, batches: int = 40) -> dict[str, 
     from schemas.ws import SubscribeMessage
     from tests.api.api_testkit import make_status
 
-    sink = collections.deque(maxlen=0).append
+    sink = collections.deque[bytes](maxlen=0).append
 
     class Sub(Subscriber):
         __slots__ = ()
