@@ -117,6 +117,10 @@ class Hub:
         self.audiences: dict[str, Audience] = {}
         """Facility id → its :class:`Audience`; an entry is dropped whenever a subscription that
         could change it does (all of them when a filter does), and rebuilt at the next update."""
+        self.filter_audiences: dict[FilterKey, tuple[Subscriber, ...]] = {}
+        """``(type, arrondissement)`` → the filter clients its facilities go to: the ``multi``
+        part shared by every such facility that no multi client follows by id (built once per
+        key, not once per facility; dropped with the audiences when a filter changes)."""
         self.updates_in = 0
         self.updates_collapsed = 0
         """Changes received and superseded by a newer one of the same batch (never sent)."""
@@ -160,6 +164,7 @@ class Hub:
         audiences = self.audiences
         if filters:
             audiences.clear()
+            self.filter_audiences.clear()
             return
         for facility_id in facility_ids:
             audiences.pop(facility_id, None)
@@ -373,7 +378,7 @@ class Hub:
             _write_each(audience.solo, update.ws_frame, update, touched)
         multis = [a.multi for a in audiences]
         first = multis[0]
-        if all(m == first for m in multis[1:]):
+        if all(m is first or m == first for m in multis[1:]):
             # one audience for the whole batch (one update, or a filter's clients): join once
             delivered += len(first) * len(fresh)
             updates = list(fresh.values())
@@ -417,16 +422,32 @@ class Hub:
                 solo.append(sub)
             else:
                 multi.add(sub)
-        by_filter = self.by_filter
-        if by_filter:
-            t, a = update.type, update.arrondissement
-            for key in ((t, a), (t, None), (None, a)):
-                multi.update(by_filter.get(key, ()))
-        audience = Audience(
-            update.type, update.arrondissement, tuple(solo), tuple(sorted(multi, key=id))
-        )
+        t, a = update.type, update.arrondissement
+        if multi:
+            multi.update(self._filtered(t, a))
+            shared = tuple(sorted(multi, key=id))
+        else:
+            cached = self.filter_audiences.get((t, a))
+            shared = cached if cached is not None else self._filter_audience(t, a)
+        audience = Audience(t, a, tuple(solo), shared)
         self.audiences[facility_id] = audience
         return audience
+
+    def _filtered(self, type_: str | None, arrondissement: int | None) -> set[Subscriber]:
+        """The filter clients of a facility of this type and arrondissement."""
+        by_filter = self.by_filter
+        found: set[Subscriber] = set()
+        if by_filter:
+            for key in ((type_, arrondissement), (type_, None), (None, arrondissement)):
+                found.update(by_filter.get(key, ()))
+        return found
+
+    def _filter_audience(
+        self, type_: str | None, arrondissement: int | None
+    ) -> tuple[Subscriber, ...]:
+        shared = tuple(sorted(self._filtered(type_, arrondissement), key=id))
+        self.filter_audiences[(type_, arrondissement)] = shared
+        return shared
 
     def resnapshot_all(self) -> None:
         """After the feed reconnected: every subscriber gets a fresh snapshot of what it follows."""

@@ -196,3 +196,24 @@ def test_outbox_keeps_a_newer_status_than_a_replayed_one() -> None:
     hub.dispatch([pool("pool-a", 3), pool("pool-b", 2)])
     slow.resume()
     assert slow.updates_per_write() == [[("pool-a", 5), ("pool-b", 2)]]
+
+
+def test_filter_client_that_leaves_gets_nothing_from_any_facility_of_its_filter() -> None:
+    """Facilities of one type share their filter clients; one that unsubscribes or disconnects
+    is out of all of them at the next batch, the one that stays still gets every facility."""
+    hub = Hub(clock=FakeClock())
+    stays = connect(hub, {"filter": {"type": "pool"}})
+    unsubscribes = connect(hub, {"filter": {"type": "pool"}})
+    disconnects = connect(hub, {"filter": {"type": "pool"}})
+    hub.dispatch([pool("pool-a", 1), pool("pool-b", 1)])
+    hub.unsubscribe(unsubscribes, None)
+    hub.detach(disconnects)
+    hub.dispatch([pool("pool-a", 2)])
+    hub.dispatch([pool("pool-b", 2), pool("pool-c", 1)])
+    assert stays.updates_per_write() == [
+        [("pool-a", 1), ("pool-b", 1)],
+        [("pool-a", 2)],
+        [("pool-b", 2), ("pool-c", 1)],
+    ]
+    assert unsubscribes.updates_per_write() == [[("pool-a", 1), ("pool-b", 1)]]
+    assert disconnects.updates_per_write() == [[("pool-a", 1), ("pool-b", 1)]]
