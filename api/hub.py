@@ -12,8 +12,12 @@ Pure-ish core, thin shells. This module does no network I/O: it keeps
   process fell behind), puts it in the outbox of its subscribers, then flushes every touched
   subscriber with ONE write.
 
-Each update is encoded once (:class:`~api.subscriber.Update`) and the same bytes object is
-written to every subscriber.
+Each update is encoded once (:class:`~api.subscriber.Update`: the complete WebSocket frame, header
+and payload, since server frames are unmasked) and the same bytes object is written to every
+subscriber. Who gets a facility's updates is precomputed (:class:`Audience`, rebuilt only when a
+subscription changes), so a fan-out walks a tuple: no per-client set or dict work per frame for the
+clients that follow one facility (``solo``, written straight to their transport), and one joined
+write per batch for the others (``multi``: filters, several facilities).
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ from api.subscriber import (
 from schemas.errors import InvalidClientMessage
 from schemas.ws import SubscribeMessage, UnsubscribeMessage, parse_client_message, snapshot_frame
 
-__all__ = ["Hub", "HubLimits"]
+__all__ = ["Audience", "Hub", "HubLimits"]
 
 logger = logging.getLogger("paris_live.api.hub")
 
@@ -64,6 +68,31 @@ class HubLimits:
     """Seconds without any byte from a WebSocket peer (pongs included) before it is dropped."""
 
 
+class Audience:
+    """Who gets one facility's updates, precomputed from the subscription indexes.
+
+    ``solo``: subscribers that follow this facility only (by id, no filter) — never more than one
+    frame per batch, so written straight to their transport. ``multi``: every other subscriber the
+    update goes to, once each (by id and filters merged), in a stable order so that equal
+    audiences compare equal: a batch whose updates all share one ``multi`` audience is joined
+    once and written once per client.
+    """
+
+    __slots__ = ("arrondissement", "multi", "solo", "type")
+
+    def __init__(
+        self,
+        type_: str | None,
+        arrondissement: int | None,
+        solo: tuple[Subscriber, ...],
+        multi: tuple[Subscriber, ...],
+    ) -> None:
+        self.type = type_
+        self.arrondissement = arrondissement
+        self.solo = solo
+        self.multi = multi
+
+
 class Hub:
     """Subscriptions, the status mirror and the fan-out policy of one API process."""
 
@@ -85,6 +114,13 @@ class Hub:
         self.by_filter: dict[FilterKey, set[Subscriber]] = {}
         self.subscribers: set[Subscriber] = set()
         self.paused: set[Subscriber] = set()
+        self.audiences: dict[str, Audience] = {}
+        """Facility id → its :class:`Audience`; an entry is dropped whenever a subscription that
+        could change it does (all of them when a filter does), and rebuilt at the next update."""
+        self.filter_audiences: dict[FilterKey, tuple[Subscriber, ...]] = {}
+        """``(type, arrondissement)`` → the filter clients its facilities go to: the ``multi``
+        part shared by every such facility that no multi client follows by id (built once per
+        key, not once per facility; dropped with the audiences when a filter changes)."""
         self.updates_in = 0
         self.updates_collapsed = 0
         """Changes received and superseded by a newer one of the same batch (never sent)."""
@@ -105,14 +141,36 @@ class Hub:
         sub.direct = None
         self.subscribers.discard(sub)
         self.paused.discard(sub)
+        self._leave_all(sub)
+        sub.outbox.clear()
+        sub.snapshot_due = None
+
+    def _leave_all(self, sub: Subscriber) -> None:
+        """Take ``sub`` out of every index (and the audiences it was in)."""
+        self._changed(sub, sub.ids, filters=bool(sub.filters))
         for facility_id in sub.ids:
             self._discard(self.by_id, facility_id, sub)
         for key in sub.filters:
             self._discard(self.by_filter, key, sub)
         sub.ids.clear()
         sub.filters.clear()
-        sub.outbox.clear()
-        sub.snapshot_due = None
+
+    def _changed(self, sub: Subscriber, facility_ids: Iterable[str], *, filters: bool) -> None:
+        """A subscription of ``sub`` changes: drop the audiences it may alter.
+
+        A filter may match any facility: every audience goes. Otherwise the facilities named, and
+        the one ``sub`` followed alone (it leaves that audience's ``solo`` part).
+        """
+        audiences = self.audiences
+        if filters:
+            audiences.clear()
+            self.filter_audiences.clear()
+            return
+        for facility_id in facility_ids:
+            audiences.pop(facility_id, None)
+        if len(sub.ids) == 1 and not sub.filters:
+            for facility_id in sub.ids:
+                audiences.pop(facility_id, None)
 
     @staticmethod
     def _discard(index: dict[_K, set[Subscriber]], key: _K, sub: Subscriber) -> None:
@@ -166,6 +224,8 @@ class Hub:
                     ),
                 )
                 return
+            if key not in sub.filters:
+                self._changed(sub, (), filters=True)
             sub.filters.add(key)
             self.by_filter.setdefault(key, set()).add(sub)
             chosen = [u for u in self.latest.values() if _matches(u, key)]
@@ -204,6 +264,8 @@ class Hub:
                     "unknown_facility",
                     bilingual("Équipement inconnu : %(facility_id)s", facility_id=shown),
                 )
+            if fresh:
+                self._changed(sub, fresh, filters=False)
             for facility_id in fresh:
                 sub.ids.add(facility_id)
                 self.by_id.setdefault(facility_id, set()).add(sub)
@@ -213,23 +275,20 @@ class Hub:
     def unsubscribe(self, sub: Subscriber, facilities: list[str] | None) -> None:
         """Stop following some facilities, or everything (``facilities`` None)."""
         if facilities is None:
-            for facility_id in sub.ids:
-                self._discard(self.by_id, facility_id, sub)
-            for key in sub.filters:
-                self._discard(self.by_filter, key, sub)
-            sub.ids.clear()
-            sub.filters.clear()
+            self._leave_all(sub)
             sub.outbox.clear()
             if sub.snapshot_due is not None:
                 sub.snapshot_due = {}
             return
         for facility_id in facilities:
             if facility_id in sub.ids:
+                self._changed(sub, (facility_id,), filters=False)
                 sub.ids.discard(facility_id)
                 self._discard(self.by_id, facility_id, sub)
                 sub.outbox.pop(facility_id, None)
                 if sub.snapshot_due is not None:
                     sub.snapshot_due.pop(facility_id, None)
+        self._changed(sub, (), filters=False)  # it may follow one facility alone now
 
     def _snapshot(self, sub: Subscriber, chosen: list[tuple[Update, int]]) -> None:
         """Send a snapshot of ``(update, since)`` pairs now, or owe it if the subscriber is paused.
@@ -287,8 +346,11 @@ class Hub:
         A batch is what the Redis subscription buffered while the process was busy: when it holds
         several changes of one facility the process has fallen behind, so only the newest goes
         out (in the order the facility first appeared in the batch) — under load each client gets
-        fewer frames, each with fresh content, never every frame late. Then every touched
-        subscriber is flushed with ONE write.
+        fewer frames, each with fresh content, never every frame late. Every client gets ONE
+        write per batch: the ``solo`` part of each audience takes its single frame straight to
+        the transport; the ``multi`` part is joined (once for the whole audience when the batch's
+        updates all share it, else per client through the outbox). A client that cannot take
+        data now keeps the newest status per facility in its outbox.
         """
         fresh: dict[str, Update] = {}
         latest = self.latest
@@ -305,51 +367,87 @@ class Hub:
             fresh[facility_id] = update
         self.updates_in += received
         self.updates_collapsed += received - len(fresh)
+        if not fresh:
+            return 0
+        latest.update(fresh)
         touched: list[Subscriber] = []
         delivered = 0
-        by_id = self.by_id
-        by_filter = self.by_filter
-        single = len(fresh) == 1  # else: one joined write per subscriber, through the outbox
-        for facility_id, update in fresh.items():
-            latest[facility_id] = update
-            groups = [by_id.get(facility_id)]
-            if by_filter:
-                t, a = update.type, update.arrondissement
-                groups += [
-                    by_filter.get((t, a)),
-                    by_filter.get((t, None)),
-                    by_filter.get((None, a)),
-                ]
-            live = [g for g in groups if g]
-            if single and len(live) == 1:  # one update, one audience: straight to each transport
-                group = live[0]
-                delivered += len(group)
-                frame = update.ws_frame
-                for sub in group:
-                    write = sub.direct
-                    if write is not None:
-                        try:
-                            write(frame)
-                            continue
-                        except Exception:  # a transport that died under us: the shell decides
-                            logger.exception("live: direct write failed")
-                            sub.direct = None
+        audiences = [self.audience(update) for update in fresh.values()]
+        for update, audience in zip(fresh.values(), audiences, strict=True):
+            delivered += len(audience.solo)
+            _write_each(audience.solo, update.ws_frame, update, touched)
+        multis = [a.multi for a in audiences]
+        first = multis[0]
+        if all(m is first or m == first for m in multis[1:]):
+            # one audience for the whole batch (one update, or a filter's clients): join once
+            delivered += len(first) * len(fresh)
+            updates = list(fresh.values())
+            if len(updates) == 1:
+                _write_each(first, updates[0].ws_frame, updates[0], touched)
+            elif first:
+                joined = b"".join([u.ws_frame for u in updates])
+                _write_each_joined(first, joined, updates, touched)
+        else:
+            for update, multi in zip(fresh.values(), multis, strict=True):
+                delivered += len(multi)
+                facility_id, seq = update.facility_id, update.seq
+                for sub in multi:  # _hold, inlined: this runs per client and update
                     outbox = sub.outbox
-                    if not outbox:
-                        touched.append(sub)
-                    outbox[facility_id] = update
-                continue
-            for group in live:  # the outbox dedups a client found in several groups
-                delivered += len(group)
-                for sub in group:
-                    outbox = sub.outbox
-                    if not outbox:
-                        touched.append(sub)
-                    outbox[facility_id] = update
+                    pending = outbox.get(facility_id)
+                    if pending is None:
+                        if not outbox:
+                            touched.append(sub)
+                        outbox[facility_id] = update
+                    elif pending.seq < seq:
+                        outbox[facility_id] = update
         for sub in touched:
             sub.flush()
         self.frames_out += delivered
         return delivered
+
+    def audience(self, update: Update) -> Audience:
+        """Who gets ``update`` (cached per facility; see :attr:`audiences`)."""
+        facility_id = update.facility_id
+        audience = self.audiences.get(facility_id)
+        if (
+            audience is not None
+            and audience.type == update.type
+            and audience.arrondissement == update.arrondissement
+        ):
+            return audience
+        solo: list[Subscriber] = []
+        multi: set[Subscriber] = set()
+        for sub in self.by_id.get(facility_id, ()):
+            if len(sub.ids) == 1 and not sub.filters:
+                solo.append(sub)
+            else:
+                multi.add(sub)
+        t, a = update.type, update.arrondissement
+        if multi:
+            multi.update(self._filtered(t, a))
+            shared = tuple(sorted(multi, key=id))
+        else:
+            cached = self.filter_audiences.get((t, a))
+            shared = cached if cached is not None else self._filter_audience(t, a)
+        audience = Audience(t, a, tuple(solo), shared)
+        self.audiences[facility_id] = audience
+        return audience
+
+    def _filtered(self, type_: str | None, arrondissement: int | None) -> set[Subscriber]:
+        """The filter clients of a facility of this type and arrondissement."""
+        by_filter = self.by_filter
+        found: set[Subscriber] = set()
+        if by_filter:
+            for key in ((type_, arrondissement), (type_, None), (None, arrondissement)):
+                found.update(by_filter.get(key, ()))
+        return found
+
+    def _filter_audience(
+        self, type_: str | None, arrondissement: int | None
+    ) -> tuple[Subscriber, ...]:
+        shared = tuple(sorted(self._filtered(type_, arrondissement), key=id))
+        self.filter_audiences[(type_, arrondissement)] = shared
+        return shared
 
     def resnapshot_all(self) -> None:
         """After the feed reconnected: every subscriber gets a fresh snapshot of what it follows."""
@@ -387,6 +485,52 @@ class Hub:
                 sub.terminate(GOING_AWAY, bilingual("pas de réponse"))
             elif sub.paused_since is None:
                 sub.send_heartbeat(payload)
+
+
+def _write_each(
+    subs: tuple[Subscriber, ...], frame: bytes, update: Update, touched: list[Subscriber]
+) -> None:
+    """``frame`` straight to each writable transport; into the outbox of the others."""
+    for sub in subs:
+        write = sub.direct
+        if write is not None:
+            try:
+                write(frame)
+                continue
+            except Exception:  # a transport that died under us: the shell decides
+                logger.exception("live: direct write failed")
+                sub.direct = None
+        _hold(sub, update, touched)
+
+
+def _write_each_joined(
+    subs: tuple[Subscriber, ...], joined: bytes, updates: list[Update], touched: list[Subscriber]
+) -> None:
+    """The batch's frames, joined once, to each writable transport; the others' outboxes."""
+    for sub in subs:
+        write = sub.direct
+        if write is not None:
+            try:
+                write(joined)
+                continue
+            except Exception:  # a transport that died under us: the shell decides
+                logger.exception("live: direct write failed")
+                sub.direct = None
+        for update in updates:
+            _hold(sub, update, touched)
+
+
+def _hold(sub: Subscriber, update: Update, touched: list[Subscriber]) -> None:
+    """Put ``update`` in ``sub``'s outbox (flushed at the end of the batch, or when it drains),
+    unless the outbox already holds a status of that facility at least as new."""
+    outbox = sub.outbox
+    pending = outbox.get(update.facility_id)
+    if pending is None:
+        if not outbox:
+            touched.append(sub)
+        outbox[update.facility_id] = update
+    elif pending.seq < update.seq:
+        outbox[update.facility_id] = update
 
 
 def _matches(update: Update, key: FilterKey) -> bool:

@@ -3,6 +3,7 @@
     .venv/bin/python -m bench.e2e [--rates 500,1000,2000,3500,5000]
                                   [--clients 1000,5000,10000,20000] [--measure 8] [--warm 2]
                                   [--cross-check 5000@2000] [--drain-within 30] [--quick]
+                                  [--profile-api]
 
 Processes, all on this machine and on the real Kafka, Redis and PostgreSQL (isolated topic prefix,
 Redis prefix and schema, removed afterwards):
@@ -29,6 +30,12 @@ Redis prefix and schema, removed afterwards):
 After the sweep at the issue-5 client count, one more point at 2× that count's knee (graceful
 overload: p99, and ``drain_s``, the time from the end of the load until the clients have the last
 event). Viewers per API core: the most clients whose p99 stayed ≤ 1 s at 2,000 events/s.
+
+``--profile-api`` records the API process under py-spy (when installed: ``pip install py-spy``)
+over the points at the issue-5 client count, the overload point included (not the connecting,
+not the other counts, not the baseline) into ``bench/results/profiles/api-knee.{speedscope.json,
+txt}``; the text file ends with those points' figures. py-spy attaches to the API's pid from this
+process, so its own CPU is not counted as the API's.
 
 Latency sample: a client receives an ``update`` whose ``last_data_at`` is newer than anything it had
 for that facility → ``receive wall time − last_data_at``. The worker coalesces effects and flushes
@@ -621,6 +628,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         sweep = Sweep(settings, state_dir)
         port = _free_port()
         mix = Mix()
+        profiler: subprocess.Popen[bytes] | None = None
         try:
             sweep.start("worker", ["-m", "paris_live.cli", "worker", "--no-prepare"])
             sweep.start("api", ["-m", "api.cli", "serve", "--port", str(port)])
@@ -647,6 +655,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 if n == cross_clients:
                     cross["python"] = await _cross_check(sweep, mix, port, n, cross_rate, args)
                     _say(cross["python"])
+                if n == issue5_clients and args.profile_api:
+                    profiler = _start_api_profile(sweep)
                 for rate in args.rates:
                     point = {
                         "clients": connected,
@@ -670,6 +680,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     }
                     print("overload at 2× the knee:", end="")
                     _say(overload)
+                    _stop_api_profile(profiler, [p for p in points if p["clients"] == n], overload)
+                    profiler = None
             sweep.stop("worker")
             keep = min(issue5_clients, connected)
             await sweep.ask({"cmd": "drop", "keep": keep})
@@ -683,6 +695,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             print(f"baseline Redis → WebSocket at {keep:,} clients: {baseline}")
             await sweep.stop_loadgen()
         finally:
+            _stop_api_profile(profiler, points, overload)
             for name in list(sweep.procs):
                 sweep.stop(name)
             if sweep.loadgen is not None and sweep.loadgen.returncode is None:
@@ -697,6 +710,40 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "fd_limit": fd_limit,
         "load_average": {"before": load_before, "after": os.getloadavg()},
     }
+
+
+API_PROFILE = "api-knee"
+
+
+def _start_api_profile(sweep: Sweep) -> subprocess.Popen[bytes] | None:
+    """py-spy attached to the API process (None when py-spy is not installed)."""
+    from bench.fanout import _profiler
+
+    return _profiler(sweep.procs["api"].pid, API_PROFILE, rate=200)
+
+
+def _stop_api_profile(
+    proc: subprocess.Popen[bytes] | None, points: list[dict[str, Any]], overload: dict[str, Any]
+) -> None:
+    """Stop py-spy, write its top lines, then the figures of the points it was recording."""
+    from bench.fanout import PROFILES, _stop_profiler
+
+    if proc is None:
+        return
+    _stop_profiler(proc, API_PROFILE)
+    summary = PROFILES / f"{API_PROFILE}.txt"
+    if not summary.exists():
+        return
+    lines = ["", "points recorded (clients × events/s → latency, API CPU, frames):"]
+    for point in [*points, *([overload] if overload else [])]:
+        lines.append(
+            f"  {point['clients']:>6,} × {point['rate']:>5} (sent {point['produced_rate']:,.0f}/s):"
+            f" p50 {point['p50_ms']} ms, p99 {point['p99_ms']} ms, api {point['cpu_api_pct']} %"
+            f" of a core, {point['frames_per_s']:,.0f} frames/s, machine"
+            f" {point['machine_busy_pct']} %, load average {os.getloadavg()[0]:.2f}"
+        )
+    with summary.open("a", encoding="utf-8") as out:
+        out.write("\n".join(lines) + "\n")
 
 
 def plot(points: list[dict[str, Any]], overload: dict[str, Any], path: Path, note: str) -> None:
@@ -848,6 +895,11 @@ def main() -> None:
         action="store_true",
         help="a short run (200 and 1,000 clients, 500 and 2,000 events/s, 4 s per point) that "
         "prints its figures and writes no result file",
+    )
+    parser.add_argument(
+        "--profile-api",
+        action="store_true",
+        help="py-spy the API process over the points into bench/results/profiles/api-knee.*",
     )
     args = parser.parse_args()
     if args.produce:

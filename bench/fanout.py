@@ -255,6 +255,71 @@ async def baseline_main(port: int, redis_url: str, channel: str) -> None:
                 broadcast(connections, update_frame(message["data"]), text=True)
 
 
+# ── the hub's own Python, no socket ──────────────────────────────────────────────────────────
+
+
+def dispatch_main(clients: int, per_batch: int, batches: int = 40) -> dict[str, float]:
+    """Python CPU of :meth:`api.hub.Hub.dispatch` per frame in the issue-5 mix (``bench.e2e``'s
+    subscriptions), every write a C no-op: the part of a frame's cost that is the hub's and not
+    the kernel's (``send_floor_us_per_frame``). Batches of ``per_batch`` facilities drawn as
+    the e2e producer weights them."""
+    import collections
+    import gc
+    import random
+
+    from api.hub import Hub
+    from api.subscriber import Subscriber, Update
+    from bench.e2e import subscriptions
+    from schemas.catalogue import load_catalogue
+    from schemas.ws import SubscribeMessage
+    from tests.api.api_testkit import make_status
+
+    sink = collections.deque[bytes](maxlen=0).append
+
+    class Sub(Subscriber):
+        __slots__ = ()
+
+        def writer(self) -> Any:
+            return sink
+
+        def write_updates(self, updates: list[Update]) -> None:
+            sink(b"".join([u.ws_frame for u in updates]))
+
+        def send_message(self, payload: bytes, event: str, event_id: str | None = None) -> None:
+            pass
+
+        def terminate(self, code: int, reason: str) -> None:
+            self.hub.detach(self)
+
+    facilities = list(load_catalogue())
+    weights = [max(20, f.capacity or 0) * (3 if f.type == "pool" else 1) for f in facilities]
+    rng = random.Random(1)
+    raws, warm = [], []
+    for seq in range(10, 10 + batches):
+        chosen = {f.id: f for f in rng.choices(facilities, weights, k=per_batch)}
+        raws.append([make_status(f, seq) for f in chosen.values()])
+        warm.append([make_status(f, 1) for f in chosen.values()])
+    hub = Hub()
+    for raw, _ops in subscriptions(0, clients):
+        sub = Sub(hub)
+        hub.attach(sub)
+        sub.direct = sub.writer()
+        hub.subscribe(sub, SubscribeMessage.model_validate_json(raw))
+    for batch in warm:  # the mirror and the audiences, then the measured rounds
+        hub.dispatch(batch)
+    gc.collect()  # the set-up's objects are old in a server that has been up for a while
+    gc.freeze()
+    per_frame = []
+    for batch in raws:
+        started = time.thread_time()
+        frames = hub.dispatch(batch)
+        per_frame.append(1e6 * (time.thread_time() - started) / max(1, frames))
+    return {
+        "python_us_per_frame": round(statistics.median(per_frame), 3),
+        "frames_per_batch": frames,
+    }
+
+
 # ── orchestrator ──────────────────────────────────────────────────────────────────────────────
 
 
@@ -453,8 +518,8 @@ def send_floor_us(n: int, size: int) -> float:
         listener.close()
 
 
-def _profiler(pid: int, name: str) -> subprocess.Popen[bytes] | None:
-    """py-spy recording the server (None when py-spy is not installed)."""
+def _profiler(pid: int, name: str, rate: int = 500) -> subprocess.Popen[bytes] | None:
+    """py-spy recording the server (None when py-spy is not installed); ``rate`` samples/s."""
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     if not Path(py_spy).exists():
         print("  (py-spy not installed: no profile; pip install py-spy)")
@@ -468,7 +533,7 @@ def _profiler(pid: int, name: str) -> subprocess.Popen[bytes] | None:
             "--pid",
             str(pid),
             "--rate",
-            "500",
+            str(rate),
             "--format",
             "speedscope",
             "--nonblocking",
@@ -756,7 +821,13 @@ def main() -> None:
     parser.add_argument("--singles", type=int, default=11, help="single updates measured")
     parser.add_argument("--profile", action="store_true", help="py-spy the servers")
     parser.add_argument(
-        "--role", choices=["orchestrator", "loadgen", "baseline"], default="orchestrator"
+        "--role",
+        choices=["orchestrator", "loadgen", "baseline", "dispatch"],
+        default="orchestrator",
+        help="dispatch: only the hub's Python per frame in the issue-5 mix (no socket), printed",
+    )
+    parser.add_argument(
+        "--per-batch", type=int, default=70, help="dispatch: facilities drawn per batch"
     )
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--redis", default="")
@@ -764,6 +835,17 @@ def main() -> None:
     args = parser.parse_args()
     import uvloop
 
+    if args.role == "dispatch":
+        print(
+            json.dumps(
+                {
+                    "clients": args.clients,
+                    "per_batch": args.per_batch,
+                    **dispatch_main(args.clients, args.per_batch),
+                }
+            )
+        )
+        return
     if args.role == "loadgen":
         uvloop.run(loadgen_main())
     elif args.role == "baseline":
