@@ -277,6 +277,11 @@ class LocalService(ABC):
             time.sleep(0.1)
         if pid_alive(pid):
             _signal_group(pid, signal.SIGKILL)
+            deadline = time.monotonic() + 5.0  # until its ports are free for the next start
+            while (
+                time.monotonic() < deadline and pid_alive(pid) and ports.port_listening(self.port)
+            ):
+                time.sleep(0.05)
         self.pid_file.unlink(missing_ok=True)
         return True
 

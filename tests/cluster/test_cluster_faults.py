@@ -438,12 +438,6 @@ async def test_leader_broker_kill_9_under_load(
     assert_nothing_lost_or_doubled(load, seen)
 
 
-@pytest.mark.xfail(
-    reason="open bug (issue 19): in 1 run of 3, after worker 3 joins, worker 2 stops consuming the "
-    "tail of a partition it kept (no error logged; 9 of 6,720 events not applied within 120 s) — "
-    "under investigation, reported in the closing note; the run still asserts 0 lost / 0 doubled",
-    strict=False,
-)
 @pytest.mark.timeout(420)
 async def test_workers_join_and_leave_under_load(
     kafka_topics: Settings,
