@@ -12,7 +12,10 @@ they are in faust-streaming :data:`FAUST_STREAMING_VERSION`:
 - ``_commit_offsets(offsets, start_new_transaction)``: the commit (observed for the metrics);
 - ``_to_message(tp, record)``: a record as a ``ConsumerMessage`` (topics not batched);
 - the attributes ``_acked``, ``_acked_index``, ``_read_offset``, ``_buffered_partitions``, the
-  fetcher's ``_stopped`` event, and ``faust.App._new_transport``.
+  fetcher's ``_stopped`` event, and ``faust.App._new_transport``;
+- for the stall watch only (read, never written): ``_active_partitions`` and
+  ``_paused_partitions`` (set in ``Consumer._reset_state``) and the aiokafka driver's ``_thread``
+  with its aiokafka consumer's subscription state and fetcher buffer.
 
 :data:`PRIVATE_METHODS` and :data:`PRIVATE_ATTRIBUTES` name them; ``tests/streams/
 test_faust_batch.py`` checks each against the installed faust, and the version: upgrading faust
