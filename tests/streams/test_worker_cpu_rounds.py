@@ -3,7 +3,9 @@ little or nothing to do, on the real Redis."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+from typing import Any
 
 import orjson
 import pytest
@@ -12,8 +14,13 @@ from redis.asyncio.client import Pipeline
 
 from paris_live.live import changes_channel, facility_key
 from paris_live.settings import Settings
+from schemas.catalogue import Catalogue, load_catalogue
+from streams import recovery
 from streams.sinks import redis as redis_sink
 from streams.sinks.redis import LiveStatus, RedisSink
+from streams.worker.config import WorkerConfig
+from streams.worker.processor import Processor
+from tests.streams.test_publish_window import GatedRedis, NullKafka, TickingMachines
 
 
 def _status(fid: str, seq: int) -> LiveStatus:
@@ -67,3 +74,73 @@ async def test_a_server_without_the_script_still_gets_the_status(
     assert messages == [{"facility_id": "mairie-x", "seq": 3}]
     stored = await redis_client.hget(facility_key(settings, "mairie-x"), "seq")
     assert stored is not None and int(stored) == 3
+
+
+class CountingSpool:
+    """Counts the history batches handed to PostgreSQL."""
+
+    def __init__(self) -> None:
+        self.batches: list[Any] = []
+
+    async def wait_for_room(self) -> None:
+        pass
+
+    def push(self, batch: Any) -> None:
+        self.batches.append(batch)
+
+    def purge_partition(self, partition: int) -> int:
+        return 0
+
+
+class CountingHistory:
+    def __init__(self) -> None:
+        self.wakes = 0
+
+    def wake(self) -> None:
+        self.wakes += 1
+
+    async def wait_idle(self, within: float) -> bool:
+        return True
+
+
+async def test_an_idle_partition_writes_no_history() -> None:
+    """A partition with nothing new sends no history batch (no transaction) at each cut; new
+    offsets, or a snapshot due, still do."""
+    catalogue = Catalogue([f for f in load_catalogue()][:3])
+    spool, history = CountingSpool(), CountingHistory()
+
+    async def no_checkpoint(partition: int) -> recovery.PartitionCheckpoint:
+        return recovery.PartitionCheckpoint(partition)
+
+    async def no_commit(offsets: Any) -> None:
+        return None
+
+    processor = Processor(
+        catalogue=catalogue,
+        partitions=1,
+        machines=TickingMachines(),
+        redis=GatedRedis(),  # type: ignore[arg-type]
+        kafka=NullKafka(),  # type: ignore[arg-type]
+        dead_letters=None,  # type: ignore[arg-type]
+        status_topic="facility-status",
+        spool=spool,  # type: ignore[arg-type]
+        load_checkpoint=no_checkpoint,
+        commit=no_commit,
+        history=history,
+        config=WorkerConfig(history_interval=0.0),  # every round is a cut
+        clock=lambda: dt.datetime(2025, 1, 1, 12, tzinfo=dt.UTC),
+    )
+    processor.assign([0])
+    state = await processor.wait_ready(0)
+    assert state is not None
+    state.live_dirty.clear()  # (published at recovery: not this test's subject)
+    for _ in range(5):
+        await processor.flush_live(due_only=True)
+    assert spool.batches == [] and history.wakes == 0
+    state.applied["facility-passages"] = 41  # a fetched batch applied (all refused, say)
+    for _ in range(5):
+        await processor.flush_live(due_only=True)
+    assert [b.marks for b in spool.batches] == [{"facility-passages": 41}]
+    assert history.wakes == 1
+    await processor.flush_live(force_snapshot=True)  # the offsets commit rides on a snapshot
+    assert len(spool.batches) == 2 and spool.batches[1].snapshots is not None
