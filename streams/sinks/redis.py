@@ -5,6 +5,11 @@ written at most once per flush interval), pipelined without MULTI. The script st
 when its ``seq`` is newer than the stored one and publishes the change notification in the same
 atomic step, so a replay after a crash changes nothing and notifies no one.
 
+The pipeline calls the script by its SHA1 (``EVALSHA``) and nothing else: redis-py's script
+objects would ask ``SCRIPT EXISTS`` before every pipeline, one more round trip per flush. A server
+that does not know the script (restarted, or a new primary) answers ``NOSCRIPT``: the sink loads it
+and sends the pipeline again — harmless, as a status already stored is not newer the second time.
+
 Each write also reads the server's replication id (``master_replid``). It changes when another
 server became the primary (a Sentinel failover) or the server restarted: the new primary may
 lack the last statuses the old one acknowledged (replication is asynchronous), so
@@ -13,11 +18,14 @@ lack the last statuses the old one acknowledged (replication is asynchronous), s
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import redis.asyncio as aioredis
+from redis.exceptions import NoScriptError
 
 from paris_live.live import PUT_STATUS_LUA, changes_channel, facility_key, index_key
 from paris_live.redis_client import redis_client
@@ -49,7 +57,8 @@ class RedisSink:
             settings, socket_timeout=5.0, socket_connect_timeout=2.0, socket_keepalive=True
         )
         self._owns_client = client is None
-        self._script = self._client.register_script(PUT_STATUS_LUA)
+        self._script = PUT_STATUS_LUA
+        self._sha = hashlib.sha1(PUT_STATUS_LUA.encode()).hexdigest()
         self._index = index_key(settings)
         self._channel = changes_channel(settings)
         self._replid: str | None = None
@@ -70,22 +79,30 @@ class RedisSink:
             return 0
         started = time.perf_counter()
         stored = 0
-        settings, index, channel = self._settings, self._index, self._channel
         for start in range(0, len(statuses), PIPELINE_CHUNK):
-            async with self._client.pipeline(transaction=False) as pipe:
-                pipe.info("replication")
-                for st in statuses[start : start + PIPELINE_CHUNK]:
-                    await self._script(
-                        keys=[facility_key(settings, st.facility_id), index, channel],
-                        args=[st.facility_id, st.seq, st.json, st.updated_at],
-                        client=pipe,
-                    )
-                replication, *results = await pipe.execute()
+            try:
+                replication, *results = await self._put(statuses[start : start + PIPELINE_CHUNK])
+            except NoScriptError:
+                await self._client.script_load(self._script)
+                replication, *results = await self._put(statuses[start : start + PIPELINE_CHUNK])
             self._note_primary(replication)
             stored += sum(int(r) for r in results)
         metrics.SINK_FLUSH.labels(sink="redis").observe(time.perf_counter() - started)
         metrics.SINK_BATCH.labels(sink="redis").observe(len(statuses))
         return stored
+
+    async def _put(self, statuses: Sequence[LiveStatus]) -> list[Any]:
+        """One pipeline: the replication info, then ``EVALSHA`` of the script for each status."""
+        settings, index, channel, sha = self._settings, self._index, self._channel, self._sha
+        async with self._client.pipeline(transaction=False) as pipe:
+            pipe.info("replication")
+            for st in statuses:
+                key = facility_key(settings, st.facility_id)
+                pipe.evalsha(
+                    sha, 3, key, index, channel, st.facility_id, st.seq, st.json, st.updated_at
+                )
+            results: list[Any] = await pipe.execute()
+        return results
 
     def _note_primary(self, replication: dict[str, object]) -> None:
         replid = str(replication.get("master_replid", ""))

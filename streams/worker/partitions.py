@@ -37,6 +37,9 @@ class PartitionState:
     snap_dirty: set[str] = field(default_factory=set)
     recorded: dict[str, tuple[tuple[Any, ...], float]] = field(default_factory=dict)
     batch: HistoryBatch | None = None
+    cut_marks: dict[str, int] = field(default_factory=dict)
+    """The offsets of the last history batch handed to PostgreSQL (a cut that brings no rows,
+    no snapshot and no new offset is not written: its checkpoint would be the same)."""
     last_snapshot: float = 0.0
     last_cut: float = 0.0
     ready: asyncio.Event = field(default_factory=asyncio.Event)

@@ -387,7 +387,7 @@ class Processor:
     ) -> int:
         mono = time.monotonic()
         statuses: list[LiveStatus] = []
-        cut: list[HistoryBatch] = []
+        cut: list[tuple[PartitionState, HistoryBatch]] = []
         states = list(only) if only is not None else list(self.partitions.values())
         window = self.publish_window
         history_interval = self.config.history_interval
@@ -403,9 +403,8 @@ class Processor:
             due = force_snapshot or mono - state.last_cut >= history_interval
             if due:
                 # effects_seq: the dead letters and forwards of these records
-                cut.append(
-                    cut_batch(state, self._kafka.last_seq, force_snapshot, mono, self.config)
-                )
+                batch = cut_batch(state, self._kafka.last_seq, force_snapshot, mono, self.config)
+                cut.append((state, batch))
             cut_at = state.last_cut + history_interval
             if next_round is None or cut_at < next_round:
                 next_round = cut_at
@@ -413,11 +412,17 @@ class Processor:
         # Everything above ran without an await: statuses, rows and marks are one consistent cut.
         # History first: the rows this cut took out of the partitions must reach the spool whatever
         # happens to the live sinks below (a Redis outage once dropped them for good).
-        for batch in cut:
-            if batch.rows or batch.marks or batch.snapshots:
+        pushed = False
+        for state, batch in cut:
+            # a cut with no rows, no snapshot due and no new offset would store the same
+            # checkpoint again (an idle partition, every history_interval): not written
+            moved = batch.marks != state.cut_marks or batch.snapshots is not None
+            if batch.rows or batch.snapshots or (batch.marks and moved):
                 await self._spool.wait_for_room()
                 self._spool.push(batch)
-        if cut:
+                state.cut_marks = batch.marks
+                pushed = True
+        if pushed:
             self._history.wake()
         if statuses:
             primary_changes = self._redis.primary_changes
