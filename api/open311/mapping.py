@@ -21,6 +21,7 @@ Fields of a request:
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -36,6 +37,7 @@ from schemas.routing import load_routing
 __all__ = [
     "JURISDICTION",
     "NEAREST_WITHIN_M",
+    "BadLocation",
     "ServiceCode",
     "UnknownService",
     "complaint_document",
@@ -62,6 +64,10 @@ _NOTICE = N_("Réponse promise sous %(days)s jours par %(service)s")
 
 class UnknownService(ValueError):
     """A ``service_code`` no service has."""
+
+
+class BadLocation(ValueError):
+    """A ``lat``/``long`` that is not a point on Earth (not a number, infinite, out of range)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,10 +158,16 @@ def service_definition(code: ServiceCode, lang: Lang) -> dict[str, Any]:
 
 
 def _nearest(catalogue: Catalogue, lat: str, lon: str) -> str | None:
+    """The facility within :data:`NEAREST_WITHIN_M` of the point (None: none that close).
+
+    Raises :class:`BadLocation` when the point is not one (``nan``, ``inf``, out of range)."""
     try:
-        point = Location.model_construct(lat=float(lat), lon=float(lon))
+        y, x = float(lat), float(lon)
     except ValueError:
-        return None
+        raise BadLocation(f"{lat}, {lon}") from None
+    if not (math.isfinite(y) and math.isfinite(x) and -90 <= y <= 90 and -180 <= x <= 180):
+        raise BadLocation(f"{lat}, {lon}")
+    point = Location.model_construct(lat=y, lon=x)
     best = min(catalogue, key=lambda f: distance_m(point, f.location), default=None)
     if best is None or distance_m(point, best.location) > NEAREST_WITHIN_M:
         return None

@@ -18,7 +18,7 @@ from api.feedback.errors import InvalidInput
 from api.feedback.models import ComplaintIn
 from api.i18n import N_, Lang, bilingual, language
 from api.open311 import mapping, store
-from api.open311.mapping import JURISDICTION, ServiceCode, UnknownService
+from api.open311.mapping import JURISDICTION, BadLocation, ServiceCode, UnknownService
 from api.routes.history import FEEDBACK_UNAVAILABLE, pg
 
 __all__ = ["router"]
@@ -48,6 +48,7 @@ LangParam = Annotated[str | None, Query(description="fr (défaut) ou en")]
 _UNKNOWN_SERVICE = N_("service_code inconnu (voir services.json)")
 _UNKNOWN_JURISDICTION = N_("jurisdiction_id inconnu (seul paris.fr est servi)")
 _UNKNOWN_REQUEST = N_("Réclamation inconnue")
+_BAD_LOCATION = N_("lat/long : des degrés décimaux (lat entre -90 et 90, long entre -180 et 180)")
 _BAD_DATE = N_("date invalide (W3C, ex. 2026-06-01T00:00:00+02:00)")
 _BAD_STATUS = N_("status : open ou closed")
 _TOO_MANY_IDS = N_("au plus 50 service_request_id")
@@ -162,6 +163,8 @@ async def post_request(request: Request, ctx: Ctx) -> Response:
         receipt = await complaints.file_complaint(request, ctx, parse(ComplaintIn, doc))
     except UnknownService:
         return _errors(Open311Error(400, bilingual(_UNKNOWN_SERVICE)))
+    except BadLocation:
+        return _errors(Open311Error(400, bilingual(_BAD_LOCATION)))
     except ApiError as exc:
         return _errors(_from_api_error(exc))
     except Open311Error as exc:

@@ -29,6 +29,8 @@ CATALOGUE = load_catalogue()
 POOL = CATALOGUE.by_type("pool")[0]
 LONGEST = max(CATALOGUE, key=lambda f: len(osm_opening_hours(f.hours)))
 """The facility whose OSM value is the longest: the hardest to fit on a narrow phone."""
+ESTIMATED = next(f for f in CATALOGUE if f.sources.get("hours") == "estimated")
+"""A facility whose hours no open dataset gives (estimated from its type)."""
 BLOCK = "section.osm-hours"
 
 
@@ -124,3 +126,33 @@ async def test_the_osm_block_fits_a_narrow_phone_in_english(
     finally:
         await context.close()
     assert not errors, errors
+
+
+async def test_estimated_hours_warn_contributors_not_to_copy_them(
+    browser: Any, city_api: InProcessServer
+) -> None:
+    """Hours no open dataset gives are estimated: the block says, visibly, not to copy them into
+    OpenStreetMap (French and English); sourced hours carry no such warning (the review of
+    issue 22 found invented dated entries offered for copying)."""
+    context = await browser.new_context(
+        viewport=NARROW, locale="fr-FR", timezone_id="Europe/Paris", is_mobile=True, has_touch=True
+    )
+    page = await context.new_page()
+    try:
+        await page.goto(f"{city_api.http}/facilities/{ESTIMATED.id}")
+        warning = page.locator(f"{BLOCK} .osm-estimated")
+        await warning.scroll_into_view_if_needed()
+        assert await visible_count(warning) == 1
+        assert "ne les copiez pas dans OpenStreetMap" in await warning.inner_text()
+        assert await horizontal_overflow(page) == 0
+        serious = await run_axe(page, "facility-osm-hours-estimated")
+        assert not serious, serious
+        await page.goto(f"{city_api.http}/facilities/{ESTIMATED.id}?lang=en")
+        warning = page.locator(f"{BLOCK} .osm-estimated")
+        assert await visible_count(warning) == 1
+        assert "do not copy them into OpenStreetMap" in await warning.inner_text()
+        await page.goto(f"{city_api.http}/facilities/{POOL.id}")
+        assert await page.locator(f"{BLOCK} .osm-estimated").count() == 0
+        assert await visible_count(page.locator(f"{BLOCK} code.osm-value")) == 1
+    finally:
+        await context.close()

@@ -196,6 +196,31 @@ async def test_bad_requests_answer_open311_errors(
     assert "pas-une-adresse" not in error["description"]
 
 
+@pytest.mark.parametrize(
+    ("lat", "long"),
+    [
+        ("inf", "2.35"),
+        ("1e999", "2.35"),
+        ("nan", "nan"),
+        ("91", "2.35"),
+        ("48.85", "-181"),
+        ("quarante-huit", "2.35"),
+    ],
+)
+async def test_a_point_that_is_not_on_earth_is_refused_not_routed(
+    standards_api: FeedbackApi, lat: str, long: str
+) -> None:
+    """lat/long that are not a point (infinite, not a number, out of range) answer an Open311
+    400 naming them — infinity used to be a 500 and ``nan`` filed the complaint against an
+    arbitrary pool (the review of issue 22)."""
+    form = request_form(lat=lat, long=long)
+    del form["attribute[facility_id]"]
+    response = await standards_api.http.post("/open311/v2/requests.json", data=form, headers=FORM)
+    assert response.status_code == 400, response.text
+    [error] = response.json()
+    assert error["code"] == 400 and "lat/long" in error["description"]
+
+
 async def test_open311_shares_the_complaint_rate_limit(standards_api: FeedbackApi) -> None:
     """Five complaints from one address (three on /v1, two on Open311) use the burst; the sixth,
     on Open311, is refused 429 with Retry-After, in Open311's shape."""
