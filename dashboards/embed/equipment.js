@@ -12,6 +12,8 @@ export const EQUIPMENT_TEXT = {
       no: "Accès en fauteuil impossible maintenant",
       unknown: "Accès en fauteuil : non renseigné",
     },
+    // step-free "yes" when the equipment list is a typical profile: nothing says it is true
+    stepFreeUnconfirmed: "Accès en fauteuil non confirmé — aucune panne signalée",
     out: (name, since) => `${name} hors service depuis ${since}`,
     degraded: (name, since) => `${name} en service réduit depuis ${since}`,
     outNow: (name) => `${name} hors service`,
@@ -39,6 +41,7 @@ export const EQUIPMENT_TEXT = {
       no: "No wheelchair access now",
       unknown: "Wheelchair access: not known",
     },
+    stepFreeUnconfirmed: "Wheelchair access not confirmed — no fault reported",
     out: (name, since) => `${name} out of order since ${since}`,
     degraded: (name, since) => `${name} working with restrictions since ${since}`,
     outNow: (name) => `${name} out of order`,
@@ -133,19 +136,29 @@ export function outageItem(e, lang, now = new Date()) {
     + "</li>";
 }
 
+/** Step-free access now in words, with its pill style: a "yes" resting on a typical profile
+ * (``accessibility.estimated``) with no outage is said to be unconfirmed, never "possible". */
+export function stepFreeWords(access, down, lang) {
+  const t = EQUIPMENT_TEXT[lang];
+  const step = access?.step_free_access || "unknown";
+  if (step === "yes" && access?.estimated && !down.length) {
+    return { step, style: "off", text: t.stepFreeUnconfirmed };
+  }
+  return { step, style: { yes: "ok", no: "alert", unknown: "off" }[step], text: t.stepFree[step] };
+}
+
 /** The card's block: step-free access now and each outage (nothing when nothing is known). */
 export function equipmentBlock(status, lang, now = new Date()) {
   const access = status?.accessibility;
   if (!access) return "";
   const t = EQUIPMENT_TEXT[lang];
   const down = outagesOf(status);
-  const step = access.step_free_access || "unknown";
+  const { step, style, text } = stepFreeWords(access, down, lang);
   if (!down.length && step === "unknown") return "";
-  const style = { yes: "ok", no: "alert", unknown: "off" }[step];
   const estimated = access.estimated || down.some((e) => e.estimated) ? ` <span class="tag est">${t.estimated}</span>` : "";
   const list = down.length ? `<ul>${down.map((e) => outageItem(e, lang, now)).join("")}</ul>` : "";
   return `<section class="equipment" aria-label="${t.title}" data-step-free="${esc(step)}"><h3>${t.title}</h3>`
-    + `<p class="row"><span class="pill ${style}">${t.stepFree[step]}</span>${estimated}</p>${list}</section>`;
+    + `<p class="row"><span class="pill ${style}">${text}</span>${estimated}</p>${list}</section>`;
 }
 
 /** The words of the « prévenez-moi » button of one equipment. */

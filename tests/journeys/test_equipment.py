@@ -149,6 +149,10 @@ async def test_a_lift_out_of_order_is_seen_followed_and_its_return_told(
     await page.locator("paris-facility-card article").wait_for()
     await journey.step("facility page, every equipment working")
     assert await visible_count(page.locator(OUTAGE)) == 0
+    # its lift comes from the typical profile of a town hall: step-free access is not claimed
+    unconfirmed = "Accès en fauteuil non confirmé — aucune panne signalée"
+    pill = page.locator("paris-facility-card section.equipment .pill")
+    await expect(pill).to_have_text(unconfirmed)
 
     # an agent declares the lift out of order (the API, as the console does)
     await agent_call(
@@ -243,6 +247,7 @@ async def test_a_lift_out_of_order_is_seen_followed_and_its_return_told(
         re.compile(r"Ascenseur : de nouveau en service depuis \d{2}:\d{2}\.")
     )
     await expect(outage).to_have_count(0)
+    await expect(pill).to_have_text(unconfirmed)
     assert await page.evaluate("window.__notified") == [await notice.inner_text()]
     await journey.step("lift back, the page says so")
     await no_axe_violations(page, "equipment-facility-back-phone")
