@@ -40,6 +40,8 @@ def _back(value: str | None, lang: Lang, now: datetime) -> str:
 def _line(item: Mapping[str, Any], lang: Lang, now: datetime) -> str:
     tr = translator(lang)
     name = in_language(item.get("name") or {"fr": item["equipment_id"]}, lang)
+    if item.get("area"):
+        name = f"{name} ({item['area']})"
     since = item.get("since")
     degraded = item.get("status") == "degraded"
     if since:
@@ -61,7 +63,10 @@ def _line(item: Mapping[str, Any], lang: Lang, now: datetime) -> str:
             if degraded
             else tr.gettext("%(what)s hors service.", what=name).rstrip(".")
         )
-    return f"{head} — {_back(item.get('expected_back_at'), lang, now)}"
+    back = _back(item.get("expected_back_at"), lang, now)
+    if item.get("overdue"):
+        back = tr.gettext("%(back)s (dépassé)", back=back)
+    return f"{head} — {back}"
 
 
 def outage_lines(item: Mapping[str, Any], lang: Lang, now: datetime) -> tuple[str, ...]:

@@ -23,6 +23,7 @@ export const EQUIPMENT_TEXT = {
     backOn: (day, h) => `retour prévu le ${day} à ${h}`,
     backUnknown: "retour non connu",
     overdue: "retour prévu dépassé",
+    passed: (back) => `${back} (dépassé)`,
     estimated: "accessibilité estimée",
     since: (day, time) => `le ${day} à ${time}`,
     notify: {
@@ -51,6 +52,7 @@ export const EQUIPMENT_TEXT = {
     backOn: (day, h) => `expected back on ${day} at ${h}`,
     backUnknown: "return not known yet",
     overdue: "expected return passed",
+    passed: (back) => `${back} (passed)`,
     estimated: "estimated accessibility",
     since: (day, time) => `${day} at ${time}`,
     notify: {
@@ -108,14 +110,17 @@ export function outagesOf(status) {
   return items.filter(isDown).sort((a, b) => String(a.since).localeCompare(String(b.since)));
 }
 
-/** « Ascenseur hors service depuis 10:42 — retour prévu demain 9 h ». */
+/** « Ascenseur (RDC) hors service depuis 10:42 — retour prévu demain 9 h »; a return time
+ * already passed says so: « — retour prévu à 15 h 15 (dépassé) ». */
 export function outageLine(e, lang, now = new Date()) {
   const t = EQUIPMENT_TEXT[lang];
-  const name = inLang(e.name, lang) || e.equipment_id;
+  const base = inLang(e.name, lang) || e.equipment_id;
+  const name = e.area ? `${base} (${e.area})` : base;
   const head = e.since
     ? (e.status === "degraded" ? t.degraded : t.out)(name, sinceWords(e.since, lang, now))
     : (e.status === "degraded" ? t.degradedNow : t.outNow)(name);
-  return `${head} — ${backWords(e.expected_back_at, lang, now)}`;
+  const back = backWords(e.expected_back_at, lang, now);
+  return `${head} — ${e.overdue ? t.passed(back) : back}`;
 }
 
 /** The agent's own words, when they say more than the line does. */
@@ -127,12 +132,10 @@ function ownWords(e, lang) {
 }
 
 export function outageItem(e, lang, now = new Date()) {
-  const t = EQUIPMENT_TEXT[lang];
   const words = ownWords(e, lang);
   return `<li class="outage${e.overdue ? " overdue" : ""}" data-equipment="${esc(e.equipment_id)}">`
     + `<strong>${esc(outageLine(e, lang, now))}</strong>`
     + (words ? `<p>${esc(words)}</p>` : "")
-    + (e.overdue ? `<p class="sub"><strong>${t.overdue}</strong></p>` : "")
     + "</li>";
 }
 

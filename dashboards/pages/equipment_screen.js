@@ -18,7 +18,7 @@ if (panel && data) {
     if (!down.length) { panel.innerHTML = ""; return; }
     const step = status.accessibility?.step_free_access || "unknown";
     const now = new Date();
-    const items = down.map((e) => `<li data-equipment="${esc(e.equipment_id)}" class="${e.overdue ? "overdue" : ""}"><p class="line">${esc(outageLine(e, lang, now))}</p><p class="l2" lang="${other}">${esc(outageLine(e, other, now))}</p>${e.overdue ? `<p class="eta">${EQUIPMENT_TEXT[lang].overdue}</p>` : ""}</li>`).join("");
+    const items = down.map((e) => `<li data-equipment="${esc(e.equipment_id)}" class="${e.overdue ? "overdue" : ""}"><p class="line">${esc(outageLine(e, lang, now))}</p><p class="l2" lang="${other}">${esc(outageLine(e, other, now))}</p></li>`).join("");
     const access = step === "unknown" ? "" : `<p class="step-free step-${step}">${both((l) => EQUIPMENT_TEXT[l].stepFree[step])}</p>`;
     panel.innerHTML = `<h2 id="equipment-title">${both((l) => EQUIPMENT_TEXT[l].title)}</h2>${access}<ul>${items}</ul>`;
   };

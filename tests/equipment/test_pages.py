@@ -72,6 +72,20 @@ def test_an_outage_in_words_french_and_english() -> None:
     assert outage_lines(item(lift("in_service")), "fr", NOW) == ()
 
 
+def test_an_overdue_return_and_the_area_are_said() -> None:
+    """A return time already passed does not read as still to come, and the part of the building
+    is named (the review of issue 20: both were missing from the directory and the alerts)."""
+    late = lift(
+        expected_back_at=NOW.replace(hour=10, minute=15).isoformat(), overdue=True, area="RDC"
+    )
+    assert outage_lines(item(late), "fr", NOW) == (
+        "Ascenseur (RDC) hors service depuis 10:42 — retour prévu à 10 h 15 (dépassé)",
+    )
+    assert outage_lines(item(late), "en", NOW) == (
+        "Lift (RDC) out of order since 10:42 — expected back at 10:15 (passed)",
+    )
+
+
 def test_the_wheelchair_now_filter_reads_the_live_state() -> None:
     """Kept only when the live state says step-free now: a broken lift, an unknown access or a
     facility without live status is left out."""

@@ -239,6 +239,13 @@ async def test_a_lift_out_of_order_is_seen_followed_and_its_return_told(
     await shot(desk, "ops-outages")
     await no_axe_violations(desk, "equipment-ops-desktop")
 
+    # the directory says the overdue return is past, not still to come
+    await desk.goto(f"{live_stack.http}/?type=town_hall")
+    late = desk.locator(f"#f-{other} .outage-note")
+    await late.scroll_into_view_if_needed()
+    await expect(late).to_be_visible()
+    await expect(late).to_have_text(re.compile(r"retour prévu à [^—]+ \(dépassé\)$"))
+
     # the lift works again: the open page says so, and a notification is shown
     await agent_call(live_stack, hall, "/end", {"equipment_id": "lift"})
     notice = page.locator("#equipment-notice")
