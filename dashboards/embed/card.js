@@ -7,7 +7,7 @@
 // on the WebSocket /v1/live (one socket per page, shared by every card). Styles live in a shadow
 // root; whatever the element contains (the server-rendered fallback) is shown until it upgrades.
 // This module also exports the live client and the formatters the Paris Live pages reuse.
-import { equipmentBlock } from "./equipment.js";
+import { equipmentBlock, notNowFeatures } from "./equipment.js";
 
 const PARIS = "Europe/Paris";
 
@@ -34,6 +34,7 @@ export const TEXT = {
       gymnasium: "Gymnase", sports_ground: "Terrain de sport", park: "Parc, square ou jardin", cemetery: "Cimetière",
       community_centre: "Maison de la vie associative et citoyenne",
     },
+    notNow: "pas maintenant",
     features: {
       wheelchair_accessible: "Accessible en fauteuil roulant", step_free_entrance: "Entrée de plain-pied",
       accessible_toilets: "Toilettes adaptées", accessible_parking: "Stationnement adapté",
@@ -116,6 +117,7 @@ export const TEXT = {
       gymnasium: "Gymnasium", sports_ground: "Sports ground", park: "Park, square or garden", cemetery: "Cemetery",
       community_centre: "Community and associations centre",
     },
+    notNow: "not now",
     features: {
       wheelchair_accessible: "Wheelchair accessible", step_free_entrance: "Step-free entrance",
       accessible_toilets: "Accessible toilets", accessible_parking: "Accessible parking", elevator: "Lift",
@@ -760,8 +762,11 @@ export class ParisFacilityCard extends HTMLElement {
     const stale = status.stale || !live;
     const head = `<header><h2>${escapeHtml(status.name)}</h2><p class="sub">${t.types[status.type] || ""}${status.type ? " · " : ""}${t.arr(status.arrondissement)}</p></header>`;
     const staleNote = stale ? `<p class="stale" role="note">${icon("stale", 18)}<span>${live && status.last_data_at ? t.stale(ago(status.last_data_at, lang, now)) : t.staleNoData}</span></p>` : "";
+    // what the catalogue lists, marked « pas maintenant » where the live accessibility says
+    // otherwise (a lift out of order; no step-free route now)
+    const notNow = notNowFeatures(status);
     const access = catalogue?.accessibility?.length
-      ? `<section aria-label="${t.access}"><h3>${t.access}</h3><p class="row">${catalogue.accessibility.map((f) => `<span class="feature" data-feature="${escapeHtml(f)}">${icon(ICONS[f] ? f : "access", 18)} ${t.features[f] || escapeHtml(f)}</span>`).join("")}</p>${sourceLine(catalogue, "accessibility", lang)}</section>` : "";
+      ? `<section aria-label="${t.access}"><h3>${t.access}</h3><p class="row">${catalogue.accessibility.map((f) => `<span class="feature${notNow.has(f) ? " not-now" : ""}" data-feature="${escapeHtml(f)}">${icon(ICONS[f] ? f : "access", 18)} ${t.features[f] || escapeHtml(f)}${notNow.has(f) ? ` <strong>(${t.notNow})</strong>` : ""}</span>`).join("")}</p>${sourceLine(catalogue, "accessibility", lang)}</section>` : "";
     const info = (catalogue?.contacts || []).find((c) => c.need === "information");
     const contact = info ? `<section aria-label="${t.contact}"><h3>${t.contact}</h3><p class="row"><span>${escapeHtml(localized(info.service_name, lang))}</span>${info.phone ? `<a href="tel:${escapeHtml(info.phone.replace(/\s/g, ""))}">${icon("phone", 16)} ${escapeHtml(info.phone)}</a>` : ""}${info.email ? `<a href="mailto:${escapeHtml(info.email)}">${escapeHtml(info.email)}</a>` : ""}${info.url ? `<a href="${escapeHtml(info.url)}" rel="noopener">${escapeHtml(info.url.replace(/^https:\/\//, ""))}</a>` : ""}${isEstimated(catalogue, "contacts") ? `<span class="tag est">${t.estimated}</span>` : ""}</p></section>` : "";
     const lost = this.#live?.state === "lost" && !this._preview ? `<span role="status">${t.lost}</span>` : "";

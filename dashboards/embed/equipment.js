@@ -150,6 +150,20 @@ export function stepFreeWords(access, down, lang) {
   return { step, style: { yes: "ok", no: "alert", unknown: "off" }[step], text: t.stepFree[step] };
 }
 
+/** The catalogue's accessibility features the live status contradicts now: the lift (and the
+ * escalator) while one is out of order, wheelchair access and the step-free entrance while there
+ * is no step-free route. */
+export function notNowFeatures(status) {
+  const down = outagesOf(status).filter((e) => e.status === "out_of_service");
+  const out = new Set();
+  if (down.some((e) => e.kind === "lift")) out.add("elevator");
+  if (status?.accessibility?.step_free_access === "no") {
+    out.add("wheelchair_accessible");
+    out.add("step_free_entrance");
+  }
+  return out;
+}
+
 /** The card's block: step-free access now and each outage (nothing when nothing is known). */
 export function equipmentBlock(status, lang, now = new Date()) {
   const access = status?.accessibility;
