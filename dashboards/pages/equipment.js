@@ -65,17 +65,18 @@ function start(section) {
     const button = event.target.closest("button.watch");
     if (!button) return;
     const id = button.dataset.equipment;
-    if (watched.has(id)) watched.delete(id);
-    else {
-      watched.add(id);
-      if ("Notification" in window && Notification.permission === "default") {
-        try { await Notification.requestPermission(); } catch { /* the in-page notice remains */ }
-      }
-    }
+    const watching = !watched.has(id);
+    if (watching) watched.add(id);
+    else watched.delete(id);
+    // the page answers at once (and keeps it across a reload); the browser's permission prompt,
+    // which may stay open, comes after — the in-page notice works whatever it answers
     save();
     const status = live.statuses.get(facilityId);
     if (status) render(status);
     list.querySelector(`button.watch[data-equipment="${CSS.escape(id)}"]`)?.focus();
+    if (watching && "Notification" in window && Notification.permission === "default") {
+      try { await Notification.requestPermission(); } catch { /* the in-page notice remains */ }
+    }
   });
 
   live.addEventListener("status", (event) => {
