@@ -69,10 +69,14 @@ def _provenance(facility: Facility, field: str) -> str | None:
 
 
 def _location(facility: Facility) -> dict[str, Any]:
-    return {
+    location: dict[str, Any] = {
         "type": "GeoProperty",
         "value": {"type": "Point", "coordinates": [facility.location.lon, facility.location.lat]},
     }
+    provenance = _provenance(facility, "location")
+    if provenance is not None:
+        location["provenance"] = {"type": "Property", "value": provenance}
+    return location
 
 
 def point_of_interest(
@@ -105,7 +109,7 @@ def point_of_interest(
             facility.capacity, provenance=_provenance(facility, "capacity") or "estimated"
         )
     if facility.url is not None:
-        entity["seeAlso"] = _property([facility.url])
+        entity["seeAlso"] = _property([facility.url], provenance=_provenance(facility, "url"))
     state = "unknown" if status is None else str(status.get("open_state", "unknown"))
     entity["openState"] = _property(state)
     if status is not None and status.get("updated_at"):
