@@ -18,7 +18,7 @@ let nearby = { state: null, items: [] };
 const CLOSED = ["closed", "exceptionally_closed"];
 const W = {
   fr: {
-    crowd: "Affluence", people: "personnes", noCrowd: "Affluence non mesurée", queues: "Attente",
+    crowd: "Affluence", people: (n) => (n > 1 ? "personnes" : "personne"), noCrowd: "Affluence non mesurée", queues: "Attente",
     minutes: "min", noQueue: "Pas d'attente mesurée", hours: "Horaires du jour", closedToday: "Fermé aujourd'hui",
     closures: "Fermé exceptionnellement", partClosures: "Fermetures en cours",
     lost: (t, r) => `Connexion perdue depuis ${t} (${r}) — dernières informations connues affichées`,
@@ -42,7 +42,7 @@ const W = {
     promise: "Nos engagements : infos en direct, délais, bon service. Non tenus ? Dites-le nous.",
   },
   en: {
-    crowd: "Crowding", people: "people", noCrowd: "Crowding not measured", queues: "Waiting time",
+    crowd: "Crowding", people: (n) => (n === 1 ? "person" : "people"), noCrowd: "Crowding not measured", queues: "Waiting time",
     minutes: "min", noQueue: "No waiting time measured", hours: "Today's hours", closedToday: "Closed today",
     closures: "Exceptionally closed", partClosures: "Current closures",
     lost: (t, r) => `Connection lost since ${t} (${r}) — showing the last known information`,
@@ -85,7 +85,7 @@ function renderCrowd() {
   const trend = { rising: "up", falling: "down" }[occ.trend] || "flat";
   $("crowd").innerHTML = `<h2>${both((l) => W[l].crowd)}</h2>
     <div class="gauge-wrap">${occ.capacity ? ring(ratio, level) : ""}
-      <p class="count"><strong>${occ.count}</strong>${occ.capacity ? `<span class="cap">/ ${occ.capacity}</span>` : ""}<span class="unit">${W[lang].people}</span></p></div>
+      <p class="count"><strong>${occ.count}</strong>${occ.capacity ? `<span class="cap">/ ${occ.capacity}</span>` : ""}<span class="unit">${W[lang].people(occ.count)}</span></p></div>
     <p class="level lvl-${level}">${icon(trend, 48)} ${both((l) => `${occ.level ? TEXT[l].levels[occ.level] : ""} · ${TEXT[l].trends[occ.trend] || ""}`)}</p>
     <p class="tag">${both((l) => sourceTag(occ.source, l) + (isEstimated(catalogue, "capacity") && occ.capacity ? ` · ${W[l].estimatedCapacity}` : ""))}</p>`;
 }
