@@ -115,32 +115,11 @@ def event_id(value: bytes) -> str:
     return str(orjson.loads(value)["id"])
 
 
-async def log_values(settings: Settings, base: str, within: float = 60.0) -> list[bytes]:
-    """Every record value of a topic, from its first offset to its end."""
-    topic = settings.topic(base)
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        tps = [TopicPartition(topic, p) for p in range(settings.partitions)]
-        consumer.assign(tps)
-        ends = await consumer.end_offsets(tps)
-        await consumer.seek_to_beginning(*tps)
-        values: list[bytes] = []
-        left = {tp for tp in tps if ends[tp] > 0}
-        deadline = time.monotonic() + within
-        while left and time.monotonic() < deadline:
-            batch = await consumer.getmany(timeout_ms=1000, max_records=5000)
-            for tp, messages in batch.items():
-                values.extend(m.value for m in messages if m.value is not None)
-                if messages and messages[-1].offset + 1 >= ends[tp]:
-                    left.discard(tp)
-        return values
-    finally:
-        await consumer.stop()
-
-
-async def log_ids(settings: Settings, base: str, within: float = 60.0) -> list[str]:
-    """Every event id in a topic, from its first offset to its end (duplicates kept).
+async def log_records(
+    settings: Settings, base: str, within: float = 60.0
+) -> list[tuple[int, int, bytes]]:
+    """(partition, offset, value) of every record of a topic, from its first offset to its end
+    (duplicates kept; tombstones left out).
 
     Done when the last offset read of each partition reaches its end offset (the consumer's
     ``position`` is not used: it can run ahead of the records handed out).
@@ -154,45 +133,35 @@ async def log_ids(settings: Settings, base: str, within: float = 60.0) -> list[s
         ends = await consumer.end_offsets(tps)
         next_offset = await consumer.beginning_offsets(tps)
         await consumer.seek_to_beginning(*tps)
-        ids: list[str] = []
+        records: list[tuple[int, int, bytes]] = []
         deadline = time.monotonic() + within
         while any(next_offset[tp] < ends[tp] for tp in tps):
             assert time.monotonic() < deadline, f"{topic} not read to its end in {within} s"
             batch = await consumer.getmany(timeout_ms=1000, max_records=5000)
             for tp, messages in batch.items():
-                ids.extend(event_id(m.value) for m in messages if m.value is not None)
+                records.extend(
+                    (tp.partition, m.offset, m.value) for m in messages if m.value is not None
+                )
                 if messages:
                     next_offset[tp] = messages[-1].offset + 1
-        return ids
+        return records
     finally:
         await consumer.stop()
+
+
+async def log_ids(settings: Settings, base: str, within: float = 60.0) -> list[str]:
+    """Every event id in a topic, from its first offset to its end (duplicates kept)."""
+    return [event_id(value) for _, _, value in await log_records(settings, base, within)]
 
 
 async def where_lost(load: Load) -> str:
     """For a failure message: the (partition, offset) in Kafka of each produced event missing
     from the history, and the workers' checkpoints — where a handover skipped records."""
     settings = load.settings
-    topic = settings.topic(contract.PASSAGES)
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka, enable_auto_commit=False)
-    await consumer.start()
-    at: dict[str, tuple[int, int]] = {}
-    try:
-        tps = [TopicPartition(topic, p) for p in range(settings.partitions)]
-        consumer.assign(tps)
-        ends = await consumer.end_offsets(tps)
-        await consumer.seek_to_beginning(*tps)
-        done = {tp: ends[tp] == 0 for tp in tps}
-        deadline = time.monotonic() + 60
-        while not all(done.values()) and time.monotonic() < deadline:
-            batch = await consumer.getmany(timeout_ms=1000, max_records=5000)
-            for tp, messages in batch.items():
-                for m in messages:
-                    if m.value is not None:
-                        at[event_id(m.value)] = (tp.partition, m.offset)
-                if messages and messages[-1].offset + 1 >= ends[tp]:
-                    done[tp] = True
-    finally:
-        await consumer.stop()
+    at = {
+        event_id(value): (partition, offset)
+        for partition, offset, value in await log_records(settings, contract.PASSAGES)
+    }
     async with await psycopg.AsyncConnection.connect(settings.database) as conn:
         await conn.execute(search_path(settings.db_schema))
         cur = await conn.execute("SELECT event_id FROM events")
@@ -204,7 +173,7 @@ async def where_lost(load: Load) -> str:
     )
     dead = Counter(
         (d.get("reason"), d.get("partition"), d.get("offset"), d.get("message", "")[:80])
-        for d in map(orjson.loads, await log_values(settings, contract.DEAD_LETTERS))
+        for d in (orjson.loads(v) for _, _, v in await log_records(settings, contract.DEAD_LETTERS))
     )
     return (
         f"missing from the history at (partition, offset): {missing}; "
