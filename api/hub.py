@@ -375,7 +375,7 @@ class Hub:
         audiences = [self.audience(update) for update in fresh.values()]
         for update, audience in zip(fresh.values(), audiences, strict=True):
             delivered += len(audience.solo)
-            _write_each(audience.solo, update.ws_frame, update, touched)
+            _write_each(audience.solo, update.ws_frame, [update], touched)
         multis = [a.multi for a in audiences]
         first = multis[0]
         if all(m is first or m == first for m in multis[1:]):
@@ -383,10 +383,10 @@ class Hub:
             delivered += len(first) * len(fresh)
             updates = list(fresh.values())
             if len(updates) == 1:
-                _write_each(first, updates[0].ws_frame, updates[0], touched)
+                _write_each(first, updates[0].ws_frame, updates[:1], touched)
             elif first:
                 joined = b"".join([u.ws_frame for u in updates])
-                _write_each_joined(first, joined, updates, touched)
+                _write_each(first, joined, updates, touched)
         else:
             for update, multi in zip(fresh.values(), multis, strict=True):
                 delivered += len(multi)
@@ -488,30 +488,15 @@ class Hub:
 
 
 def _write_each(
-    subs: tuple[Subscriber, ...], frame: bytes, update: Update, touched: list[Subscriber]
+    subs: tuple[Subscriber, ...], data: bytes, updates: list[Update], touched: list[Subscriber]
 ) -> None:
-    """``frame`` straight to each writable transport; into the outbox of the others."""
+    """``data`` (the frames of ``updates``, joined) straight to each writable transport; the
+    updates into the outbox of the others."""
     for sub in subs:
         write = sub.direct
         if write is not None:
             try:
-                write(frame)
-                continue
-            except Exception:  # a transport that died under us: the shell decides
-                logger.exception("live: direct write failed")
-                sub.direct = None
-        _hold(sub, update, touched)
-
-
-def _write_each_joined(
-    subs: tuple[Subscriber, ...], joined: bytes, updates: list[Update], touched: list[Subscriber]
-) -> None:
-    """The batch's frames, joined once, to each writable transport; the others' outboxes."""
-    for sub in subs:
-        write = sub.direct
-        if write is not None:
-            try:
-                write(joined)
+                write(data)
                 continue
             except Exception:  # a transport that died under us: the shell decides
                 logger.exception("live: direct write failed")

@@ -233,3 +233,16 @@ async def subscribe(ws: ClientConnection, **fields: Any) -> Any:
     """Send a subscription; returns the answer (the snapshot, or an error)."""
     await ws.send(orjson.dumps({"op": "subscribe", **fields}).decode())
     return await recv(ws)
+
+
+def frame_updates(data: bytes) -> list[tuple[str, int]]:
+    """(facility, seq) of each ``update`` frame in one write of unmasked server frames."""
+    out = []
+    while data:
+        length, start = data[1] & 0x7F, 2
+        if length == 126:
+            length, start = int.from_bytes(data[2:4]), 4
+        message = orjson.loads(data[start : start + length])
+        out.append((message["facility"]["facility_id"], message["facility"]["seq"]))
+        data = data[start + length :]
+    return out

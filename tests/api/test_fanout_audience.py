@@ -7,12 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
 from api.hub import Hub
 from api.subscriber import Subscriber, Update
 from schemas.ws import SubscribeMessage
-from tests.api.api_testkit import make_status
+from tests.api.api_testkit import frame_updates, make_status
 
 
 class FakeClock:
@@ -52,19 +50,7 @@ class Recorder(Subscriber):
 
     def updates_per_write(self) -> list[list[tuple[str, int]]]:
         """Each non-empty write as the (facility, seq) of the update frames it carries."""
-        return [_updates(data) for data in self.writes if data]
-
-
-def _updates(data: bytes) -> list[tuple[str, int]]:
-    out = []
-    while data:
-        length, start = data[1] & 0x7F, 2
-        if length == 126:
-            length, start = int.from_bytes(data[2:4]), 4
-        message = orjson.loads(data[start : start + length])
-        out.append((message["facility"]["facility_id"], message["facility"]["seq"]))
-        data = data[start + length :]
-    return out
+        return [frame_updates(data) for data in self.writes if data]
 
 
 def connect(hub: Hub, message: dict[str, Any]) -> Recorder:

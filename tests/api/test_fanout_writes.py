@@ -14,7 +14,7 @@ from websockets.frames import Frame, Opcode
 
 from api.hub import Hub
 from api.live_ws import LiveConnection, LiveEndpoint
-from tests.api.api_testkit import make_status
+from tests.api.api_testkit import frame_updates, make_status
 
 HANDSHAKE = (
     b"GET /v1/live HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -52,19 +52,6 @@ def connect(hub: Hub, message: dict[str, Any]) -> Transport:
     return transport
 
 
-def updates(data: bytes) -> list[tuple[str, int]]:
-    """(facility, seq) of each update frame in one write."""
-    out = []
-    while data:
-        length, start = data[1] & 0x7F, 2
-        if length == 126:
-            length, start = int.from_bytes(data[2:4]), 4
-        message = orjson.loads(data[start : start + length])
-        out.append((message["facility"]["facility_id"], message["facility"]["seq"]))
-        data = data[start + length :]
-    return out
-
-
 def pool(facility_id: str, seq: int) -> bytes:
     return make_status(facility_id, seq, type="pool", arrondissement=15)
 
@@ -78,9 +65,11 @@ def test_one_write_per_client_per_batch_whatever_it_follows() -> None:
     district = connect(hub, {"filter": {"arrondissement": 15}})
     operations = connect(hub, {"facilities": ["pool-a", "pool-b"]})
     hub.dispatch([pool("pool-a", 1), pool("pool-b", 1), pool("pool-a", 2), pool("pool-c", 1)])
-    assert [updates(w) for w in viewer.writes] == [[("pool-a", 2)]]
-    assert [updates(w) for w in district.writes] == [[("pool-a", 2), ("pool-b", 1), ("pool-c", 1)]]
-    assert [updates(w) for w in operations.writes] == [[("pool-a", 2), ("pool-b", 1)]]
+    assert [frame_updates(w) for w in viewer.writes] == [[("pool-a", 2)]]
+    assert [frame_updates(w) for w in district.writes] == [
+        [("pool-a", 2), ("pool-b", 1), ("pool-c", 1)]
+    ]
+    assert [frame_updates(w) for w in operations.writes] == [[("pool-a", 2), ("pool-b", 1)]]
 
 
 def test_one_update_is_the_same_bytes_for_every_viewer() -> None:
@@ -93,7 +82,7 @@ def test_one_update_is_the_same_bytes_for_every_viewer() -> None:
     hub.dispatch([pool("pool-b", 1), pool("pool-c", 1)])
     frames = [t.writes[0] for t in viewers]
     assert all(f is frames[0] for f in frames)
-    assert [updates(w) for w in viewers[0].writes] == [[("pool-a", 1)]]
+    assert [frame_updates(w) for w in viewers[0].writes] == [[("pool-a", 1)]]
     joined = [t.writes[1] for t in district]
     assert all(j is joined[0] for j in joined)
-    assert updates(joined[0]) == [("pool-b", 1), ("pool-c", 1)]
+    assert frame_updates(joined[0]) == [("pool-b", 1), ("pool-c", 1)]
