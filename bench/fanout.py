@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import os
 import resource
@@ -320,6 +321,49 @@ def dispatch_main(clients: int, per_batch: int, batches: int = 40) -> dict[str, 
     }
 
 
+# ── the API server with its garbage collections recorded ────────────────────────────────────
+
+
+def gc_serve_main(port: int, out: str) -> None:
+    """``api.cli serve`` with a ``gc.callbacks`` hook timing every collection; at exit, writes
+    ``[[monotonic end, generation, pause s, collected], ...]`` to ``out`` (bench only: the
+    callback costs two clock reads per collection)."""
+    import atexit
+    import gc
+
+    pauses: list[tuple[float, int, float, int]] = []
+    began = [0.0]
+
+    def timed(phase: str, info: dict[str, int]) -> None:
+        now = time.monotonic()
+        if phase == "start":
+            began[0] = now
+        else:
+            pauses.append((now, info["generation"], now - began[0], info["collected"]))
+
+    gc.callbacks.append(timed)
+    atexit.register(lambda: Path(out).write_text(json.dumps(pauses)))
+    # uvicorn re-raises the SIGTERM it caught once it has shut down: exit through atexit
+    signal.signal(signal.SIGTERM, lambda _sig, _frame: sys.exit(0))
+    from api.cli import serve
+
+    serve(host="127.0.0.1", port=port, workers=1)
+
+
+def gc_summary(pauses: list[list[float]], start: float, end: float) -> dict[str, Any]:
+    """Collections that ended within ``[start, end)``: count, longest and total pause (ms) per
+    generation."""
+    summary: dict[str, Any] = {}
+    for gen in (0, 1, 2):
+        mine = [p[2] for p in pauses if int(p[1]) == gen and start <= p[0] < end]
+        summary[f"gen{gen}"] = {
+            "count": len(mine),
+            "max_ms": round(1000 * max(mine, default=0.0), 2),
+            "total_ms": round(1000 * sum(mine), 2),
+        }
+    return summary
+
+
 # ── orchestrator ──────────────────────────────────────────────────────────────────────────────
 
 
@@ -345,7 +389,7 @@ class Channel:
         return value
 
 
-def _status(facility_id: str, seq: int) -> bytes:
+def _status(facility_id: str, seq: int, type_: str = "pool") -> bytes:
     from schemas.status import FacilityStatus
 
     now = datetime.now(UTC).isoformat(timespec="seconds")
@@ -353,7 +397,7 @@ def _status(facility_id: str, seq: int) -> bytes:
         {
             "facility_id": facility_id,
             "name": f"Piscine banc d'essai {facility_id[-3:]}",
-            "type": "pool",
+            "type": type_,
             "arrondissement": 5,
             "seq": seq,
             "updated_at": now,
@@ -585,7 +629,37 @@ def _previous() -> dict[str, Any]:
     return {k: old[k] for k in keys if k in old}
 
 
-async def orchestrate(n: int, burst: int, loadgens: int, singles: int, profile: bool) -> None:
+async def _stream(redis: Any, settings: Any, rate: int, secs: float) -> int:
+    """Statuses of 1,200 libraries at ``rate`` per second for ``secs``: no client follows them,
+    so the server decodes, mirrors and drops them — the allocations of an e2e run's stream (each
+    update's objects live until that facility's next one) without frames to send."""
+    template = _status("bench-lib-0000", 1, type_="library")
+    raws = [template.replace(b"bench-lib-0000", f"bench-lib-{i:04d}".encode()) for i in range(1200)]
+    seq_at = template.index(b'"seq":1') + len(b'"seq":')
+    tick, sent, started = 0.05, 0, time.monotonic()
+    while time.monotonic() - started < secs:
+        batch = []
+        for _ in range(max(1, int(rate * tick))):
+            raw = raws[sent % len(raws)]
+            batch.append(raw[:seq_at] + str(Seq.next()).encode() + raw[seq_at + 1 :])
+            sent += 1
+        await _publish(redis, settings, batch)
+        await asyncio.sleep(max(0.0, started + sent / rate - time.monotonic()))
+    return sent
+
+
+async def orchestrate(
+    n: int,
+    burst: int,
+    loadgens: int,
+    singles: int,
+    profile: bool,
+    *,
+    hub_only: bool = False,
+    gc_watch: bool = False,
+    stream_rate: int = 0,
+    stream_secs: float = 0.0,
+) -> None:
     import httpx
     import orjson
     import redis.asyncio as aioredis
@@ -639,20 +713,36 @@ async def orchestrate(n: int, burst: int, loadgens: int, singles: int, profile: 
     try:
         # ── the hub (uvicorn + api.live_ws) ──
         port = _free_port()
+        gc_out = ROOT / "bench" / "results" / f".fanout-gc-{tag}.json"
+        command = ["-m", "api.cli", "serve", "--port", str(port)]
+        if gc_watch:
+            command = ["-m", "bench.fanout", "--role", "gcserve", "--port", str(port)]
+            command += ["--gc-out", str(gc_out)]
         server = subprocess.Popen(  # noqa: ASYNC220 - fork+exec, returns at once
-            [sys.executable, "-m", "api.cli", "serve", "--port", str(port)], cwd=ROOT, env=env
+            [sys.executable, *command], cwd=ROOT, env=env
         )
+        marks = {"start": 0.0}
         try:
             await _wait_http(httpx, f"http://127.0.0.1:{port}/v1/readyz")
             await asyncio.sleep(1.0)
+            marks["ready"] = time.monotonic()
             before = rss_kib(server.pid)
             connect_s = gens.connect(port, "/v1/live", subscribe)
             await asyncio.sleep(2.0)
             after = rss_kib(server.pid)
+            marks["connected"] = time.monotonic()
             cpu0, gen_cpu0 = cpu_s(server.pid), gens.cpu_s()
             profiler = _profiler(server.pid, "fanout-hub") if profile else None
             try:
                 figures = await _measure(gens, server.pid, redis, settings, n, burst, ids, singles)
+                marks["measured"] = time.monotonic()
+                if stream_rate:
+                    cpu_stream = cpu_ns(server.pid)
+                    figures["stream_events"] = await _stream(
+                        redis, settings, stream_rate, stream_secs
+                    )
+                    figures["stream_core_s"] = (cpu_ns(server.pid) - cpu_stream) / 1e9
+                marks["streamed"] = time.monotonic()
             finally:
                 _stop_profiler(profiler, "fanout-hub")
             figures["server_cpu_s"] = cpu_s(server.pid) - cpu0
@@ -664,6 +754,28 @@ async def orchestrate(n: int, burst: int, loadgens: int, singles: int, profile: 
         finally:
             server.terminate()
             server.wait(timeout=30)
+        if gc_watch:
+            pauses = json.loads(gc_out.read_text())
+            gc_out.unlink()
+            phases = {"start-up": "start", "connect": "ready", "fan-out": "connected"}
+            phases |= {"stream": "measured", "end": "streamed"}
+            names = list(phases)
+            gc_figures = {
+                name: gc_summary(pauses, marks[phases[name]], marks[phases[after]])
+                for name, after in itertools.pairwise(names)
+            }
+            for name, figures_ in gc_figures.items():
+                print(f"  hub garbage collections, {name}: {json.dumps(figures_)}")
+        if hub_only:
+            f = results["hub"]
+            print(
+                f"  hub only: one update → all {f['single_fps']:,.0f} frames/s "
+                f"(best {f['single_fps_best']:,.0f}; {f['core_ms_per_update']:.1f} core-ms, "
+                f"{1000 * f['core_ms_per_update'] / n:.2f} µs/frame against a send() floor of "
+                f"{floor_us:.2f}) | burst {f['burst_fps']:,.0f} frames/s | load average "
+                f"{load_start[0]:.2f} → {os.getloadavg()[0]:.2f} | {json.dumps(f)}"
+            )
+            return
         # ── websockets alone + broadcast() ──
         port = _free_port()
         baseline = subprocess.Popen(  # noqa: ASYNC220 - fork+exec, returns at once
@@ -822,13 +934,31 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="py-spy the servers")
     parser.add_argument(
         "--role",
-        choices=["orchestrator", "loadgen", "baseline", "dispatch"],
+        choices=["orchestrator", "loadgen", "baseline", "dispatch", "gcserve"],
         default="orchestrator",
         help="dispatch: only the hub's Python per frame in the issue-5 mix (no socket), printed",
     )
     parser.add_argument(
         "--per-batch", type=int, default=70, help="dispatch: facilities drawn per batch"
     )
+    parser.add_argument(
+        "--hub-only",
+        action="store_true",
+        help="measure the hub alone (no websockets baseline), print, write no result: for A/B runs",
+    )
+    parser.add_argument(
+        "--gc",
+        action="store_true",
+        help="time the hub's garbage collections (gc.callbacks), printed per phase",
+    )
+    parser.add_argument(
+        "--stream-rate",
+        type=int,
+        default=0,
+        help="after the fan-out, statuses/s of 1,200 facilities no client follows (e2e's heap)",
+    )
+    parser.add_argument("--stream-secs", type=float, default=30.0)
+    parser.add_argument("--gc-out", default="")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--redis", default="")
     parser.add_argument("--channel", default="")
@@ -846,12 +976,27 @@ def main() -> None:
             )
         )
         return
+    if args.role == "gcserve":
+        gc_serve_main(args.port, args.gc_out)
+        return
     if args.role == "loadgen":
         uvloop.run(loadgen_main())
     elif args.role == "baseline":
         uvloop.run(baseline_main(args.port, args.redis, args.channel))
     else:
-        uvloop.run(orchestrate(args.clients, args.burst, args.loadgens, args.singles, args.profile))
+        uvloop.run(
+            orchestrate(
+                args.clients,
+                args.burst,
+                args.loadgens,
+                args.singles,
+                args.profile,
+                hub_only=args.hub_only,
+                gc_watch=args.gc,
+                stream_rate=args.stream_rate,
+                stream_secs=args.stream_secs,
+            )
+        )
 
 
 if __name__ == "__main__":
