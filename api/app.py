@@ -54,6 +54,7 @@ from api.routes import facilities, forecast, health, history, live, open_data, p
 from api.routes.history import pg
 from paris_live.db import search_path
 from paris_live.redis_client import redis_client
+from paris_live.runtime_gc import settle_heap
 from paris_live.settings import Settings, get_settings
 from schemas.catalogue import Catalogue, load_catalogue
 from schemas.parcours import load_parcours
@@ -146,6 +147,7 @@ def create_app(
         )
         try:
             async with feed.running():
+                settle_heap()  # start-up's objects live as long as the process: never walk them
                 yield {"ctx": ctx, "live": endpoint}
                 for sub in list(hub.subscribers):  # SSE streams and anything left
                     sub.terminate(1001, bilingual("arrêt du serveur"))

@@ -246,6 +246,12 @@ class LiveConnection(Subscriber, asyncio.Protocol):
             self.close_timer.cancel()
             self.close_timer = None
         self.transport = None
+        # websockets' parser is a generator holding its protocol, and the error that stopped it
+        # (``parser_exc``, an EOF) holds the parser's frame through its traceback: cycles only
+        # the collector would free (and never once frozen, see paris_live.runtime_gc). Ended
+        # here, a closed connection is freed by reference counting alone.
+        self.conn.parser.close()
+        self.conn.parser_exc = None
 
     def eof_received(self) -> bool | None:
         self.conn.receive_eof()
