@@ -144,7 +144,6 @@ def create_app(
             allowed_origins=tuple(settings.allowed_origins),
             max_message_bytes=settings.hub_max_message_bytes,
             write_buffer_high=settings.hub_write_buffer_high,
-            send_threads=settings.hub_send_threads,
         )
         try:
             async with feed.running():

@@ -43,16 +43,9 @@ from api.subscriber import (
 from schemas.errors import InvalidClientMessage
 from schemas.ws import SubscribeMessage, UnsubscribeMessage, parse_client_message, snapshot_frame
 
-__all__ = ["SPREAD_MIN", "Audience", "Hub", "HubLimits", "Spread"]
+__all__ = ["Audience", "Hub", "HubLimits"]
 
 logger = logging.getLogger("paris_live.api.hub")
-
-Spread = Callable[[Sequence[Subscriber], bytes], list[Subscriber]]
-"""Writes one frame to many subscribers at once (the shell's, e.g. :class:`api.live_ws.ThreadedSend`)
-and returns those it did not write to, which the hub then writes or holds as usual."""
-
-SPREAD_MIN = 512
-"""Audiences at least this large go through :attr:`Hub.spread` (smaller: not worth a thread)."""
 
 _K = TypeVar("_K")
 
@@ -136,8 +129,6 @@ class Hub:
         self.closed_abuse = 0
         self.closed_dead = 0
         self._next_heartbeat = 0.0
-        self.spread: Spread | None = None
-        """Set by a shell that can write a frame to many sockets at once (the hub does no I/O)."""
 
     # --- membership -----------------------------------------------------------------------------
     def attach(self, sub: Subscriber) -> None:
@@ -384,7 +375,7 @@ class Hub:
         audiences = [self.audience(update) for update in fresh.values()]
         for update, audience in zip(fresh.values(), audiences, strict=True):
             delivered += len(audience.solo)
-            _write_each(audience.solo, update.ws_frame, [update], touched, self.spread)
+            _write_each(audience.solo, update.ws_frame, [update], touched)
         multis = [a.multi for a in audiences]
         first = multis[0]
         if all(m is first or m == first for m in multis[1:]):
@@ -392,10 +383,10 @@ class Hub:
             delivered += len(first) * len(fresh)
             updates = list(fresh.values())
             if len(updates) == 1:
-                _write_each(first, updates[0].ws_frame, updates[:1], touched, self.spread)
+                _write_each(first, updates[0].ws_frame, updates[:1], touched)
             elif first:
                 joined = b"".join([u.ws_frame for u in updates])
-                _write_each(first, joined, updates, touched, self.spread)
+                _write_each(first, joined, updates, touched)
         else:
             for update, multi in zip(fresh.values(), multis, strict=True):
                 delivered += len(multi)
@@ -497,16 +488,10 @@ class Hub:
 
 
 def _write_each(
-    subs: Sequence[Subscriber],
-    data: bytes,
-    updates: list[Update],
-    touched: list[Subscriber],
-    spread: Spread | None,
+    subs: tuple[Subscriber, ...], data: bytes, updates: list[Update], touched: list[Subscriber]
 ) -> None:
-    """``data`` (the frames of ``updates``, joined) straight to each writable transport — through
-    ``spread`` for a large audience — and the updates into the outbox of the others."""
-    if spread is not None and len(subs) >= SPREAD_MIN:
-        subs = spread(subs, data)
+    """``data`` (the frames of ``updates``, joined) straight to each writable transport; the
+    updates into the outbox of the others."""
     for sub in subs:
         write = sub.direct
         if write is not None:

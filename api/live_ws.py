@@ -43,8 +43,7 @@ import functools
 import logging
 import os
 import socket
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -60,14 +59,7 @@ from api.i18n import bilingual
 from api.subscriber import GOING_AWAY, PING_FRAME, MessageBudget, Subscriber, Update, ws_frame
 from api.uvicorn_shim import trusted_hosts
 
-__all__ = [
-    "LIVE_PATH",
-    "LiveConnection",
-    "LiveEndpoint",
-    "LiveGuard",
-    "LivePolicy",
-    "ThreadedSend",
-]
+__all__ = ["LIVE_PATH", "LiveConnection", "LiveEndpoint", "LiveGuard", "LivePolicy"]
 
 LIVE_PATH = "/v1/live"
 CLOSE_TIMEOUT = 2.0
@@ -88,13 +80,6 @@ class LiveEndpoint:
     buffers (and past ``write_buffer_high``, pauses). Without it the kernel would queue up to
     ``tcp_wmem`` (4 MiB) of frames for a slow client, a FIFO the hub cannot collapse: every frame
     late instead of fewer fresh ones. Bytes already in flight are not limited by it."""
-    send_threads: int = 1
-    """Threads besides the event loop's that share the ``send()`` calls of one frame to a large
-    audience (:class:`ThreadedSend`); 0: the loop writes every socket itself."""
-
-    def __post_init__(self) -> None:
-        if self.send_threads > 0:
-            self.hub.spread = ThreadedSend(self.send_threads)
 
     def origin_allowed(self, origin: str | None) -> bool:
         """Browsers send ``Origin``; other clients (screens, scripts) may not, and are allowed."""
@@ -163,76 +148,6 @@ def client_address(config: Config, peer: str, forwarded_for: str | None) -> str:
 _heartbeat_cache: tuple[bytes, bytes] = (b"", b"")
 
 
-class ThreadedSend:
-    """One frame to a large audience, its ``send()`` calls shared by the loop thread and a few
-    helper threads (:attr:`api.hub.Hub.spread`).
-
-    A system call releases the GIL, and on this path the kernel's ``send()`` is most of a frame's
-    cost (``bench/fanout``'s ``send_floor_us_per_frame``). The loop thread hands each helper a
-    slice of the audience, writes its own slice, and waits for the helpers *synchronously*: the
-    loop runs no callback meanwhile, so no other code touches those transports. A socket is
-    written from a thread only while its transport buffers nothing and is not closing (the frame
-    then goes out behind everything sent before it); what a socket did not take — all of it, or
-    the tail of a partial send — is handed to ``transport.write`` in the loop thread afterwards,
-    which buffers it in order and applies the usual back-pressure. Any other subscriber (paused,
-    not open, buffering, not on a socket) is returned to the hub, which writes it as usual.
-    """
-
-    __slots__ = ("helpers", "pool")
-
-    def __init__(self, helpers: int = 1) -> None:
-        self.helpers = helpers
-        self.pool = ThreadPoolExecutor(helpers, thread_name_prefix="live-send")
-
-    def __call__(self, subs: Sequence[Subscriber], data: bytes) -> list[Subscriber]:
-        step = -(-len(subs) // (self.helpers + 1))
-        futures = [
-            self.pool.submit(_send_slice, subs[start : start + step], data)
-            for start in range(step, len(subs), step)
-        ]
-        parts = [_send_slice(subs[:step], data)] + [f.result() for f in futures]
-        others: list[Subscriber] = []
-        for short, skipped in parts:
-            for conn, sent in short:
-                if conn.transport is not None:
-                    conn.transport.write(data[sent:] if sent else data)
-            others.extend(skipped)
-        return others
-
-
-def _send_slice(
-    subs: Sequence[Subscriber], data: bytes
-) -> tuple[list[tuple[LiveConnection, int]], list[Subscriber]]:
-    """``data`` to each writable, idle socket of ``subs`` (runs in any thread, the loop stopped):
-    the connections that took less than all of it with what they took, and the subscribers not
-    tried."""
-    short: list[tuple[LiveConnection, int]] = []
-    skipped: list[Subscriber] = []
-    size = len(data)
-    write = os.write
-    for sub in subs:
-        if not isinstance(sub, LiveConnection):
-            skipped.append(sub)
-            continue
-        transport = sub.transport
-        if (
-            transport is None
-            or sub.fd < 0
-            or sub.direct is None
-            or transport.get_write_buffer_size()
-            or transport.is_closing()
-        ):
-            skipped.append(sub)
-            continue
-        try:
-            sent = write(sub.fd, data)
-        except OSError:  # full (EAGAIN) or broken: the transport's own write finds out which
-            sent = 0
-        if sent < size:
-            short.append((sub, sent))
-    return short, skipped
-
-
 class LiveConnection(Subscriber, asyncio.Protocol):
     """One ``/v1/live`` connection: handshake, frames in, the hub's frames out."""
 
@@ -244,7 +159,6 @@ class LiveConnection(Subscriber, asyncio.Protocol):
         "conn",
         "connections",
         "endpoint",
-        "fd",
         "fragments",
         "guard",
         "transport",
@@ -270,8 +184,6 @@ class LiveConnection(Subscriber, asyncio.Protocol):
             max_size=endpoint.max_message_bytes if endpoint else 4096, logger=logger
         )
         self.transport: asyncio.Transport | None = None
-        self.fd = -1
-        """The socket's descriptor, for :class:`ThreadedSend` (-1: not a socket)."""
         self.fragments: list[bytes] | None = None
         self.close_timer: asyncio.TimerHandle | None = None
         if endpoint is not None:
@@ -288,8 +200,6 @@ class LiveConnection(Subscriber, asyncio.Protocol):
         if self.endpoint is not None:
             self.transport.set_write_buffer_limits(high=self.endpoint.write_buffer_high)
             sock = self.transport.get_extra_info("socket")
-            if sock is not None:
-                self.fd = sock.fileno()
             if sock is not None and hasattr(socket, "TCP_NOTSENT_LOWAT"):
                 with contextlib.suppress(OSError):  # (not a TCP socket: a test's socketpair)
                     sock.setsockopt(
@@ -336,7 +246,6 @@ class LiveConnection(Subscriber, asyncio.Protocol):
             self.close_timer.cancel()
             self.close_timer = None
         self.transport = None
-        self.fd = -1
         # websockets' parser is a generator holding its protocol, and the error that stopped it
         # (``parser_exc``, an EOF) holds the parser's frame through its traceback: cycles only
         # the collector would free (and never once frozen, see paris_live.runtime_gc). Ended

@@ -78,7 +78,6 @@ class Settings(BaseSettings):
     hub_dead_after: float = Field(default=45.0, gt=0, description="s without a pong")
     hub_max_message_bytes: int = Field(default=64 * 1024, ge=1024, description="close 1009 above")
     hub_write_buffer_high: int = Field(default=64 * 1024, ge=1024, description="bytes")
-    hub_send_threads: int = Field(default=1, ge=0, le=8, description="threads sharing a fan-out")
     # Stream consumers: the event time window and the size of dead letters.
     event_max_future_s: float = Field(
         default=3600.0, gt=0, description="an event time further ahead goes to dead-letters (s)"
