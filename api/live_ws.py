@@ -214,8 +214,10 @@ class LiveConnection(Subscriber, asyncio.Protocol):
         if conn.state is CONNECTING:
             if events and isinstance(events[0], Request):
                 self._handshake(events[0])
-            self._write_protocol_data()
-            return
+            self._write_protocol_data()  # the response goes out before anything else
+            if conn.state is not OPEN:
+                return
+            events = events[1:]  # frames a client sent right behind its request
         for event in events:
             if self.closed:  # frames pipelined after a close: nothing more to do for this peer
                 break

@@ -86,3 +86,20 @@ def test_one_update_is_the_same_bytes_for_every_viewer() -> None:
     joined = [t.writes[1] for t in district]
     assert all(j is joined[0] for j in joined)
     assert frame_updates(joined[0]) == [("pool-b", 1), ("pool-c", 1)]
+
+
+def test_a_subscribe_sent_right_behind_the_handshake_is_served() -> None:
+    """A client that sends its subscribe in the same packet as its upgrade request gets the
+    101, then its snapshot, then the updates (the frame was dropped before)."""
+    hub = Hub()
+    hub.dispatch([pool("pool-a", 1)])
+    conn = LiveConnection(Config(app=None), ServerState(), {"live": LiveEndpoint(hub=hub)})
+    transport = Transport()
+    conn.connection_made(transport)  # type: ignore[arg-type]
+    subscribe = orjson.dumps({"op": "subscribe", "facilities": ["pool-a"]})
+    conn.data_received(HANDSHAKE + Frame(Opcode.TEXT, subscribe).serialize(mask=True))
+    hub.dispatch([pool("pool-a", 2)])
+    response, snapshot, update = transport.writes
+    assert response.startswith(b"HTTP/1.1 101 ")
+    assert orjson.loads(snapshot[2:] if snapshot[1] < 126 else snapshot[4:])["op"] == "snapshot"
+    assert frame_updates(update) == [("pool-a", 2)]
