@@ -58,6 +58,7 @@ from api.hub import Hub
 from api.i18n import bilingual
 from api.subscriber import GOING_AWAY, PING_FRAME, MessageBudget, Subscriber, Update, ws_frame
 from api.uvicorn_shim import trusted_hosts
+from api.websockets_shim import release_parser
 
 __all__ = ["LIVE_PATH", "LiveConnection", "LiveEndpoint", "LiveGuard", "LivePolicy"]
 
@@ -248,12 +249,7 @@ class LiveConnection(Subscriber, asyncio.Protocol):
             self.close_timer.cancel()
             self.close_timer = None
         self.transport = None
-        # websockets' parser is a generator holding its protocol, and the error that stopped it
-        # (``parser_exc``, an EOF) holds the parser's frame through its traceback: cycles only
-        # the collector would free (and never once frozen, see paris_live.runtime_gc). Ended
-        # here, a closed connection is freed by reference counting alone.
-        self.conn.parser.close()
-        self.conn.parser_exc = None
+        release_parser(self.conn)  # freed by reference counting alone (api.websockets_shim)
 
     def eof_received(self) -> bool | None:
         self.conn.receive_eof()

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from api import uvicorn_shim
+from api import uvicorn_shim, websockets_shim
 from api.live_ws import LiveConnection
 from producers.publishing import aiokafka_shim
 from streams import faust_batch
@@ -27,6 +27,7 @@ PINS = {
     "mode-streaming": ("0.7.1", "streams/faust_batch.py (mode's Service._stopped)"),
     "aiokafka": (aiokafka_shim.AIOKAFKA_VERSION, "producers/publishing/aiokafka_shim.py"),
     "uvicorn": (uvicorn_shim.UVICORN_VERSION, "api/uvicorn_shim.py"),
+    "websockets": (websockets_shim.WEBSOCKETS_VERSION, "api/websockets_shim.py"),
 }
 
 
@@ -111,6 +112,40 @@ def test_uvicorn_trusted_hosts_parse_forwarded_for() -> None:
     assert "10.1.2.3" in hosts and "203.0.113.9" not in hosts, _uvicorn_changed(name)
     client = hosts.get_trusted_client_address("198.51.100.4, 10.1.2.3")
     assert client[0] == "198.51.100.4", _uvicorn_changed(name)
+
+
+# ── websockets: a closed connection's parser ───────────────────────────────────────────────
+
+
+def _websockets_changed(name: str) -> str:
+    return (
+        f"websockets internal changed: {name} ({websockets_shim.INTERNALS[name]}) — "
+        "review api/websockets_shim.py"
+    )
+
+
+def test_websockets_protocol_keeps_its_parser_and_the_error_that_stopped_it() -> None:
+    """``Protocol.parser`` is a generator and ``parser_exc`` the error that ended it; after
+    ``release_parser`` the parser is closed and the error gone."""
+    from websockets.client import ClientProtocol
+    from websockets.server import ServerProtocol
+    from websockets.uri import parse_uri
+
+    client = ClientProtocol(parse_uri("ws://127.0.0.1/v1/live"))
+    client.send_request(client.connect())
+    conn = ServerProtocol()
+    conn.receive_data(b"".join(client.data_to_send()))
+    conn.send_response(conn.accept(conn.events_received()[0]))
+    assert inspect.isgenerator(getattr(conn, "parser", None)), _websockets_changed(
+        "Protocol.parser (a generator)"
+    )
+    conn.receive_eof()  # an open connection's stream ends: the parser stops on an EOFError
+    assert isinstance(getattr(conn, "parser_exc", None), Exception), _websockets_changed(
+        "Protocol.parser_exc"
+    )
+    websockets_shim.release_parser(conn)
+    assert conn.parser_exc is None
+    assert inspect.getgeneratorstate(conn.parser) == inspect.GEN_CLOSED
 
 
 # ── aiokafka: failing what an idempotent producer still holds ───────────────────────────────
