@@ -15,7 +15,10 @@ produced is in Redis (as ``bench.e2e`` does), divided by the events produced in 
 ``core_ms_per_event``. The main thread (asyncio: the processor, the sinks, the timers) and the other
 threads (faust's consumer thread, librdkafka-less aiokafka runs in the loop) are given apart.
 ``publish`` latency is event time → the change notification on Redis (what the API's hub reads),
-one sample per notification that carries a newer ``last_data_at`` for its facility.
+one sample per notification that carries a newer ``last_data_at`` for its facility; its maximum
+is the longest stall of the window (a snapshot round, a full garbage collection). The worker's
+garbage collections in the window (count per generation, total and longest pause) come from its
+``PARIS_LIVE_GC_PAUSES`` log (:mod:`paris_live.runtime_gc`).
 
 ``--profile RATE`` runs one more point at that rate under py-spy (``pip install py-spy`` in the
 venv; not a project dependency) and writes ``bench/results/profiles/worker-knee[-LABEL]
@@ -172,6 +175,7 @@ async def point(
     until_drained = cpu_split(worker, cpu0, thread_cpu(worker))
     events = max(1.0, produced["rate"] * measure)  # (rate 0: the idle worker, per second)
     latencies = notes.latencies_since(since)
+    gc_figures = gc_pauses(sweep.state_dir / GC_LOG, since, since + measure)
     return {
         "rate": rate,
         "produced_rate": round(produced["rate"], 1),
@@ -183,8 +187,33 @@ async def point(
         "cpu_worker_main_pct": round(100 * window["main"] / wall, 1),
         "publish_p50_ms": round(1000 * _pct(latencies, 0.5), 1),
         "publish_p99_ms": round(1000 * _pct(latencies, 0.99), 1),
+        "publish_max_ms": round(1000 * latencies[-1], 1) if latencies else None,
+        **gc_figures,
         "notifications_per_s": round(len(latencies) / measure, 1),
         "load_average_1m": round(os.getloadavg()[0], 2),
+    }
+
+
+GC_LOG = "gc-pauses.log"
+
+
+def gc_pauses(path: Path, since: float, until: float) -> dict[str, Any]:
+    """The worker's garbage collections that ended within [since, until] (its
+    :func:`paris_live.runtime_gc.record_pauses` log; a worker without it: no figures)."""
+    if not path.exists():
+        return {"gc_collections": None}
+    counts = [0, 0, 0]
+    pauses: list[float] = []
+    for line in path.read_text().splitlines():
+        with contextlib.suppress(ValueError, IndexError):
+            at, gen, pause, _ = line.split()
+            if since <= float(at) <= until:
+                counts[int(gen)] += 1
+                pauses.append(float(pause))
+    return {
+        "gc_collections": counts,
+        "gc_pause_total_ms": round(1000 * sum(pauses), 1),
+        "gc_pause_max_ms": round(1000 * max(pauses, default=0.0), 1),
     }
 
 
@@ -267,6 +296,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         created = await ensure_topics(settings)
         await migrate(settings)
         sweep = Sweep(settings, Path(tmp))
+        sweep.env["PARIS_LIVE_GC_PAUSES"] = str(sweep.state_dir / GC_LOG)
         try:
             async with Notifications(settings) as notes:
                 sweep.start("worker", ["-m", "paris_live.cli", "worker", "--no-prepare"])

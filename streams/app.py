@@ -33,6 +33,7 @@ from mode import Service
 from structlog.contextvars import bound_contextvars
 
 from paris_live.db import migrate, search_path
+from paris_live.runtime_gc import record_pauses
 from paris_live.settings import Settings
 from schemas import topics as contract
 from schemas.catalogue import Catalogue, load_catalogue
@@ -490,6 +491,7 @@ def run_worker(app: StreamsApp, *, loglevel: str = "info") -> None:
     # interval that thread waits up to 5 ms per wake-up while the main thread applies a batch,
     # and fetching stalls. 0.5 ms lets it keep the fetch pipeline full (measured in bench.ingest).
     sys.setswitchinterval(0.0005)
+    record_pauses()  # (only when PARIS_LIVE_GC_PAUSES names a file: diagnostics)
     asyncio.set_event_loop(asyncio.new_event_loop())
     worker = faust.Worker(app, loglevel=loglevel, quiet=True, redirect_stdouts=False)
     worker.execute_from_commandline()
