@@ -111,7 +111,7 @@ async def save_checkpoints(
         for partition, states in merged.snapshots.items()
         for facility_id, blob in states.items()
     ]
-    stored = await asyncio.to_thread(lambda: [_compress(blob) for _, _, blob in raw])
+    stored = await asyncio.to_thread(lambda: [_compress(blob) for _, _, blob in raw]) if raw else []
     snapshot_rows = [
         (group_id, facility_id, partition, blob)
         for (facility_id, partition, _), blob in zip(raw, stored, strict=True)
