@@ -16,9 +16,11 @@ produced is in Redis (as ``bench.e2e`` does), divided by the events produced in 
 threads (faust's consumer thread, librdkafka-less aiokafka runs in the loop) are given apart.
 ``publish`` latency is event time → the change notification on Redis (what the API's hub reads),
 one sample per notification that carries a newer ``last_data_at`` for its facility. The longest
-time without any such notification in the window (``notification_gap_max_ms``) is the longest
-stall of the worker (a snapshot round, a full garbage collection); the maximum latency is given
-too, but a facility whose last event was long ago can make it large without any stall. The worker's
+time without any such notification in the window (``notification_gap_max_ms``, and every gap
+over 250 ms with its start in s into the window) is the longest stall of the worker (a snapshot
+round, a full garbage collection) or of what feeds it; the maximum latency is given too, but it
+counts a ``last_data_at`` moved by an event that changed nothing, published with the next change
+seconds later, as one late sample. The worker's
 garbage collections in the window (count per generation, total and longest pause) come from its
 ``PARIS_LIVE_GC_PAUSES`` log (:mod:`paris_live.runtime_gc`).
 
@@ -132,11 +134,12 @@ class Notifications:
                     await self._moved.wait()
         return self.newest >= at
 
-    def longest_gap(self, since: float, until: float) -> float:
-        """The longest time without a notification between ``since`` and ``until``: the longest
-        stall of the worker's publishing (at 2,000 events/s it announces ~1,400 changes a second)."""
+    def gaps(self, since: float, until: float) -> list[tuple[float, float]]:
+        """(start, length) of every time without a notification between ``since`` and ``until``,
+        longest first: the stalls of the worker's publishing (at 2,000 events/s it announces
+        ~1,600 changes a second) — or of what feeds it (producer, broker, fetch)."""
         times = [since, *(at for at, _ in self.samples if since <= at <= until), until]
-        return max(b - a for a, b in itertools.pairwise(times))
+        return sorted(((a, b - a) for a, b in itertools.pairwise(times)), key=lambda g: -g[1])
 
     def latencies_since(self, since: float) -> list[float]:
         return sorted(lat for at, lat in self.samples if at >= since)
@@ -184,6 +187,7 @@ async def point(
     until_drained = cpu_split(worker, cpu0, thread_cpu(worker))
     events = max(1.0, produced["rate"] * measure)  # (rate 0: the idle worker, per second)
     latencies = notes.latencies_since(since)
+    gaps = notes.gaps(since, since + measure)
     gc_figures = gc_pauses(sweep.state_dir / GC_LOG, since, since + measure)
     return {
         "rate": rate,
@@ -198,7 +202,10 @@ async def point(
         "publish_p99_ms": round(1000 * _pct(latencies, 0.99), 1),
         "publish_p999_ms": round(1000 * _pct(latencies, 0.999), 1),
         "publish_max_ms": round(1000 * latencies[-1], 1) if latencies else None,
-        "notification_gap_max_ms": round(1000 * notes.longest_gap(since, since + measure), 1),
+        "notification_gap_max_ms": round(1000 * gaps[0][1], 1),
+        "notification_gaps_over_250ms": [
+            [round(at - since, 1), round(1000 * length)] for at, length in gaps if length > 0.25
+        ],
         **gc_figures,
         "notifications_per_s": round(len(latencies) / measure, 1),
         "load_average_1m": round(os.getloadavg()[0], 2),
