@@ -15,7 +15,14 @@ produced is in Redis (as ``bench.e2e`` does), divided by the events produced in 
 ``core_ms_per_event``. The main thread (asyncio: the processor, the sinks, the timers) and the other
 threads (faust's consumer thread, librdkafka-less aiokafka runs in the loop) are given apart.
 ``publish`` latency is event time → the change notification on Redis (what the API's hub reads),
-one sample per notification that carries a newer ``last_data_at`` for its facility.
+one sample per notification that carries a newer ``last_data_at`` for its facility. The longest
+time without any such notification in the window (``notification_gap_max_ms``, and every gap
+over 250 ms with its start in s into the window) is the longest stall of the worker (a snapshot
+round, a full garbage collection) or of what feeds it; the maximum latency is given too, but it
+counts a ``last_data_at`` moved by an event that changed nothing, published with the next change
+seconds later, as one late sample. The worker's
+garbage collections in the window (count per generation, total and longest pause) come from its
+``PARIS_LIVE_GC_PAUSES`` log (:mod:`paris_live.runtime_gc`).
 
 ``--profile RATE`` runs one more point at that rate under py-spy (``pip install py-spy`` in the
 venv; not a project dependency) and writes ``bench/results/profiles/worker-knee[-LABEL]
@@ -29,6 +36,7 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import itertools
 import json
 import os
 import shutil
@@ -126,6 +134,13 @@ class Notifications:
                     await self._moved.wait()
         return self.newest >= at
 
+    def gaps(self, since: float, until: float) -> list[tuple[float, float]]:
+        """(start, length) of every time without a notification between ``since`` and ``until``,
+        longest first: the stalls of the worker's publishing (at 2,000 events/s it announces
+        ~1,600 changes a second) — or of what feeds it (producer, broker, fetch)."""
+        times = [since, *(at for at, _ in self.samples if since <= at <= until), until]
+        return sorted(((a, b - a) for a, b in itertools.pairwise(times)), key=lambda g: -g[1])
+
     def latencies_since(self, since: float) -> list[float]:
         return sorted(lat for at, lat in self.samples if at >= since)
 
@@ -172,6 +187,8 @@ async def point(
     until_drained = cpu_split(worker, cpu0, thread_cpu(worker))
     events = max(1.0, produced["rate"] * measure)  # (rate 0: the idle worker, per second)
     latencies = notes.latencies_since(since)
+    gaps = notes.gaps(since, since + measure)
+    gc_figures = gc_pauses(sweep.state_dir / GC_LOG, since, since + measure)
     return {
         "rate": rate,
         "produced_rate": round(produced["rate"], 1),
@@ -183,8 +200,38 @@ async def point(
         "cpu_worker_main_pct": round(100 * window["main"] / wall, 1),
         "publish_p50_ms": round(1000 * _pct(latencies, 0.5), 1),
         "publish_p99_ms": round(1000 * _pct(latencies, 0.99), 1),
+        "publish_p999_ms": round(1000 * _pct(latencies, 0.999), 1),
+        "publish_max_ms": round(1000 * latencies[-1], 1) if latencies else None,
+        "notification_gap_max_ms": round(1000 * gaps[0][1], 1),
+        "notification_gaps_over_250ms": [
+            [round(at - since, 1), round(1000 * length)] for at, length in gaps if length > 0.25
+        ],
+        **gc_figures,
         "notifications_per_s": round(len(latencies) / measure, 1),
         "load_average_1m": round(os.getloadavg()[0], 2),
+    }
+
+
+GC_LOG = "gc-pauses.log"
+
+
+def gc_pauses(path: Path, since: float, until: float) -> dict[str, Any]:
+    """The worker's garbage collections that ended within [since, until] (its
+    :func:`paris_live.runtime_gc.record_pauses` log; a worker without it: no figures)."""
+    if not path.exists():
+        return {"gc_collections": None}
+    counts = [0, 0, 0]
+    pauses: list[float] = []
+    for line in path.read_text().splitlines():
+        with contextlib.suppress(ValueError, IndexError):
+            at, gen, pause, _ = line.split()
+            if since <= float(at) <= until:
+                counts[int(gen)] += 1
+                pauses.append(float(pause))
+    return {
+        "gc_collections": counts,
+        "gc_pause_total_ms": round(1000 * sum(pauses), 1),
+        "gc_pause_max_ms": round(1000 * max(pauses, default=0.0), 1),
     }
 
 
@@ -267,6 +314,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         created = await ensure_topics(settings)
         await migrate(settings)
         sweep = Sweep(settings, Path(tmp))
+        sweep.env["PARIS_LIVE_GC_PAUSES"] = str(sweep.state_dir / GC_LOG)
         try:
             async with Notifications(settings) as notes:
                 sweep.start("worker", ["-m", "paris_live.cli", "worker", "--no-prepare"])

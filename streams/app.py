@@ -33,6 +33,7 @@ from mode import Service
 from structlog.contextvars import bound_contextvars
 
 from paris_live.db import migrate, search_path
+from paris_live.runtime_gc import record_pauses, settle_heap
 from paris_live.settings import Settings
 from schemas import topics as contract
 from schemas.catalogue import Catalogue, load_catalogue
@@ -202,6 +203,20 @@ class StreamsRuntime(Service):
         await self._runtime_ready.wait()
         assert self.writer is not None
         await self.writer.run()
+
+    @Service.task
+    async def _settle_heap(self) -> None:
+        """Once the partitions first assigned are restored (catalogue loaded, machines built),
+        freeze that heap out of the cyclic collector and make collections rare
+        (:func:`paris_live.runtime_gc.settle_heap`)."""
+        await self._runtime_ready.wait()
+        while not self.should_stop:
+            states = list(self.processor.partitions.values())
+            if states and all(s.ready.is_set() for s in states):
+                frozen = settle_heap()
+                log.info("heap_settled", frozen_objects=frozen, partitions=len(states))
+                return
+            await self.sleep(0.2)
 
     @Service.task
     async def _stall_watch(self) -> None:
@@ -490,6 +505,7 @@ def run_worker(app: StreamsApp, *, loglevel: str = "info") -> None:
     # interval that thread waits up to 5 ms per wake-up while the main thread applies a batch,
     # and fetching stalls. 0.5 ms lets it keep the fetch pipeline full (measured in bench.ingest).
     sys.setswitchinterval(0.0005)
+    record_pauses()  # (only when PARIS_LIVE_GC_PAUSES names a file: diagnostics)
     asyncio.set_event_loop(asyncio.new_event_loop())
     worker = faust.Worker(app, loglevel=loglevel, quiet=True, redirect_stdouts=False)
     worker.execute_from_commandline()

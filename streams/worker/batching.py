@@ -10,6 +10,7 @@ staleness changed, or every ``status_history_interval`` otherwise.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 
 from streams import recovery
@@ -85,9 +86,9 @@ def cut_batch(
     for fid, machine in state.machines.items():
         for fig in machine.drain_rollups():
             batch.rollups.append(rollup_from(fid, fig))
-    if force_snapshot or mono - state.last_snapshot >= config.snapshot_interval:
+    if force_snapshot or mono >= state.next_snapshot:
         batch.snapshots = {
-            fid: recovery.encode_snapshot(
+            fid: recovery.snapshot_json(
                 {
                     "machine": state.machines[fid].to_snapshot(),
                     "seq_bump": state.seq_bump.get(fid, 0),
@@ -96,8 +97,25 @@ def cut_batch(
             for fid in state.snap_dirty
         }
         state.snap_dirty = set()
-        state.last_snapshot = mono
+        state.next_snapshot = next_snapshot_at(mono, state.snapshot_phase, config.snapshot_interval)
     return batch
+
+
+def snapshot_phase(partition: int, partitions: int, interval: float) -> float:
+    """When, within every ``snapshot_interval``, a partition snapshots its machines: the
+    partitions' rounds are spread evenly over the interval (issue 18). A round snapshots every
+    machine of its partition that changed — all of them after an interval under load — in one
+    synchronous block; when the partitions of a worker cut together, the loop stalled for the
+    whole catalogue (0.2–0.4 s at 1,166 facilities) and every event in flight waited for it."""
+    return interval * (partition % partitions) / partitions if partitions > 0 else 0.0
+
+
+def next_snapshot_at(mono: float, phase: float, interval: float) -> float:
+    """The partition's first snapshot slot (``phase`` + k × ``interval``) after ``mono``; a forced
+    snapshot (revocation, stop) leaves the partition on its slots."""
+    if interval <= 0:
+        return mono
+    return phase + (math.floor((mono - phase) / interval) + 1) * interval
 
 
 def rollup_from(facility_id: str, fig: Any) -> Rollup:

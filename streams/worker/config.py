@@ -21,7 +21,9 @@ class WorkerConfig:
     """How often the history of a partition is cut into a batch for PostgreSQL."""
     snapshot_interval: float = 30.0
     """Snapshot the machines that changed every this many seconds (a snapshot holds the dedup
-    window, up to a few hundred kB per facility; a restart replays at most this much)."""
+    window, up to a few hundred kB per facility; a restart replays at most this much). Each
+    partition snapshots on its own phase of the interval, so that a worker's partitions do not
+    all stall the loop in the same round (:func:`streams.worker.batching.snapshot_phase`)."""
     status_history_interval: float = 60.0
     """A ``status_changes`` row is written when the open state, closures, occupancy level or
     staleness change, and otherwise at most once per this many seconds per facility."""

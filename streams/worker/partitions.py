@@ -40,7 +40,11 @@ class PartitionState:
     cut_marks: dict[str, int] = field(default_factory=dict)
     """The offsets of the last history batch handed to PostgreSQL (a cut that brings no rows,
     no snapshot and no new offset is not written: its checkpoint would be the same)."""
-    last_snapshot: float = 0.0
+    snapshot_phase: float = 0.0
+    """Offset of this partition's snapshot rounds within ``snapshot_interval`` (monotonic clock;
+    :func:`streams.worker.batching.snapshot_phase`)."""
+    next_snapshot: float = 0.0
+    """Monotonic time of the next snapshot round (:func:`~streams.worker.batching.next_snapshot_at`)."""
     last_cut: float = 0.0
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     revoked: bool = False

@@ -51,7 +51,12 @@ from streams.sinks.copy_rows import event_row
 from streams.sinks.kafka import KafkaSink
 from streams.sinks.redis import LiveStatus, RedisSink
 from streams.sinks.spool import HistoryBatch, Spool
-from streams.worker.batching import collect_statuses, cut_batch
+from streams.worker.batching import (
+    collect_statuses,
+    cut_batch,
+    next_snapshot_at,
+    snapshot_phase,
+)
 from streams.worker.config import WorkerConfig
 from streams.worker.forwarding import forward
 from streams.worker.machines import MachineFactory
@@ -129,7 +134,8 @@ class Processor:
         for p in partitions:
             if p in self.partitions and not self.partitions[p].revoked:
                 continue
-            state = PartitionState(p)
+            phase = snapshot_phase(p, self._n_partitions, self.config.snapshot_interval)
+            state = PartitionState(p, snapshot_phase=phase)
             self.partitions[p] = state
             self._recoveries[p] = asyncio.ensure_future(self._recover(state))
         metrics.FACILITIES.set(sum(len(s.machines) for s in self.partitions.values()))
@@ -174,7 +180,10 @@ class Processor:
             current = machine.status().seq + state.seq_bump.get(fid, 0)
             if held > current:
                 state.seq_bump[fid] = state.seq_bump.get(fid, 0) + held - current
-        state.last_cut = state.last_snapshot = time.monotonic()
+        state.last_cut = time.monotonic()
+        state.next_snapshot = next_snapshot_at(
+            state.last_cut, state.snapshot_phase, self.config.snapshot_interval
+        )
         state.ready.set()
         self._live_wanted.set()
         metrics.FACILITIES.set(sum(len(s.machines) for s in self.partitions.values()))
