@@ -33,6 +33,9 @@ GEN2_EVERY: Final = 100
 """Gen-1 collections per full collection (default 10; a full one also waits until the objects
 that survived since the last one are a quarter of the long-lived heap)."""
 
+_settled = False
+"""Whether :func:`settle_heap` ran in this process."""
+
 PAUSES_ENV: Final = "PARIS_LIVE_GC_PAUSES"
 """Diagnostics: the file :func:`record_pauses` appends to (unset: nothing recorded)."""
 
@@ -43,10 +46,17 @@ def settle_heap(
     """Freeze what the process allocated so far and make collections rare; returns how many
     objects were frozen.
 
-    Call it once, when the long-lived state is built (a worker: its partitions restored; an API
+    Call it when the long-lived state is built (a worker: its partitions restored; an API
     process: once serving). A first full collection frees the start-up garbage, so that only live
     objects are frozen; it is the one long pause, and it happens before any event waits on it.
+    Only the first call in a process does anything: what a later app of the same process builds
+    (the test suite starts hundreds) stays collectable, and no full collection runs again at
+    each start.
     """
+    global _settled
+    if _settled:  # once per process: a process running several apps (tests) freezes only once
+        return gc.get_freeze_count()
+    _settled = True
     gc.collect()
     gc.freeze()
     gc.set_threshold(gen0, gen1_every, gen2_every)

@@ -26,15 +26,18 @@ def _run(code: str, *, env: dict[str, str] | None = None) -> str:
 
 def test_settle_heap_freezes_the_start_up_heap_and_makes_collections_rare() -> None:
     """What exists when the heap is settled is out of the collector's reach, and a gen-0
-    collection waits for 50,000 net allocations instead of 700."""
+    collection waits for 50,000 net allocations instead of 700; a second call in the same process
+    (another app started) freezes nothing more."""
     out = _run(
         "import gc\n"
         "from paris_live.runtime_gc import settle_heap\n"
         "kept = [[i] for i in range(100_000)]\n"
         "frozen = settle_heap()\n"
         "print(frozen >= 100_000, gc.get_freeze_count() == frozen, gc.get_threshold())\n"
+        "later = [[i] for i in range(1_000)]\n"
+        "print(settle_heap() == frozen == gc.get_freeze_count())\n"
     )
-    assert out == "True True (50000, 50, 100)"
+    assert out == "True True (50000, 50, 100)\nTrue", "a second call must freeze nothing more"
 
 
 def test_record_pauses_logs_one_line_per_collection(tmp_path: Path) -> None:
