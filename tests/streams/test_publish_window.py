@@ -263,6 +263,43 @@ class TickingMachines:
         return self.new(facility)
 
 
+async def _no_checkpoint(partition: int) -> recovery.PartitionCheckpoint:
+    return recovery.PartitionCheckpoint(partition)
+
+
+async def _no_commit(offsets: Any) -> None:
+    return None
+
+
+def fake_processor(
+    catalogue: Catalogue,
+    config: WorkerConfig,
+    *,
+    partitions: int = 1,
+    machines: Any = None,
+    redis: Any = None,
+    spool: Any = None,
+    history: Any = None,
+) -> Processor:
+    """A :class:`Processor` on fakes (Redis held by a gate, no Kafka, nothing checkpointed or
+    committed) at a fixed clock; each fake may be given."""
+    return Processor(
+        catalogue=catalogue,
+        partitions=partitions,
+        machines=machines or TickingMachines(),
+        redis=redis or GatedRedis(),
+        kafka=NullKafka(),  # type: ignore[arg-type]
+        dead_letters=None,  # type: ignore[arg-type]
+        status_topic="facility-status",
+        spool=spool or NullSpool(),
+        load_checkpoint=_no_checkpoint,
+        commit=_no_commit,
+        history=history or NullHistory(),
+        config=config,
+        clock=lambda: dt.datetime(2025, 1, 1, 12, tzinfo=dt.UTC),
+    )
+
+
 async def test_publishing_loop_behind_a_slow_redis_collapses_to_the_latest() -> None:
     """While a round waits on Redis, 30 changes of one facility and 5 of another pile up: the
     next round writes each once, at its latest state — never a queue of stale ones."""
@@ -270,26 +307,11 @@ async def test_publishing_loop_behind_a_slow_redis_collapses_to_the_latest() -> 
     a, b, _ = catalogue.ids
     redis, machines = GatedRedis(), TickingMachines()
 
-    async def no_checkpoint(partition: int) -> recovery.PartitionCheckpoint:
-        return recovery.PartitionCheckpoint(partition)
-
-    async def no_commit(offsets: Any) -> None:
-        return None
-
-    processor = Processor(
-        catalogue=catalogue,
-        partitions=1,
+    processor = fake_processor(
+        catalogue,
+        WorkerConfig(live_interval=0.0, live_round_gap=0.0),
         machines=machines,
-        redis=redis,  # type: ignore[arg-type]
-        kafka=NullKafka(),  # type: ignore[arg-type]
-        dead_letters=None,  # type: ignore[arg-type]
-        status_topic="facility-status",
-        spool=NullSpool(),  # type: ignore[arg-type]
-        load_checkpoint=no_checkpoint,
-        commit=no_commit,
-        history=NullHistory(),
-        config=WorkerConfig(live_interval=0.0, live_round_gap=0.0),
-        clock=lambda: dt.datetime(2025, 1, 1, 12, tzinfo=dt.UTC),
+        redis=redis,
     )
     processor.assign([0])
     assert await processor.wait_ready(0) is not None

@@ -3,7 +3,6 @@ little or nothing to do, on the real Redis."""
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Any
 
@@ -15,12 +14,10 @@ from redis.asyncio.client import Pipeline
 from paris_live.live import changes_channel, facility_key
 from paris_live.settings import Settings
 from schemas.catalogue import Catalogue, load_catalogue
-from streams import recovery
 from streams.sinks import redis as redis_sink
 from streams.sinks.redis import LiveStatus, RedisSink
 from streams.worker.config import WorkerConfig
-from streams.worker.processor import Processor
-from tests.streams.test_publish_window import GatedRedis, NullKafka, TickingMachines
+from tests.streams.test_publish_window import fake_processor
 
 
 def _status(fid: str, seq: int) -> LiveStatus:
@@ -109,26 +106,11 @@ async def test_an_idle_partition_writes_no_history() -> None:
     catalogue = Catalogue([f for f in load_catalogue()][:3])
     spool, history = CountingSpool(), CountingHistory()
 
-    async def no_checkpoint(partition: int) -> recovery.PartitionCheckpoint:
-        return recovery.PartitionCheckpoint(partition)
-
-    async def no_commit(offsets: Any) -> None:
-        return None
-
-    processor = Processor(
-        catalogue=catalogue,
-        partitions=1,
-        machines=TickingMachines(),
-        redis=GatedRedis(),  # type: ignore[arg-type]
-        kafka=NullKafka(),  # type: ignore[arg-type]
-        dead_letters=None,  # type: ignore[arg-type]
-        status_topic="facility-status",
-        spool=spool,  # type: ignore[arg-type]
-        load_checkpoint=no_checkpoint,
-        commit=no_commit,
+    processor = fake_processor(
+        catalogue,
+        WorkerConfig(history_interval=0.0),  # every round is a cut
+        spool=spool,
         history=history,
-        config=WorkerConfig(history_interval=0.0),  # every round is a cut
-        clock=lambda: dt.datetime(2025, 1, 1, 12, tzinfo=dt.UTC),
     )
     processor.assign([0])
     state = await processor.wait_ready(0)

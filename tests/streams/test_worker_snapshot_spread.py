@@ -4,19 +4,19 @@ changed machines at its offsets (what recovery needs). Driven by a fake monotoni
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 from typing import Any
 
 import orjson
 
 from schemas.catalogue import Catalogue, load_catalogue
-from streams import recovery
 from streams.worker.batching import cut_batch, next_snapshot_at, snapshot_phase
 from streams.worker.config import WorkerConfig
 from streams.worker.partitions import PartitionState
-from streams.worker.processor import Processor
-from tests.streams.test_publish_window import FakeMachine, GatedRedis, NullKafka, TickingMachines
+from tests.streams.test_publish_window import (
+    FakeMachine,
+    fake_processor,
+)
 from tests.streams.test_worker_cpu_rounds import CountingHistory, CountingSpool
 
 INTERVAL = 32.0  # exact in binary, as the rounds of 0.5 s: the fake clock's sums do not round
@@ -123,26 +123,12 @@ async def test_assigned_partitions_get_spread_snapshot_slots() -> None:
     places of the interval, each within one interval of recovery."""
     catalogue = Catalogue([f for f in load_catalogue()][:8])
 
-    async def no_checkpoint(partition: int) -> recovery.PartitionCheckpoint:
-        return recovery.PartitionCheckpoint(partition)
-
-    async def no_commit(offsets: Any) -> None:
-        return None
-
-    processor = Processor(
-        catalogue=catalogue,
+    processor = fake_processor(
+        catalogue,
+        WorkerConfig(snapshot_interval=INTERVAL),
         partitions=4,
-        machines=TickingMachines(),
-        redis=GatedRedis(),  # type: ignore[arg-type]
-        kafka=NullKafka(),  # type: ignore[arg-type]
-        dead_letters=None,  # type: ignore[arg-type]
-        status_topic="facility-status",
-        spool=CountingSpool(),  # type: ignore[arg-type]
-        load_checkpoint=no_checkpoint,
-        commit=no_commit,
+        spool=CountingSpool(),
         history=CountingHistory(),
-        config=WorkerConfig(snapshot_interval=INTERVAL),
-        clock=lambda: dt.datetime(2025, 1, 1, 12, tzinfo=dt.UTC),
     )
     processor.assign(range(4))
     states = [await processor.wait_ready(p) for p in range(4)]
