@@ -56,12 +56,8 @@ def snapshot_json(state: dict[str, Any]) -> bytes:
     return orjson.dumps(state)
 
 
-def encode_snapshot(state: dict[str, Any]) -> bytes:
-    """A machine snapshot as stored (compressed JSON)."""
-    return _compress(orjson.dumps(state))
-
-
 def _compress(raw: bytes) -> bytes:
+    """A machine snapshot as stored: its JSON, zlib'd (:func:`decode_snapshot` reads it)."""
     return zlib.compress(raw, 1)
 
 
