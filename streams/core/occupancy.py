@@ -28,7 +28,7 @@ from typing import Any, Final
 from schemas.clock import PARIS
 from schemas.status import Occupancy, OccupancyLevel, Trend
 from streams.core.policy import EPOCH
-from streams.core.snapshot import req_time, time_in, time_out
+from streams.core.snapshot import req_time, time_in, time_out, timed_pairs_out
 
 SENSOR: Final = "sensor"
 TURNSTILE: Final = "turnstile"
@@ -411,8 +411,8 @@ class OccupancyTracker:
             "drift": self.drift,
             "drift_total": self.drift_total,
             "last_residual": self.last_residual,
-            "recent": [[time_out(at), delta] for at, delta in self.recent],
-            "samples": [[time_out(at), count] for at, count in self.samples],
+            "recent": timed_pairs_out(self.recent),
+            "samples": timed_pairs_out(self.samples),
             "ref_count": self.ref_count,
             "next_minute": time_out(self.next_minute),
             "pending": [figure.to_dict() for figure in self._pending],
