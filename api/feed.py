@@ -154,4 +154,4 @@ class RedisFeed:
                     push_forecasts(self.hub, forecasts)
         finally:
             with contextlib.suppress(Exception):
-                await pubsub.aclose()  # type: ignore[no-untyped-call]
+                await pubsub.aclose()

@@ -44,6 +44,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
+from bench.perf import PerfRecorder
+
 ROOT = Path(__file__).resolve().parents[1]
 PROFILES = ROOT / "bench" / "results" / "profiles"
 HANDSHAKE = (
@@ -619,6 +621,37 @@ def _stop_profiler(proc: subprocess.Popen[bytes] | None, name: str) -> None:
     (PROFILES / f"{name}.txt").write_text("\n".join(lines) + "\n")
 
 
+def _perf_start(pid: int) -> PerfRecorder | None:
+    """``perf record`` of the hub over the single updates and the burst (None without perf)."""
+    if not PerfRecorder.available():
+        print("  (perf not installed: no kernel profile)")
+        return None
+    recorder = PerfRecorder(pid, frequency=2999)
+    recorder.start()
+    return recorder
+
+
+def _perf_write(
+    recorder: PerfRecorder, n: int, floor_us: float, figures: dict[str, float]
+) -> float:
+    """Stop ``recorder``, write ``profiles/fanout-hub-perf.txt``; the kernel's share."""
+    recorder.stop()
+    try:
+        title = (
+            f"bench.fanout --perf: the hub (uvicorn + api.live_ws) under perf record -g while "
+            f"one update reaches each of {n:,} clients (median {figures['single_fps']:,.0f} "
+            f"frames/s, {1000 * figures['core_ms_per_update'] / n:.2f} CPU µs per frame; bare "
+            f"send() floor {floor_us:.2f} µs) and a burst"
+        )
+        kernel, text = recorder.summary(title)
+    finally:
+        recorder.close()
+    PROFILES.mkdir(parents=True, exist_ok=True)
+    (PROFILES / "fanout-hub-perf.txt").write_text(text)
+    print(f"  hub under perf: {kernel:.1%} of its samples in the kernel")
+    return kernel
+
+
 def _previous() -> dict[str, Any]:
     """The reference figures kept as ``before``: those of the result this run replaces, or the
     ``before`` it carried."""
@@ -663,6 +696,7 @@ async def orchestrate(
     gc_watch: bool = False,
     stream_rate: int = 0,
     stream_secs: float = 0.0,
+    perf: bool = False,
 ) -> None:
     import httpx
     import orjson
@@ -737,8 +771,11 @@ async def orchestrate(
             marks["connected"] = time.monotonic()
             cpu0, gen_cpu0 = cpu_s(server.pid), gens.cpu_s()
             profiler = _profiler(server.pid, "fanout-hub") if profile else None
+            recorder = _perf_start(server.pid) if perf else None
             try:
                 figures = await _measure(gens, server.pid, redis, settings, n, burst, ids, singles)
+                if recorder is not None:
+                    figures["kernel_share"] = _perf_write(recorder, n, floor_us, figures)
                 marks["measured"] = time.monotonic()
                 if stream_rate:
                     cpu_stream = cpu_ns(server.pid)
@@ -896,6 +933,7 @@ async def orchestrate(
         load_average_start=[round(x, 2) for x in load_start],
         load_average_end=[round(x, 2) for x in load_end],
         before=before_run,
+        **({"hub_kernel_share": round(hub["kernel_share"], 3)} if "kernel_share" in hub else {}),
         profiles=sorted(str(p.relative_to(ROOT)) for p in PROFILES.glob("fanout-*.json"))
         if profile
         else [],
@@ -936,6 +974,12 @@ def main() -> None:
     )
     parser.add_argument("--singles", type=int, default=11, help="single updates measured")
     parser.add_argument("--profile", action="store_true", help="py-spy the servers")
+    parser.add_argument(
+        "--perf",
+        action="store_true",
+        help="perf record the hub over the single updates: its kernel share, and "
+        "profiles/fanout-hub-perf.txt",
+    )
     parser.add_argument(
         "--role",
         choices=["orchestrator", "loadgen", "baseline", "dispatch", "gcserve"],
@@ -998,6 +1042,7 @@ def main() -> None:
                 hub_only=args.hub_only,
                 gc_watch=args.gc,
                 stream_rate=args.stream_rate,
+                perf=args.perf,
                 stream_secs=args.stream_secs,
             )
         )

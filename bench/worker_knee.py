@@ -103,7 +103,7 @@ class Notifications:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+        await self._pubsub.aclose()
         await self._redis.aclose()
 
     async def _read(self) -> None:

@@ -56,7 +56,7 @@ def redis_client(settings: Settings, **options: Any) -> aioredis.Redis:
         options.setdefault("username", unquote(url.username))
     if url.password:
         options.setdefault("password", unquote(url.password))
-    sentinels = Sentinel(  # type: ignore[no-untyped-call]
+    sentinels = Sentinel(
         list(settings.sentinel_addresses),
         sentinel_kwargs={
             "socket_timeout": SENTINEL_TIMEOUT_S,
