@@ -190,7 +190,7 @@ function renderPromise() {
 /** The panels shown vary (closures, equipment, forecast, queues, appointments): when they do not
  * fit above the footer, the big figures shrink one step, then another — never below the smallest
  * text readable from 3 m (2.2vmin) — rather than run under the footer. */
-const TIGHTER = ["tight", "tighter", "tightest"];
+const TIGHTER = ["tight", "tighter", "tightest", "squeezed"];
 function fit() {
   const main = $("main");
   const overflow = () => main.scrollHeight - main.clientHeight;

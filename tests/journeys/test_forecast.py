@@ -66,7 +66,9 @@ async def _forecast_city(settings: Settings) -> tuple[Facility, Facility, dt.dat
         for f in load_catalogue().by_type("pool")
         if f.capacity and _open_all_afternoon(f, at.date())
     ]
-    pool, young = pools[0], pools[1]
+    # the longest name (two lines on a screen at full size): the fullest screen, whatever the day
+    pool = max(pools, key=lambda f: len(f.name))
+    young = next(f for f in pools if f.id != pool.id)
     for facility, days in ((pool, 21), (young, 7)):
         first = at.date() - dt.timedelta(days=days)
         await write_history(settings, occupancy_history([facility], first, days + 1, seed=7), at)
