@@ -624,7 +624,7 @@ def _stop_profiler(proc: subprocess.Popen[bytes] | None, name: str) -> None:
 def _perf_start(pid: int) -> PerfRecorder | None:
     """``perf record`` of the hub over the single updates and the burst (None without perf)."""
     if not PerfRecorder.available():
-        print("  (perf not installed: no kernel profile)")
+        print("  (perf missing or not allowed (kernel.perf_event_paranoid > 2): no kernel profile)")
         return None
     recorder = PerfRecorder(pid, frequency=2999)
     recorder.start()
@@ -977,7 +977,7 @@ def main() -> None:
     parser.add_argument(
         "--perf",
         action="store_true",
-        help="perf record the hub over the single updates: its kernel share, and "
+        help="perf record the hub over the single updates and the burst: its kernel share, and "
         "profiles/fanout-hub-perf.txt",
     )
     parser.add_argument(

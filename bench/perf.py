@@ -4,12 +4,13 @@ py-spy (``--profile`` of the benches) sees Python frames only; a process that sp
 time in system calls shows up there as one line (``transport.write``, ``select``). ``perf record``
 samples the process's kernel stacks as well, so a profile tells the kernel's share (the TCP send
 path, wake-ups of the readers) from the interpreter's and the extensions'. Used by
-``bench.fanout --perf``; needs ``perf`` on the PATH and ``kernel.perf_event_paranoid`` ≤ 2 (the
-bench says so and goes on without it otherwise).
+``bench.fanout --perf``; needs ``perf`` on the PATH and ``kernel.perf_event_paranoid`` ≤ 2 (or
+root): without them the bench says so and measures without a kernel profile.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import subprocess
@@ -31,7 +32,14 @@ class PerfRecorder:
 
     @staticmethod
     def available() -> bool:
-        return shutil.which("perf") is not None
+        """``perf`` is installed and this user may record another process of theirs."""
+        if shutil.which("perf") is None:
+            return False
+        try:
+            paranoid = int(Path("/proc/sys/kernel/perf_event_paranoid").read_text())
+        except (OSError, ValueError):
+            return False
+        return paranoid <= 2 or os.geteuid() == 0
 
     def start(self) -> None:
         command = ["perf", "record", "-g", "-F", str(self.frequency), "-p", str(self.pid)]
