@@ -203,7 +203,9 @@ export function chartSvg(forecast, observed, typical, lang, now = new Date(), wi
   const x1 = Math.min(24, Math.max(lastHour, Math.max(0, firstHour) + 2)) * 60;
   const typ = typical.filter((c) => c.count_avg !== null && c.hour * 60 + 30 >= x0 && c.hour * 60 + 30 <= x1);
   const top = Math.max(10, ...obs.map(([, v]) => v), ...open.map((s) => s.p90), ...typ.map((c) => c.count_avg)) * 1.1;
-  const W = Math.round(Math.max(300, Math.min(600, width))), H = Math.round(W * 0.37), L = 44, R = 10, T = 10, B = 30;
+  // dense (the lobby screen): labels drawn at 42 user units (forecast.css) need a wider left
+  // margin, a taller bottom one and hours at least 110 units apart, or they run into each other
+  const W = Math.round(Math.max(300, Math.min(600, width))), H = Math.round(W * 0.37), L = dense ? 92 : 44, R = dense ? 40 : 10, T = dense ? 40 : 10, B = dense ? 68 : 30;
   const x = (m) => L + ((m - x0) / (x1 - x0)) * (W - L - R);
   const y = (v) => T + (1 - v / top) * (H - T - B);
   const line = (points) => points.map(([m, v], i) => `${i ? "L" : "M"}${x(m).toFixed(1)},${y(v).toFixed(1)}`).join("");
@@ -221,7 +223,9 @@ export function chartSvg(forecast, observed, typical, lang, now = new Date(), wi
   const typicalPath = typ.length > 1 ? `<path class="fc-typical" d="${line(typ.map((c) => [c.hour * 60 + 30, c.count_avg]))}"/>` : "";
   const observedPath = obs.length > 1 ? `<path class="fc-observed" d="${line(obs.map(([m, v]) => [m + 7.5, v]))}"/>` : "";
   const ticks = [];
-  for (let h = Math.ceil(x0 / 60); h <= x1 / 60; h += (x1 - x0) > 600 || W < 400 || dense ? 2 : 1) ticks.push(`<text x="${x(h * 60).toFixed(1)}" y="${H - 10}" text-anchor="middle">${h}h</text>`);
+  const perHour = (W - L - R) / ((x1 - x0) / 60);
+  const every = dense ? ([2, 3, 4, 6].find((n) => n * perHour >= 110) ?? 6) : (x1 - x0) > 600 || W < 400 ? 2 : 1;
+  for (let h = Math.ceil(x0 / 60); h <= x1 / 60; h += every) ticks.push(`<text x="${x(h * 60).toFixed(1)}" y="${H - (dense ? 12 : 10)}" text-anchor="middle">${h}h</text>`);
   const yTicks = [0, 0.5, 1].map((f) => `<text x="${L - 6}" y="${(y(top * f / 1.1) + 4).toFixed(1)}" text-anchor="end">${round(top * f / 1.1)}</text>`).join("");
   const nowLine = nowMinute !== null && nowMinute >= x0 && nowMinute <= x1 ? `<rect class="fc-now" x="${(x(nowMinute) - 1).toFixed(1)}" y="${T}" width="2" height="${H - B - T}"/>` : "";
   return `<svg class="fc-chart" viewBox="0 0 ${W} ${H}" role="img" aria-label="${escapeHtml(w.chart)}">

@@ -50,6 +50,21 @@ SMALLEST_FORECAST_TEXT_JS = """() => Math.min(...[...document.querySelectorAll(
     return svg ? size * svg.getBoundingClientRect().width / svg.viewBox.baseVal.width : size;
   }))"""
 """The smallest text of the forecast panel in CSS pixels (SVG labels scaled as drawn)."""
+OVERLAPPING_CHART_LABELS_JS = """() => {
+  const boxes = [...document.querySelectorAll("section.forecast svg text")]
+    .map((el) => [el.textContent, el.getBoundingClientRect()]);
+  const hit = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+  const found = [];
+  boxes.forEach(([ta, a], i) => boxes.slice(i + 1).forEach(([tb, b]) => {
+    if (hit(a, b)) found.push(`${ta} / ${tb}`);
+  }));
+  const svg = document.querySelector("section.forecast svg")?.getBoundingClientRect();
+  const inside = (a) => a.left >= svg.left - 1 && a.right <= svg.right + 1
+    && a.top >= svg.top - 1 && a.bottom <= svg.bottom + 1;
+  boxes.forEach(([t, a]) => { if (svg && !inside(a)) found.push(`${t} cut by the chart's edge`); });
+  return found;
+}"""
+"""The chart's axis labels that overlap (e.g. "10h / 12h") or that its edge cuts."""
 
 
 def _open_all_afternoon(facility: Facility, day: dt.date) -> bool:
@@ -184,6 +199,7 @@ async def test_the_lobby_screen_shows_the_forecast_in_both_languages(
         assert (await english.inner_text()).startswith("Best time to come today (until ")
         await Journey(f"forecast-screen-{name}", page).step("la prévision sur l'écran d'accueil")
         assert await clipped(page, ".panel, .s-main, .s-foot") == []
+        assert await page.evaluate(OVERLAPPING_CHART_LABELS_JS) == []
         smallest = await page.evaluate(SMALLEST_FORECAST_TEXT_JS)
         assert smallest >= 0.022 * min(viewport.values()) - 0.5, smallest
         assert await run_axe(page, f"forecast-screen-{name}") == []
