@@ -94,10 +94,17 @@ function paint(status) {
   const estimated = level && "capacityEstimated" in li.dataset ? ` <span class="tag est">${t.estimatedCapacity}</span>` : "";
   li.querySelector(".live").innerHTML = `${renderState(status, lang, 18)}${level ? ` <span class="crowd lvl-${level}">${t.levels[level]}</span>${estimated}` : ""}`;
   li.querySelector(".hours").textContent = hoursLine(status, lang).spans;
-  li.querySelector(".closure-note")?.remove();
-  if (closure) li.querySelector(".hours").insertAdjacentHTML("afterend", `<p class="closure-note">${words.closures} ${escapeHtml(localized(closure.message, lang))}</p>`);
+  // A live tick that changes nothing leaves the notes' nodes alone: no flicker, and a reader's place
+  // (a screen reader's cursor, a selection) in them is kept. The closure note is not an outage note.
+  const note = li.querySelector(":scope .closure-note:not(.outage-note)");
+  const said = closure ? `${words.closures} ${localized(closure.message, lang)}` : null;
+  if (note && note.textContent !== said) note.remove();
+  if (said && note?.textContent !== said) li.querySelector(".hours").insertAdjacentHTML("afterend", `<p class="closure-note">${escapeHtml(said)}</p>`);
   const outages = li.querySelector("[data-outages]");
-  if (outages) outages.innerHTML = outagesOf(status).map((e) => `<p class="closure-note outage-note">${escapeHtml(outageLine(e, lang))}</p>`).join("");
+  const lines = outagesOf(status).map((e) => outageLine(e, lang));
+  if (outages && [...outages.children].map((p) => p.textContent).join("\n") !== lines.join("\n")) {
+    outages.innerHTML = lines.map((line) => `<p class="closure-note outage-note">${escapeHtml(line)}</p>`).join("");
+  }
   li.dataset.stepFree = status.accessibility?.step_free_access || "unknown";
 }
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from playwright.async_api import Error as PlaywrightError
+
 from tests.dashboards.dashboards_testkit import ARTIFACTS
 
 __all__ = [
@@ -68,6 +70,19 @@ class Journey:
         (JOURNEYS / f"{self.name}.json").write_text(
             json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
         )
+
+
+async def scroll_to(locator: Any, *, attempts: int = 5) -> None:
+    """Scrolls the element into view as a reader would. A live page may repaint the element while
+    Playwright waits for it to be stable (« Element is not attached to the DOM »): the locator then
+    finds the new node, so try again — any other error, or the same one five times, is raised."""
+    for attempt in range(attempts):
+        try:
+            await locator.scroll_into_view_if_needed()
+            return
+        except PlaywrightError as error:
+            if "not attached" not in str(error) or attempt == attempts - 1:
+                raise
 
 
 async def visible_count(locator: Any) -> int:

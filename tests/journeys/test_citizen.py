@@ -24,6 +24,7 @@ import orjson
 import pytest
 import redis.asyncio as aioredis
 from babel.numbers import format_decimal
+from playwright.async_api import expect
 
 from api.pages.directory import PAGE_SIZE
 from paris_live.live import facility_key, index_key
@@ -39,6 +40,7 @@ from tests.journeys.journeykit import (
     PHONE,
     Journey,
     horizontal_overflow,
+    scroll_to,
     visible_count,
     visible_texts,
 )
@@ -64,7 +66,7 @@ def _at(hour: int, minute: int = 0) -> dt.datetime:
     return dt.datetime.now(PARIS).replace(hour=hour, minute=minute, second=0, microsecond=0)
 
 
-def _status(facility: Facility, state: str, **changes: Any) -> bytes:
+def _status(facility: Facility, state: str, *, seq: int = SEQ, **changes: Any) -> bytes:
     """A status of ``facility`` in ``state`` (crowd level "low" unless told)."""
     now = dt.datetime.now(dt.UTC).isoformat()
     occupancy = {
@@ -85,7 +87,7 @@ def _status(facility: Facility, state: str, **changes: Any) -> bytes:
         "stale": False,
     }
     fields.update(changes)
-    return make_status(facility, SEQ, **fields)
+    return make_status(facility, seq, **fields)
 
 
 async def _lea_city(redis: aioredis.Redis, settings: Settings) -> dict[str, str]:
@@ -206,7 +208,7 @@ async def test_lea_finds_open_quiet_pools_in_the_15e_and_the_best_time_ahead(
         )
         assert focus_in_dialog
         await journey.step("detail")
-        await advice.scroll_into_view_if_needed()
+        await scroll_to(advice)
         await journey.step("best time")
         sentence = await advice.inner_text()
         if weeks == 3:
@@ -467,3 +469,53 @@ async def test_the_whole_city_a_page_at_a_time(browser: Any, city_api: InProcess
     finally:
         await context.close()
     assert not errors, errors
+
+
+async def test_a_closure_declared_while_the_directory_is_open_shows_on_its_card_then_goes(
+    page: Any, city_api: InProcessServer, redis_client: aioredis.Redis, settings: Settings
+) -> None:
+    """Someone reads the directory while an agent closes a library: its card says « Fermeture en
+    cours : … » without a reload; an update that leaves the closure as it was repaints the card's
+    state but not the note (no flicker, a screen reader keeps its place); the closure withdrawn,
+    the note goes — and it is never confused with the card's equipment notes."""
+    library = CATALOGUE.get("bibliotheque-parmentier")
+    message = {"fr": "Fermé : dégât des eaux au rez-de-chaussée.", "en": "Closed: water damage."}
+    now = dt.datetime.now(dt.UTC)
+    closure = {
+        "closure_id": "clo-test",
+        "scope": {"kind": "facility"},
+        "reason": "technical_failure",
+        "message": message,
+        "starts_at": now.isoformat(),
+        "expected_reopening_at": (now + dt.timedelta(hours=3)).isoformat(),
+        "declared_by": "agent-1",
+        "declared_at": now.isoformat(),
+        "overdue": False,
+    }
+
+    async def write(seq: int, state: str, closures: list[dict[str, Any]]) -> None:
+        raw = _status(library, state, seq=seq, closures=closures)
+        assert await put_status(redis_client, settings, raw)
+
+    await write(SEQ + 1, "open", [])
+    await page.goto(f"{city_api.http}/?q={quote(library.name)}")
+    card = page.locator(CARDS).filter(has_text=library.name)
+    await expect(card).to_be_visible()
+    note = card.locator(".closure-note:not(.outage-note)")
+    assert await visible_count(note) == 0
+
+    await write(SEQ + 2, "exceptionally_closed", [closure])
+    await expect(note).to_be_visible(timeout=30_000)
+    await expect(note).to_have_text(f"Fermeture en cours : {message['fr']}")
+    await expect(card.locator(".live")).to_contain_text("Fermé exceptionnellement")
+
+    await note.evaluate("note => { note.dataset.kept = 'yes'; }")
+    await card.locator(".live > *").first.evaluate("n => { window.__painted = n; }")
+    await write(SEQ + 3, "exceptionally_closed", [closure])
+    await page.wait_for_function("() => !window.__painted.isConnected", timeout=30_000)
+    await expect(note).to_have_attribute("data-kept", "yes")
+    assert await note.count() == 1
+
+    await write(SEQ + 4, "open", [])
+    await expect(note).to_have_count(0, timeout=30_000)
+    await expect(card.locator(".live")).not_to_contain_text("Fermé exceptionnellement")

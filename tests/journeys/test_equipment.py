@@ -33,6 +33,7 @@ from tests.journeys.journeykit import (
     PHONE,
     Journey,
     horizontal_overflow,
+    scroll_to,
     visible_count,
 )
 from tests.streams.streams_testkit import passage, seq
@@ -246,9 +247,16 @@ async def test_a_lift_out_of_order_is_seen_followed_and_its_return_told(
     # the directory says the overdue return is past, not still to come
     await desk.goto(f"{live_stack.http}/?type=town_hall")
     late = desk.locator(f"#f-{other} .outage-note")
-    await late.scroll_into_view_if_needed()
+    await scroll_to(late)
     await expect(late).to_be_visible()
     await expect(late).to_have_text(re.compile(r"retour prévu à [^—]+ \(dépassé\)$"))
+    # a live update that leaves the outage as it was (one more visitor) repaints the card's state
+    # but not the note: it does not flicker, and a screen reader's place in it is kept
+    await late.evaluate("note => { note.dataset.kept = 'yes'; }")
+    await desk.locator(f"#f-{other} .live > *").first.evaluate("n => { window.__painted = n; }")
+    await live_stack.send([passage(other, "in", 1)])
+    await desk.wait_for_function("() => !window.__painted.isConnected", timeout=60_000)
+    await expect(late).to_have_attribute("data-kept", "yes")
 
     # the lift works again: the open page says so, and a notification is shown
     await agent_call(live_stack, hall, "/end", {"equipment_id": "lift"})

@@ -35,6 +35,7 @@ from tests.journeys.journeykit import (
     PHONE,
     Journey,
     horizontal_overflow,
+    scroll_to,
     visible_count,
     visible_texts,
 )
@@ -211,7 +212,7 @@ async def test_the_survey_is_answered_in_at_most_twelve_interactions_on_a_phone(
         button = question.locator("label.rating").nth(choice - 1)
         box = await button.bounding_box()
         assert box is not None and box["height"] >= 44 and box["width"] >= 44, box
-        await button.scroll_into_view_if_needed()
+        await scroll_to(button)
         await button.click()
         journey.act()
         await expect(

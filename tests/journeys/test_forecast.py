@@ -36,6 +36,7 @@ from tests.journeys.journeykit import (
     Journey,
     clipped,
     horizontal_overflow,
+    scroll_to,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
@@ -137,7 +138,7 @@ async def test_the_facility_page_shows_the_forecast_band_and_the_best_time(
     page = await _open(browser, f"{city_api.http}/facilities/{pool.id}", DESKTOP, at)
     journey = Journey("forecast-card", page)
     await _sees_the_forecast(page, "fr")
-    await page.locator("section.forecast").scroll_into_view_if_needed()
+    await scroll_to(page.locator("section.forecast"))
     await journey.step("la prévision sur la fiche de l'équipement")
     assert await run_axe(page, "forecast-card-fr") == []
     await page.context.close()
@@ -147,7 +148,7 @@ async def test_the_facility_page_shows_the_forecast_band_and_the_best_time(
     await _sees_the_forecast(page, "en")
     assert await horizontal_overflow(page) == 0
     assert await run_axe(page, "forecast-card-en-320") == []
-    await page.locator("section.forecast").scroll_into_view_if_needed()
+    await scroll_to(page.locator("section.forecast"))
     await Journey("forecast-card-en-320", page).step("forecast at 320 px")
     await page.context.close()
     assert not page.errors, page.errors
@@ -216,7 +217,7 @@ async def test_the_directory_detail_panel_shows_the_forecast(
     card = page.locator(f"#f-{pool.id}")
     await card.locator("button.more").click()
     await _sees_the_forecast(page, "fr")
-    await page.locator("#detail section.forecast").scroll_into_view_if_needed()
+    await scroll_to(page.locator("#detail section.forecast"))
     await Journey("forecast-directory", page).step("la prévision dans le détail de l'annuaire")
     assert await run_axe(page, "forecast-directory") == []
     await page.context.close()

@@ -52,6 +52,7 @@ from tests.journeys.journeykit import (
     Journey,
     clipped,
     horizontal_overflow,
+    scroll_to,
     visible_count,
 )
 
@@ -168,7 +169,7 @@ async def test_the_card_and_the_screen_of_a_town_hall_show_each_service_wait(
     page = await _open(browser, f"{city_api.http}/facilities/{town_hall.id}", DESKTOP, at)
     journey = Journey("forecast-waits-card", page)
     await _sees_the_waits(page)
-    await page.locator("section.forecast .fc-waits").scroll_into_view_if_needed()
+    await scroll_to(page.locator("section.forecast .fc-waits"))
     await journey.step("l'attente prévue par guichet sur la fiche de la mairie")
     await _shot(page, "waits-card-desktop")
     await _no_violation(page, "forecast-waits-card")
@@ -178,7 +179,7 @@ async def test_the_card_and_the_screen_of_a_town_hall_show_each_service_wait(
     page = await _open(browser, f"{city_api.http}/facilities/{town_hall.id}", NARROW, at)
     await _sees_the_waits(page)
     assert await horizontal_overflow(page) == 0
-    await page.locator("section.forecast .fc-waits").scroll_into_view_if_needed()
+    await scroll_to(page.locator("section.forecast .fc-waits"))
     await _shot(page, "waits-card-320")
     await _no_violation(page, "forecast-waits-card-320")
     await page.context.close()
@@ -235,7 +236,7 @@ async def test_the_directory_cards_say_how_busy_in_one_hour(
     assert len(text) > len("Dans 1 h : prévision") + 3, text
     assert await visible_count(page.locator("li.facility .fc-card")) == 1
     assert len(reads) == 1 and "/v1/forecasts?" in reads[0], reads
-    await note.scroll_into_view_if_needed()
+    await scroll_to(note)
     await Journey("forecast-waits-directory", page).step("« dans 1 h » sur la carte de l'annuaire")
     await _shot(page, "directory-card")
     await _no_violation(page, "forecast-directory-cards")

@@ -23,7 +23,14 @@ from schemas.catalogue import load_catalogue
 from streams.feedback_cli import purge_personal_data
 from tests.api.api_testkit import InProcessServer, fast_hub
 from tests.dashboards.dashboards_testkit import run_axe, screenshot, start_api
-from tests.journeys.journeykit import DESKTOP, NARROW, PHONE, horizontal_overflow, visible_count
+from tests.journeys.journeykit import (
+    DESKTOP,
+    NARROW,
+    PHONE,
+    horizontal_overflow,
+    scroll_to,
+    visible_count,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -55,7 +62,7 @@ async def test_footer_on_every_page_leads_somewhere(
         response = await page.goto(city_api.http + path)
         assert response.status == (404 if path == "/nulle-part" else 200), path
         footer = page.locator("footer.site-footer")
-        await footer.scroll_into_view_if_needed()
+        await scroll_to(footer)
         assert await footer.is_visible(), path
         links = footer.locator("a")
         assert await visible_count(links) == FOOTER_LINKS, path

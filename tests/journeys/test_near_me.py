@@ -12,7 +12,7 @@ from api.nearby import distance_m
 from schemas.catalogue import Location, load_catalogue
 from tests.api.api_testkit import InProcessServer
 from tests.dashboards.dashboards_testkit import run_axe
-from tests.journeys.journeykit import PHONE, Journey, horizontal_overflow, visible_texts
+from tests.journeys.journeykit import PHONE, Journey, horizontal_overflow, scroll_to, visible_texts
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -64,7 +64,7 @@ async def test_autour_de_moi_sorts_the_pools_nearest_first(
         assert len(distances) == len(names) and distances[0].startswith("à ")
         assert "at=" in page.url
         assert await horizontal_overflow(page) == 0
-        await page.locator(".origin").scroll_into_view_if_needed()
+        await scroll_to(page.locator(".origin"))
         await journey.step("pools nearest first")
         serious = await run_axe(page, "directory-near-me-phone")
         assert not serious, serious
@@ -110,7 +110,7 @@ async def test_an_arrondissement_or_a_street_typed_in(
         assert hall.name in await page.locator(".origin").inner_text()
         names = await visible_texts(page.locator(f"{CARDS} h2"))
         assert names[:3] == _nearest("library", hall.location, 3)
-        await page.locator(".origin").scroll_into_view_if_needed()
+        await scroll_to(page.locator(".origin"))
         await journey.step("libraries near the 15e")
 
         await page.get_by_label("Près de (adresse ou arrondissement)").fill("zzz")

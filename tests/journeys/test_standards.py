@@ -20,6 +20,7 @@ from tests.journeys.journeykit import (
     NARROW,
     Journey,
     horizontal_overflow,
+    scroll_to,
     visible_count,
 )
 
@@ -77,7 +78,7 @@ async def test_a_contributor_copies_the_osm_hours_of_a_pool(
         assert expected == osm_opening_hours(POOL.hours)
         await page.goto(f"{city_api.http}/facilities/{POOL.id}")
         block = page.locator(BLOCK)
-        await block.scroll_into_view_if_needed()
+        await scroll_to(block)
         heading = block.get_by_role("heading", name="Horaires au format OpenStreetMap")
         assert await heading.is_visible()
         value = block.locator("code.osm-value")
@@ -111,7 +112,7 @@ async def test_the_osm_block_fits_a_narrow_phone_in_english(
     try:
         await page.goto(f"{city_api.http}/facilities/{LONGEST.id}?lang=en")
         block = page.locator(BLOCK)
-        await block.scroll_into_view_if_needed()
+        await scroll_to(block)
         heading = block.get_by_role("heading", name="Opening hours in OpenStreetMap format")
         assert await heading.is_visible()
         assert await block.get_by_text("For OpenStreetMap contributors").is_visible()
@@ -141,7 +142,7 @@ async def test_estimated_hours_warn_contributors_not_to_copy_them(
     try:
         await page.goto(f"{city_api.http}/facilities/{ESTIMATED.id}")
         warning = page.locator(f"{BLOCK} .osm-estimated")
-        await warning.scroll_into_view_if_needed()
+        await scroll_to(warning)
         assert await visible_count(warning) == 1
         assert "ne les copiez pas dans OpenStreetMap" in await warning.inner_text()
         assert await horizontal_overflow(page) == 0
