@@ -30,7 +30,7 @@ from api.closures import routes as closure_routes
 from api.closures.bus import ClosureBus
 from api.config import hub_limits
 from api.context import AppContext
-from api.errors import add_error_shape, install_error_handlers
+from api.errors import FrameworkErrors, add_error_shape, install_error_handlers
 from api.feed import RedisFeed
 from api.feedback import routes as feedback
 from api.headers import SecurityHeaders
@@ -197,8 +197,9 @@ def create_app(
         ngsi_ld,
     ):
         app.include_router(module.router)
-    # Outermost last: metrics → security headers → gzip → CORS → request limits → routes. The
-    # limits answer before any route, dependency or authentication reads a byte of the body.
+    # Outermost last: metrics → security headers → gzip → framework errors → CORS → request
+    # limits → routes. The limits answer before any route, dependency or authentication reads a
+    # byte of the body; the framework's own plain-text 4xx (CORS, Range) leave in the error shape.
     # gzip leaves alone what is already encoded (static assets) and text/event-stream (SSE).
     app.add_middleware(RequestLimits, settings=settings)
     app.add_middleware(
@@ -217,6 +218,7 @@ def create_app(
         expose_headers=["ETag", "Cache-Control", "Retry-After", "X-Request-ID"],
         max_age=600,
     )
+    app.add_middleware(FrameworkErrors)
     app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=6)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(MetricsMiddleware, metrics=http_metrics)

@@ -22,7 +22,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.i18n import N_, bilingual
 
@@ -33,6 +35,7 @@ __all__ = [
     "ApiError",
     "ErrorBody",
     "ErrorResponse",
+    "FrameworkErrors",
     "HttpErrorShape",
     "InvalidParameter",
     "ServiceUnavailable",
@@ -200,3 +203,69 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error", exc_info=exc)
         return error_response(500, "internal_error", bilingual("Erreur interne du serveur"))
+
+
+_FRAMEWORK_TEXTS = (
+    # (status, a word of the framework's own text, code, message)
+    (400, "cors", "cors_refused", N_("Requête CORS refusée : méthode ou en-tête non autorisé")),
+    (400, "range", "invalid_range_header", N_("En-tête Range invalide (attendu bytes=début-fin)")),
+    (416, "", "range_not_satisfiable", N_("La plage demandée (Range) dépasse le fichier")),
+)
+
+
+def _framework_error(status: int, text: str) -> tuple[str, str]:
+    for known, word, code, message in _FRAMEWORK_TEXTS:
+        if status == known and word in text.lower():
+            return code, bilingual(message)
+    code, message = _HTTP_CODES.get(status, ("http_error", N_("Requête invalide")))
+    return code, bilingual(message)
+
+
+class FrameworkErrors:
+    """4xx answers that framework parts write themselves, in plain text, before any handler of
+    :func:`install_error_handlers` can see them — Starlette's ``FileResponse`` on a bad ``Range``
+    header (400 « Range header: … », 416), ``CORSMiddleware`` on a refused preflight (400
+    « Disallowed CORS method ») — are rewritten into the one error shape, their other headers
+    (``Content-Range``, ``Vary``, CORS) kept. Plain ASGI: only the response messages are read."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        held: Message | None = None
+        text = bytearray()
+
+        async def shaped(message: Message) -> None:
+            nonlocal held
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                kind = Headers(raw=message["headers"]).get("content-type", "")
+                if 400 <= status < 500 and kind.startswith("text/plain"):
+                    held = message
+                    return
+            elif held is not None and message["type"] == "http.response.body":
+                text.extend(message.get("body", b"")[: 1024 - len(text)])
+                if message.get("more_body", False):
+                    return
+                await self._answer(scope, send, held, text.decode("latin-1"))
+                return
+            await send(message)
+
+        await self.app(scope, receive, shaped)
+
+    @staticmethod
+    async def _answer(scope: Scope, send: Send, start: Message, text: str) -> None:
+        status = start["status"]
+        code, message = _framework_error(status, text)
+        body = error_response(status, code, message).body
+        headers = MutableHeaders(raw=list(start["headers"]))
+        headers["content-type"] = "application/json"
+        headers["content-length"] = str(len(body))
+        headers["cache-control"] = "no-store"
+        await send({**start, "headers": headers.raw})
+        await send(
+            {"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body}
+        )

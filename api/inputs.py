@@ -9,7 +9,8 @@ instead of reaching PostgreSQL (which cannot hold a NUL) or a log line.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from datetime import date
+from typing import TYPE_CHECKING, Final
 
 from starlette.requests import HTTPConnection
 
@@ -18,6 +19,7 @@ from api.i18n import bilingual
 from schemas.text import find_control_character, line, text
 
 __all__ = [
+    "YEARS",
     "AnswerText",
     "ClosureMessage",
     "ComplaintText",
@@ -25,8 +27,31 @@ __all__ = [
     "Honeypot",
     "ShortText",
     "Topic",
+    "in_years",
     "refuse_control_characters",
 ]
+
+YEARS: Final = (2000, 2100)
+"""Dates and instants from outside (``from``, ``to``, cursors, Open311's ``start_date`` /
+``end_date``) outside these years (inclusive) are refused: the platform holds nothing older, Paris'
+local mean time (+00:09:21) is no valid RFC 3339 offset, and a day or a window added to year 1 or
+9999 overflows ``datetime`` (an ``OverflowError`` where a 4xx was meant)."""
+
+
+def in_years(value: date | None, name: str) -> None:
+    """422 ``invalid_range`` when ``value`` (a date or a datetime) is outside :data:`YEARS`."""
+    first, last = YEARS
+    if value is not None and not first <= value.year <= last:
+        raise InvalidParameter(
+            bilingual(
+                "« %(name)s » doit être entre %(first)s et %(last)s",
+                name=name,
+                first=first,
+                last=last,
+            ),
+            code="invalid_range",
+        )
+
 
 # The bounds of the bodies' fields, as schemas.text types (mypy sees ``str``: the types are made
 # by a function, which a static checker cannot read as an alias).

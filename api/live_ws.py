@@ -307,12 +307,16 @@ class LiveConnection(Subscriber, asyncio.Protocol):
         endpoint = self.endpoint
         conn = self.conn
         path = request.path.split("?", 1)[0].rstrip("/")
+        # get_all: a repeated header makes websockets' get() raise MultipleValuesError
+        origins = request.headers.get_all("Origin")
         response: Response
         if endpoint is None:
             response = conn.reject(503, bilingual("Service indisponible") + "\n")
         elif path != LIVE_PATH:
             response = conn.reject(404, bilingual("Introuvable") + "\n")
-        elif not endpoint.origin_allowed(request.headers.get("Origin")):
+        elif len(origins) > 1:
+            response = conn.reject(400, bilingual("En-tête Origin répété") + "\n")
+        elif not endpoint.origin_allowed(origins[0] if origins else None):
             response = conn.reject(403, bilingual("Origine non autorisée") + "\n")
         elif not self._admit(request):
             response = conn.reject(
@@ -332,7 +336,9 @@ class LiveConnection(Subscriber, asyncio.Protocol):
     def _admit(self, request: Request) -> bool:
         peer = self.transport.get_extra_info("peername") if self.transport is not None else None
         host = str(peer[0]) if isinstance(peer, tuple) and peer else "unknown"
-        address = client_address(self.config, host, request.headers.get("X-Forwarded-For"))
+        # repeated X-Forwarded-For lines are one list, joined as uvicorn joins them for HTTP
+        forwarded = ", ".join(request.headers.get_all("X-Forwarded-For")) or None
+        address = client_address(self.config, host, forwarded)
         if not self.guard.admit(address):
             logger.warning("live: refused a socket from %s (at the per-address cap)", address)
             return False

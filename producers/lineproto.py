@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 from producers.errors import MalformedInput
 from schemas.events import CloudEvent, EventType, make_event
+from schemas.text import ascii_int
 
 MAX_LINE = 1024
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
@@ -113,10 +114,11 @@ def parse_passage_line(
         raise MalformedInput("bad_direction", f"direction must be in or out, not {fields[2]!r}")
     count, when = 1, None
     rest = fields[3:]
-    if rest and rest[0].isdigit():
-        count = int(rest.pop(0))
+    if rest and rest[0].isdecimal():  # « ² » or « ３ » too: refused as a count, not crashed on
+        written = rest.pop(0)
+        count = ascii_int(written) or 0
         if not 1 <= count <= 10_000:
-            raise MalformedInput("bad_count", f"count must be within 1..10000, not {count}")
+            raise MalformedInput("bad_count", f"count must be within 1..10000, not {written}")
     elif rest and (len(rest) == 2 or "T" not in rest[0].upper()):
         raise MalformedInput("bad_count", f"count must be a positive integer, not {rest[0]!r}")
     if rest:

@@ -40,6 +40,19 @@ def find_control_character(value: str, *, multiline: bool = False) -> int | None
     return ord(found.group()) if found else None
 
 
+_ASCII_DIGITS = re.compile(r"[0-9]{1,18}")
+
+
+def ascii_int(value: str) -> int | None:
+    """``value`` as a non-negative integer when it is 1 to 18 ASCII digits, else ``None``.
+
+    ``str.isdigit()`` is true for « ² » or « ³ », which ``int()`` refuses (a ``ValueError`` where a
+    4xx was meant), and ``int()`` reads « ３ » or « ٣ », which no form, device or URL of the
+    platform writes: a number from outside is checked here, never with ``isdigit()``.
+    """
+    return int(value) if _ASCII_DIGITS.fullmatch(value) else None
+
+
 def _refuse_line(value: str) -> str:
     code = find_control_character(value)
     if code is not None:

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from api.feedback.errors import MAX_BODY, InvalidInput, TooLarge
 from api.i18n import N_, bilingual
+from schemas.text import ascii_int
 
 __all__ = ["FIELD_MESSAGES", "field_errors", "is_form", "parse", "read_body"]
 
@@ -57,7 +58,8 @@ def is_form(request: Request) -> bool:
 async def _bounded_body(request: Request) -> bytes:
     """The body, refused past :data:`MAX_BODY` bytes (declared or streamed)."""
     declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
+    size = ascii_int(declared) if declared is not None else 0
+    if size is None or size > MAX_BODY:
         raise TooLarge()
     chunks: list[bytes] = []
     size = 0

@@ -31,6 +31,7 @@ import orjson
 
 from api.ngsi_ld.entities import ENTITY_TYPES
 from api.ngsi_ld.errors import BadRequestData, OperationNotSupported
+from schemas.text import ascii_int
 
 __all__ = [
     "MAX_LIMIT",
@@ -239,9 +240,10 @@ def _list(value: str | None, what: str) -> list[str] | None:
 def _int(value: str | None, name: str, default: int, high: int) -> int:
     if value is None:
         return default
-    if not value.isdigit() or int(value) > high:
+    number = ascii_int(value)
+    if number is None or number > high:
         raise BadRequestData(f"{name}: an integer from 0 to {high}")
-    return int(value)
+    return number
 
 
 def _short_type(name: str) -> str:

@@ -17,6 +17,7 @@ from api.feedback.body import parse, read_body
 from api.feedback.errors import InvalidInput
 from api.feedback.models import ComplaintIn
 from api.i18n import N_, Lang, bilingual, language
+from api.inputs import YEARS
 from api.open311 import mapping, store
 from api.open311.mapping import JURISDICTION, BadLocation, ServiceCode, UnknownService
 from api.routes.history import FEEDBACK_UNAVAILABLE, pg
@@ -50,6 +51,7 @@ _UNKNOWN_JURISDICTION = N_("jurisdiction_id inconnu (seul paris.fr est servi)")
 _UNKNOWN_REQUEST = N_("Réclamation inconnue")
 _BAD_LOCATION = N_("lat/long : des degrés décimaux (lat entre -90 et 90, long entre -180 et 180)")
 _BAD_DATE = N_("date invalide (W3C, ex. 2026-06-01T00:00:00+02:00)")
+_DATE_OUT_OF_YEARS = N_("date hors des années %(first)s à %(last)s")
 _BAD_STATUS = N_("status : open ou closed")
 _TOO_MANY_IDS = N_("au plus 50 service_request_id")
 DEFAULT_WINDOW = dt.timedelta(days=90)
@@ -190,6 +192,9 @@ def _instant(value: str | None) -> dt.datetime | None:
         raise Open311Error(400, bilingual(_BAD_DATE)) from None
     if parsed.tzinfo is None:
         raise Open311Error(400, bilingual(_BAD_DATE))
+    first, last = YEARS
+    if not first <= parsed.year <= last:  # year 1 less 90 days would overflow
+        raise Open311Error(400, bilingual(_DATE_OUT_OF_YEARS, first=first, last=last))
     return parsed
 
 

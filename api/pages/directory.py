@@ -16,6 +16,7 @@ from typing import Any
 from api.pages.equipment import step_free_now
 from api.views import OPEN_STATES
 from schemas.catalogue import FACILITY_TYPES, TYPE_LABELS, Catalogue, LocalizedText, normalize_text
+from schemas.text import ascii_int
 
 __all__ = [
     "ARRONDISSEMENTS",
@@ -83,9 +84,7 @@ class Filters:
     ) -> Filters:
         return cls(
             type=type if type in FACILITY_TYPES else None,
-            arrondissement=int(arrondissement)
-            if arrondissement and arrondissement.isdigit()
-            else None,
+            arrondissement=ascii_int(arrondissement) if arrondissement else None,
             q=normalize_text(q or ""),
             open_now=open_now,
             low_crowd=low_crowd,

@@ -27,6 +27,7 @@ from api.caching import cached
 from api.context import AppContext, Ctx
 from api.errors import ERROR_RESPONSES, NOT_FOUND, InvalidParameter, ServiceUnavailable
 from api.i18n import N_, bilingual
+from api.inputs import in_years
 from api.routes.facilities import FacilityIdParam, require_facility
 from schemas.catalogue import LEVEL_THRESHOLDS, WEEKDAYS, occupancy_level
 from schemas.clock import PARIS
@@ -42,9 +43,6 @@ STEPS: dict[str, timedelta] = {
     "1d": timedelta(days=1),
 }
 MAX_POINTS = 1500
-YEARS = (2000, 2100)
-"""``from``, ``to`` and cursors outside these years (inclusive) are refused: older instants have
-no data and Paris' local mean time (+00:09:21) is no valid RFC 3339 offset."""
 _ROLLUP_COLUMNS = (
     "count_avg, count_min, count_max, count_last, capacity, passages_in, passages_out, samples"
 )
@@ -150,28 +148,13 @@ def _from_cursor(cursor: str) -> datetime:
         value = datetime.fromisoformat(text)
         if value.tzinfo is None:
             raise ValueError(text)
-        _in_years(value, "cursor")
+        in_years(value, "cursor")
     except (binascii.Error, UnicodeDecodeError, ValueError, InvalidParameter):
         raise InvalidParameter(
             bilingual("Curseur invalide : utilisez la valeur « next »"),
             code="invalid_cursor",
         ) from None
     return value
-
-
-def _in_years(value: datetime | None, name: str) -> None:
-    """422 ``invalid_range`` when ``value`` is outside :data:`YEARS` (its own calendar year)."""
-    first, last = YEARS
-    if value is not None and not first <= value.year <= last:
-        raise InvalidParameter(
-            bilingual(
-                "« %(name)s » doit être entre %(first)s et %(last)s",
-                name=name,
-                first=first,
-                last=last,
-            ),
-            code="invalid_range",
-        )
 
 
 def _paris(value: datetime) -> str:
@@ -205,8 +188,8 @@ async def history(
     """Occupancy buckets and status changes between ``from`` and ``to`` (at most 1,500 buckets
     per answer; follow ``next`` for the rest). ``from`` and ``to`` lie in the years 2000–2100
     and ``from`` precedes ``to`` (else 422 ``invalid_range``)."""
-    _in_years(from_, "from")
-    _in_years(to, "to")
+    in_years(from_, "from")
+    in_years(to, "to")
     await require_facility(ctx, facility_id)
     end = to or datetime.now(UTC)
     start = from_ or end - timedelta(hours=24)

@@ -30,6 +30,7 @@ from api.hub import Hub
 from api.i18n import bilingual
 from api.subscriber import Subscriber, Update
 from schemas.status import FACILITY_TYPE_PATTERN
+from schemas.text import ascii_int
 from schemas.ws import SubscribeFilter, SubscribeMessage
 
 __all__ = ["SseSubscriber", "router"]
@@ -81,6 +82,9 @@ class SseSubscriber(Subscriber):
                 data, self.buffer = b"".join(self.buffer), []
                 if data:
                     yield data
+                    # the chunk was taken (heartbeats at least every interval): alive, as a
+                    # WebSocket's pong says — else the hub ends every stream after dead_after
+                    self.last_seen = self.hub.clock()
                 self.resume()  # the chunk left: send what collapsed meanwhile
         finally:
             self.hub.detach(self)
@@ -92,12 +96,13 @@ def _parse_since(since: str | None, last_event_id: str | None) -> dict[str, int]
     if last_event_id:
         parts.append(last_event_id)
     for part in parts:
-        facility_id, sep, seq = part.strip().rpartition(":")
-        if not sep or not seq.isdigit() or not facility_id:
+        facility_id, sep, digits = part.strip().rpartition(":")
+        seq = ascii_int(digits)
+        if not sep or seq is None or not facility_id:
             raise InvalidParameter(
                 bilingual("« since » invalide : %(part)s (attendu id:seq)", part=part)
             )
-        result[facility_id] = max(int(seq), result.get(facility_id, -1))
+        result[facility_id] = max(seq, result.get(facility_id, -1))
     return result
 
 

@@ -35,6 +35,7 @@ from api.feedback import transparency as figures
 from api.feedback.datasets import DATASETS as MONTHLY
 from api.feedback.datasets import DatasetName, columns_doc
 from api.i18n import bilingual, localized
+from api.inputs import in_years
 from api.opendata import NotPublished
 from api.opendata.datasets import DATASETS
 from api.opendata.package import dcat_catalog
@@ -254,7 +255,9 @@ async def dataset_file(
 
 def _range(start: date | None, end: date | None) -> tuple[date, date]:
     """``from``–``to`` (one may be missing: a year from / up to the other); 422 when inverted or
-    longer than :data:`MAX_RANGE_DAYS`."""
+    longer than :data:`MAX_RANGE_DAYS`, or outside :data:`~api.inputs.YEARS`."""
+    in_years(start, "from")
+    in_years(end, "to")
     if start is None:
         assert end is not None
         start = end - timedelta(days=MAX_RANGE_DAYS - 1)

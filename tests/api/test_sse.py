@@ -12,7 +12,13 @@ import pytest
 import redis.asyncio as aioredis
 
 from paris_live.settings import Settings
-from tests.api.api_testkit import InProcessServer, facilities_of, make_status, put_status
+from tests.api.api_testkit import (
+    InProcessServer,
+    facilities_of,
+    fast_hub,
+    make_status,
+    put_status,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -73,6 +79,33 @@ async def test_sse_snapshot_update_and_resume(
     ) as response:
         snapshot = await next_event(events(response))
         assert [(f["facility_id"], f["seq"]) for f in snapshot["data"]["facilities"]] == [(b.id, 2)]
+
+
+async def test_an_sse_stream_outlives_the_hubs_dead_after(
+    api_server: InProcessServer,
+    http: httpx.AsyncClient,
+    redis_client: aioredis.Redis,
+    settings: Settings,
+) -> None:
+    """The hub ends a WebSocket that stops answering its pings after ``dead_after``. SSE has no
+    pong: the chunks its reader takes (heartbeats at least) say it is alive. Every SSE stream
+    was ended after ``dead_after`` (45 s in production) however well it read; now one read for
+    twice that long still gets the next change."""
+    [a] = facilities_of("library", 1)
+    await put_status(redis_client, settings, make_status(a, 1))
+    await api_server.mirrored({a.id: 1})
+    dead_after = fast_hub(settings).hub_dead_after
+    async with http.stream("GET", "/v1/live/sse", params={"facilities": a.id}) as response:
+        stream = events(response)
+        assert (await next_event(stream))["event"] == "snapshot"
+        loop = asyncio.get_running_loop()
+        until = loop.time() + 2 * dead_after
+        while loop.time() < until:
+            event = await asyncio.wait_for(anext(stream), 5)
+            assert event["event"] == "heartbeat", event
+        await put_status(redis_client, settings, make_status(a, 2))
+        update = await next_event(stream)
+        assert update["event"] == "update" and update["id"] == f"{a.id}:2"
 
 
 async def test_sse_refuses_bad_subscriptions(http: httpx.AsyncClient) -> None:

@@ -204,6 +204,58 @@ async def test_control_characters_in_query_strings_are_422_naming_the_parameter(
     await assert_still_serving(api.http)
 
 
+async def test_digits_that_isdigit_takes_and_int_refuses_are_4xx_not_500(api: Api) -> None:
+    """« ² » passes ``str.isdigit()`` and fails ``int()``: in a page filter it filters nothing; in
+    SSE's ``since`` or a one-byte ``Last-Event-ID`` (\\xb2, read as latin-1) it is 422; as NGSI-LD's
+    ``limit`` a 400 in NGSI-LD's own problem details — each was a 500."""
+    for path in ("/?arrondissement=%C2%B2", "/directory/results?arrondissement=%C2%B2"):
+        response = await api.http.get(path)
+        assert response.status_code == 200, (path, response.status_code)
+        assert "text/html" in response.headers["content-type"]
+    sse = f"/v1/live/sse?facilities={POOL}"
+    assert_error(await api.http.get(f"{sse}&since={POOL}:%C2%B2"), 422, "invalid_parameter")
+    assert_error(
+        await api.http.get(sse, headers={"Last-Event-ID": b"x:\xb2"}), 422, "invalid_parameter"
+    )
+    for query in ("limit=%C2%B2", "offset=%C2%B9", "limit=%EF%BC%93"):
+        response = await api.http.get(f"/ngsi-ld/v1/entities?type=Facility&{query}")
+        assert response.status_code == 400, (query, response.status_code)
+        assert response.json()["type"].endswith("/BadRequestData"), response.text
+    await assert_still_serving(api.http)
+
+
+async def test_dates_at_the_edges_of_the_calendar_are_4xx_not_500(api: Api) -> None:
+    """Year 1 or 9999 from outside overflowed a window computed from it (OverflowError → 500):
+    the open-data range export answers 422 ``invalid_range``, Open311 its own 400 list."""
+    for query in ("to=0001-01-01", "from=9999-12-31", "from=9999-01-01&to=9999-12-31"):
+        response = await api.http.get(f"/v1/open-data/closures.csv?{query}")
+        assert_error(response, 422, "invalid_range")
+    for end in ("0001-01-01T00:00:00Z", "0001-03-01T00:00:00+14:00", "9999-12-31T23:59:59Z"):
+        response = await api.http.get("/open311/v2/requests.json", params={"end_date": end})
+        assert response.status_code == 400, (end, response.status_code, response.text[:200])
+        [error] = response.json()
+        assert error["code"] == 400 and " / " in error["description"], error
+    await assert_still_serving(api.http)
+
+
+async def test_a_refused_cors_preflight_answers_in_the_error_shape(api: Api) -> None:
+    """Starlette's CORS middleware refuses in plain text: the answer is rewritten into the one
+    error shape (400 ``cors_refused``, French / English); an allowed preflight is unchanged."""
+    origin = "https://refused.example"
+    for method, extra in (("DELETE", {}), ("GET", {"Access-Control-Request-Headers": "X-Evil"})):
+        response = await api.http.options(
+            "/v1/facilities",
+            headers={"Origin": origin, "Access-Control-Request-Method": method, **extra},
+        )
+        assert_error(response, 400, "cors_refused")
+    ok = await api.http.options(
+        "/v1/facilities", headers={"Origin": origin, "Access-Control-Request-Method": "GET"}
+    )
+    assert ok.status_code == 200, ok.text
+    assert ok.headers["access-control-allow-origin"] in {origin, "*"}
+    await assert_still_serving(api.http)
+
+
 async def test_a_10000_character_query_string_is_414(api: Api) -> None:
     """A query string past ``query_limit`` answers 414 before any route runs."""
     response = await api.http.get("/v1/facilities", params={"q": "x" * 10_000})

@@ -377,6 +377,29 @@ async def test_foreign_origin_is_refused_403(
         await server.stop()
 
 
+async def test_a_repeated_origin_or_forwarded_for_header_gets_an_answer(
+    server: InProcessServer, redis_client: aioredis.Redis, settings: Settings
+) -> None:
+    """Two ``Origin`` lines made websockets' ``Headers.get`` raise mid-handshake: the socket was
+    closed without a byte and asyncio logged a fatal error. Two origins (which one to check?)
+    now answer HTTP 400; two ``X-Forwarded-For`` lines are one list, joined as uvicorn joins them
+    for HTTP routes (101). The server goes on serving."""
+
+    async def answer_to(extra: bytes) -> bytes:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(HANDSHAKE[:-2] + extra + b"\r\n")
+        try:
+            return await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+        finally:
+            writer.close()
+
+    two_origins = b"Origin: https://a.example\r\nOrigin: https://b.example\r\n"
+    assert (await answer_to(two_origins)).startswith(b"HTTP/1.1 400 ")
+    two_hops = b"X-Forwarded-For: 10.0.0.1\r\nX-Forwarded-For: 10.0.0.2\r\n"
+    assert (await answer_to(two_hops)).startswith(b"HTTP/1.1 101 ")
+    await still_serves(server.ws, redis_client, settings, facilities_of("pool", 1)[0])
+
+
 async def test_hundreds_of_sockets_from_one_address(
     server: InProcessServer, redis_client: aioredis.Redis, settings: Settings
 ) -> None:

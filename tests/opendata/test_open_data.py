@@ -152,6 +152,23 @@ async def test_api_serves_files_ranges_catalogue_and_errors(
                 assert answer.status_code == status, url
                 assert answer.json()["error"]["code"] == code, url
                 assert answer.json()["error"]["message"], url
+            # a download manager's Range is honoured; a bad one answers in the error shape
+            # (Starlette's FileResponse answers plain text itself: api.errors.FrameworkErrors)
+            part = await http.get("/v1/open-data/facilities.csv", headers={"Range": "bytes=0-9"})
+            assert part.status_code == 206 and len(part.content) == 10
+            for header, status, code in (
+                ("bytes=5-1", 400, "invalid_range_header"),
+                ("items=0-1", 400, "invalid_range_header"),
+                ("bytes=abc", 400, "invalid_range_header"),
+                ("bytes=999999999999-", 416, "range_not_satisfiable"),
+            ):
+                answer = await http.get("/v1/open-data/facilities.csv", headers={"Range": header})
+                assert answer.status_code == status, header
+                assert answer.headers["content-type"] == "application/json", header
+                error = answer.json()["error"]
+                assert error["code"] == code and " / " in error["message"], (header, error)
+                if status == 416:
+                    assert answer.headers["content-range"].startswith("bytes */"), header
     finally:
         await server.stop()
 

@@ -57,6 +57,12 @@ def test_blank_and_comment_lines_are_skipped(line: str) -> None:
         ("piscine-pontoise porte-1 in 20000", "bad_count"),
         ("piscine-pontoise porte-1 in -3", "bad_count"),
         ("piscine-pontoise porte-1 in x 2026-06-02T10:00:00Z", "bad_count"),
+        # isdigit() is true for these, int() refuses « ² » and reads « ３ »: a ValueError escaped
+        # the adapter's line reader and dropped the device's connection
+        ("piscine-pontoise porte-1 in ²", "bad_count"),
+        ("piscine-pontoise porte-1 in ３", "bad_count"),
+        ("piscine-pontoise porte-1 in ٣ 2026-06-02T10:00:00Z", "bad_count"),
+        ("piscine-pontoise porte-1 in 1234567890123456789012", "bad_count"),
         ("piscine-pontoise porte-1 in 2 2026-06-02T10:00:00", "naive_time"),
         ("piscine-pontoise porte-1 in 2 2026-13-02T10:00:00Z", "bad_time"),
         ("piscine-pontoise porte-1 in " + "1" * 2000, "too_long"),
