@@ -232,9 +232,12 @@ class FrameworkErrors:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+        await self.app(
+            scope, receive, self._shaping(scope, send) if scope["type"] == "http" else send
+        )
+
+    def _shaping(self, scope: Scope, send: Send) -> Send:
+        """``send``, holding back a plain-text 4xx to answer it in the error shape."""
         held: Message | None = None
         text = bytearray()
 
@@ -254,7 +257,7 @@ class FrameworkErrors:
                 return
             await send(message)
 
-        await self.app(scope, receive, shaped)
+        return shaped
 
     @staticmethod
     async def _answer(scope: Scope, send: Send, start: Message, text: str) -> None:

@@ -9,7 +9,7 @@ import os
 import signal
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +54,29 @@ def make_status(facility: Facility | str, seq: int, **changes: Any) -> bytes:
         )
     doc.update(seq=seq, updated_at=datetime.now(UTC).isoformat(), **changes)
     return FacilityStatus.model_validate(doc).to_json()
+
+
+def closure_status(
+    closure_id: str,
+    reason: str,
+    message: dict[str, str],
+    now: datetime,
+    *,
+    declared_by: str = "agent-1",
+    reopens_in_hours: float = 3,
+) -> dict[str, Any]:
+    """A whole-facility closure as a status carries it: declared and started ``now``."""
+    return {
+        "closure_id": closure_id,
+        "scope": {"kind": "facility"},
+        "reason": reason,
+        "message": message,
+        "starts_at": now.isoformat(),
+        "expected_reopening_at": (now + timedelta(hours=reopens_in_hours)).isoformat(),
+        "declared_by": declared_by,
+        "declared_at": now.isoformat(),
+        "overdue": False,
+    }
 
 
 async def put_status(redis: aioredis.Redis, settings: Settings, raw: bytes) -> int:

@@ -31,7 +31,7 @@ from paris_live.live import facility_key, index_key
 from paris_live.settings import Settings
 from schemas.catalogue import Facility, load_catalogue
 from schemas.clock import PARIS
-from tests.api.api_testkit import InProcessServer, make_status, put_status
+from tests.api.api_testkit import InProcessServer, closure_status, make_status, put_status
 from tests.dashboards.dashboards_testkit import run_axe, screenshot
 from tests.dashboards.typical import fill_typical
 from tests.journeys.journeykit import (
@@ -481,17 +481,7 @@ async def test_a_closure_declared_while_the_directory_is_open_shows_on_its_card_
     library = CATALOGUE.get("bibliotheque-parmentier")
     message = {"fr": "Fermé : dégât des eaux au rez-de-chaussée.", "en": "Closed: water damage."}
     now = dt.datetime.now(dt.UTC)
-    closure = {
-        "closure_id": "clo-test",
-        "scope": {"kind": "facility"},
-        "reason": "technical_failure",
-        "message": message,
-        "starts_at": now.isoformat(),
-        "expected_reopening_at": (now + dt.timedelta(hours=3)).isoformat(),
-        "declared_by": "agent-1",
-        "declared_at": now.isoformat(),
-        "overdue": False,
-    }
+    closure = closure_status("clo-test", "technical_failure", message, now)
 
     async def write(seq: int, state: str, closures: list[dict[str, Any]]) -> None:
         raw = _status(library, state, seq=seq, closures=closures)

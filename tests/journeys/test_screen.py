@@ -22,7 +22,7 @@ from schemas.catalogue import Facility, load_catalogue
 from schemas.clock import PARIS
 from schemas.events import EventType, make_event
 from streams.core.machine import FacilityMachine
-from tests.api.api_testkit import InProcessServer, put_status
+from tests.api.api_testkit import InProcessServer, closure_status, put_status
 from tests.dashboards.dashboards_testkit import AXE_SUMMARY, run_axe
 from tests.journeys.conftest import LiveStack
 from tests.journeys.journeykit import LANDSCAPE, PORTRAIT, Journey, clipped, visible_texts
@@ -310,17 +310,7 @@ async def test_lobby_screen_states_at_any_hour(
     for journey in journeys.values():
         await _check_open(journey, "crowded", 275)
 
-    closure = {
-        "closure_id": "clo-water",
-        "scope": {"kind": "facility"},
-        "reason": "water_quality",
-        "message": WATER,
-        "starts_at": now.isoformat(),
-        "expected_reopening_at": (now + dt.timedelta(hours=3)).isoformat(),
-        "declared_by": "agent-4821",
-        "declared_at": now.isoformat(),
-        "overdue": False,
-    }
+    closure = closure_status("clo-water", "water_quality", WATER, now, declared_by="agent-4821")
     await show(
         open_state="exceptionally_closed",
         closures=[closure],
