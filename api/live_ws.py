@@ -44,9 +44,10 @@ import logging
 import os
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
+import orjson
 from uvicorn.config import Config
 from uvicorn.server import ServerState
 from websockets.frames import Frame, Opcode
@@ -144,6 +145,18 @@ def client_address(config: Config, peer: str, forwarded_for: str | None) -> str:
         return peer
     host: str = trusted.get_trusted_client_address(forwarded_for[:2048])[0]
     return host or peer
+
+
+def refusal(conn: ServerProtocol, status: int, code: str, message: str) -> Response:
+    """A refused handshake in the API's one error shape: websockets' ``reject`` (status line,
+    ``Date``, ``Connection: close``) with a JSON body instead of its plain text."""
+    response = conn.reject(status, message)
+    body = orjson.dumps({"error": {"code": code, "message": message}})
+    del response.headers["Content-Type"]
+    del response.headers["Content-Length"]
+    response.headers["Content-Type"] = "application/json"
+    response.headers["Content-Length"] = str(len(body))
+    return replace(response, body=body)
 
 
 _heartbeat_cache: tuple[bytes, bytes] = (b"", b"")
@@ -311,17 +324,19 @@ class LiveConnection(Subscriber, asyncio.Protocol):
         origins = request.headers.get_all("Origin")
         response: Response
         if endpoint is None:
-            response = conn.reject(503, bilingual("Service indisponible") + "\n")
+            response = refusal(conn, 503, "unavailable", bilingual("Service indisponible"))
         elif path != LIVE_PATH:
-            response = conn.reject(404, bilingual("Introuvable") + "\n")
+            response = refusal(conn, 404, "not_found", bilingual("Introuvable"))
         elif len(origins) > 1:
-            response = conn.reject(400, bilingual("En-tête Origin répété") + "\n")
+            response = refusal(conn, 400, "bad_request", bilingual("En-tête Origin répété"))
         elif not endpoint.origin_allowed(origins[0] if origins else None):
-            response = conn.reject(403, bilingual("Origine non autorisée") + "\n")
+            response = refusal(conn, 403, "origin_refused", bilingual("Origine non autorisée"))
         elif not self._admit(request):
-            response = conn.reject(
+            response = refusal(
+                conn,
                 429,
-                bilingual("Trop de connexions depuis cette adresse") + "\n",
+                "too_many_connections",
+                bilingual("Trop de connexions depuis cette adresse"),
             )
             response.headers["Retry-After"] = str(self.guard.policy.retry_after)
         else:

@@ -366,6 +366,7 @@ async def test_foreign_origin_is_refused_403(
             async with websockets.connect(server.ws, origin="https://evil.example"):  # type: ignore[arg-type]
                 pass
         assert refused.value.response.status_code == 403
+        assert orjson.loads(refused.value.response.body)["error"]["code"] == "origin_refused"
         await still_serves(
             server.ws,
             redis_client,
@@ -385,18 +386,24 @@ async def test_a_repeated_origin_or_forwarded_for_header_gets_an_answer(
     now answer HTTP 400; two ``X-Forwarded-For`` lines are one list, joined as uvicorn joins them
     for HTTP routes (101). The server goes on serving."""
 
-    async def answer_to(extra: bytes) -> bytes:
+    async def answer_to(extra: bytes) -> tuple[bytes, bytes]:
         reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
         writer.write(HANDSHAKE[:-2] + extra + b"\r\n")
         try:
-            return await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+            body = b"" if b" 101 " in head else await asyncio.wait_for(reader.read(), 10)
+            return head, body
         finally:
             writer.close()
 
     two_origins = b"Origin: https://a.example\r\nOrigin: https://b.example\r\n"
-    assert (await answer_to(two_origins)).startswith(b"HTTP/1.1 400 ")
+    head, body = await answer_to(two_origins)
+    assert head.startswith(b"HTTP/1.1 400 "), head
+    assert b"content-type: application/json" in head.lower(), head  # the one error shape
+    error = orjson.loads(body)["error"]
+    assert error["code"] == "bad_request" and " / " in error["message"], error
     two_hops = b"X-Forwarded-For: 10.0.0.1\r\nX-Forwarded-For: 10.0.0.2\r\n"
-    assert (await answer_to(two_hops)).startswith(b"HTTP/1.1 101 ")
+    assert (await answer_to(two_hops))[0].startswith(b"HTTP/1.1 101 ")
     await still_serves(server.ws, redis_client, settings, facilities_of("pool", 1)[0])
 
 
