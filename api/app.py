@@ -52,6 +52,7 @@ from api.pages import routes as pages
 from api.pages.error_pages import install_page_errors
 from api.routes import facilities, forecast, health, history, live, open_data, procedures
 from api.routes.history import pg
+from api.server import live_guard
 from paris_live.db import search_path
 from paris_live.redis_client import redis_client
 from paris_live.runtime_gc import settle_heap
@@ -138,6 +139,7 @@ def create_app(
         kafka = KafkaClients(settings)
         ctx = AppContext(settings, redis, pool, cat, hub, registry, kafka, feed.connected.is_set)
         ctx.closure_bus = ClosureBus(kafka, functools.partial(pg, ctx))
+        ctx.sse_guard = live_guard(settings)
         ctx.closure_bus.start_relay()  # drains what any API process committed and did not send
         endpoint = LiveEndpoint(
             hub,

@@ -30,6 +30,7 @@ from schemas.catalogue import Catalogue
 
 if TYPE_CHECKING:
     from api.closures.bus import ClosureBus
+    from api.live_ws import LiveGuard
 
 __all__ = ["REDIS_DOWN", "AppContext", "Ctx", "get_ctx"]
 
@@ -49,6 +50,9 @@ class AppContext:
     feed_connected: Callable[[], bool] = lambda: True
     closure_bus: ClosureBus = field(init=False)
     """Outbox → Kafka for the closures (set by the lifespan once the context exists)."""
+    sse_guard: LiveGuard = field(init=False)
+    """The SSE streams open per client address in this process, under the cap of ``/v1/live``
+    (``hub_ws_max_per_address``; set by the lifespan)."""
 
     def knows(self, facility_id: str) -> bool:
         """In the catalogue (live-only facilities are checked against Redis by the caller)."""

@@ -10,10 +10,11 @@ A slow reader's pending updates collapse to the latest per facility.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import functools
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import ValidationError
 
@@ -21,6 +22,7 @@ from api.context import Ctx
 from api.errors import (
     ERROR_RESPONSES,
     NOT_FOUND,
+    ApiError,
     ErrorResponse,
     InvalidParameter,
     UnknownFacilityError,
@@ -28,6 +30,7 @@ from api.errors import (
 )
 from api.hub import Hub
 from api.i18n import bilingual
+from api.ratelimit import client_address
 from api.subscriber import Subscriber, Update
 from schemas.status import FACILITY_TYPE_PATTERN
 from schemas.text import ascii_int
@@ -48,13 +51,22 @@ def sse_event(payload: bytes, event: str, event_id: str | None = None) -> bytes:
 class SseSubscriber(Subscriber):
     """A subscriber whose 'transport' is the response stream; paused while a chunk is in flight."""
 
-    __slots__ = ("buffer", "ended", "wakeup")
+    __slots__ = ("buffer", "ended", "release", "wakeup")
 
-    def __init__(self, hub: Hub) -> None:
+    def __init__(self, hub: Hub, release: Callable[[], None] | None = None) -> None:
         super().__init__(hub)
         self.buffer: list[bytes] = []
         self.ended = False
         self.wakeup = asyncio.Event()
+        self.release = release
+        """Gives back this stream's place under the per-address cap — once, whichever of the
+        stream's end or the hub's ending it comes first (a stream whose response never started
+        is ended by the hub after ``dead_after``)."""
+
+    def _let_go(self) -> None:
+        release, self.release = self.release, None
+        if release is not None:
+            release()
 
     def write_updates(self, updates: list[Update]) -> None:
         self.buffer.extend(sse_event(u.payload, "update", u.event_id) for u in updates)
@@ -67,6 +79,7 @@ class SseSubscriber(Subscriber):
 
     def terminate(self, code: int, reason: str) -> None:
         self.hub.detach(self)
+        self._let_go()
         self.ended = True
         self.wakeup.set()
 
@@ -88,6 +101,7 @@ class SseSubscriber(Subscriber):
                 self.resume()  # the chunk left: send what collapsed meanwhile
         finally:
             self.hub.detach(self)
+            self._let_go()
 
 
 def _parse_since(since: str | None, last_event_id: str | None) -> dict[str, int]:
@@ -120,6 +134,7 @@ def _parse_since(since: str | None, last_event_id: str | None) -> dict[str, int]
     },
 )
 async def live_sse(
+    request: Request,
     ctx: Ctx,
     facilities: Annotated[
         str | None,
@@ -157,7 +172,15 @@ async def live_sse(
     for facility_id in ids:
         if facility_id not in ctx.hub.latest and not ctx.knows(facility_id):
             raise UnknownFacilityError(facility_id)
-    sub = SseSubscriber(ctx.hub)
+    address = client_address(request)
+    if not ctx.sse_guard.admit(address):
+        raise ApiError(
+            bilingual("Trop de connexions depuis cette adresse"),
+            status=429,
+            code="too_many_connections",
+            headers={"Retry-After": str(ctx.sse_guard.policy.retry_after)},
+        )
+    sub = SseSubscriber(ctx.hub, functools.partial(ctx.sse_guard.release, address))
     ctx.hub.attach(sub)
     ctx.hub.subscribe(sub, message)
     return StreamingResponse(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -11,6 +12,7 @@ import orjson
 import pytest
 import redis.asyncio as aioredis
 
+from api.app import create_app
 from paris_live.settings import Settings
 from tests.api.api_testkit import (
     InProcessServer,
@@ -19,6 +21,7 @@ from tests.api.api_testkit import (
     make_status,
     put_status,
 )
+from tests.testkit import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -123,3 +126,41 @@ async def test_plain_get_on_websocket_path_says_upgrade(http: httpx.AsyncClient)
     """A plain GET /v1/live answers 426 with the error shape."""
     response = await http.get("/v1/live")
     assert response.status_code == 426 and response.json()["error"]["code"] == "upgrade_required"
+
+
+async def test_sse_streams_past_the_per_address_cap_are_429_until_one_closes(
+    settings: Settings, db: Settings, redis_client: aioredis.Redis
+) -> None:
+    """As for ``/v1/live``: past ``hub_ws_max_per_address`` streams from one address (3 here), a
+    429 in the error shape with ``Retry-After``; a stream closed gives its place back. There was
+    no cap: one address could hold every file descriptor of the process."""
+    capped = fast_hub(settings).model_copy(update={"hub_ws_max_per_address": 3})
+    server = InProcessServer(create_app(capped), capped)
+    await server.start()
+    [a] = facilities_of("library", 1)
+    await put_status(redis_client, settings, make_status(a, 1))
+    params = {"facilities": a.id}
+    try:
+        async with (
+            httpx.AsyncClient(base_url=server.http, timeout=10) as http,
+            contextlib.AsyncExitStack() as stack,
+        ):
+            streams = [
+                await stack.enter_async_context(http.stream("GET", "/v1/live/sse", params=params))
+                for _ in range(3)
+            ]
+            assert [s.status_code for s in streams] == [200, 200, 200]
+            async with http.stream("GET", "/v1/live/sse", params=params) as refused:
+                assert refused.status_code == 429  # a 200 here would stream forever
+                assert int(refused.headers["retry-after"]) > 0
+                error = orjson.loads(await refused.aread())["error"]
+            assert error["code"] == "too_many_connections" and " / " in error["message"]
+            await streams[0].aclose()
+
+            async def admitted_again() -> bool:
+                async with http.stream("GET", "/v1/live/sse", params=params) as again:
+                    return again.status_code == 200
+
+            await wait_until(admitted_again, within=15, what="the closed stream's place back")
+    finally:
+        await server.stop()
