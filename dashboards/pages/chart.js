@@ -18,6 +18,7 @@ const WORDS = {
     title: "Meilleur moment pour venir",
     long: ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"],
     bestToday: (h) => `Aujourd'hui, le moment le plus calme encore à venir est vers ${h}\u00a0h.`,
+    bestNow: "Aujourd'hui, le moment le plus calme encore à venir, c'est maintenant.",
     best: (day, h) => `Le ${day}, le moment le plus calme est habituellement vers ${h}\u00a0h.`,
     few: "Pas encore assez de données pour conseiller une heure.",
     fewWhy: `Il faut au moins ${MIN_SAMPLES} semaines d'historique pour la plupart des heures d'ouverture.`,
@@ -32,6 +33,7 @@ const WORDS = {
     title: "Best time to come",
     long: ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
     bestToday: (h) => `Today, the quietest time still ahead is around ${h}:00.`,
+    bestNow: "Today, the quietest time still ahead is now.",
     best: (day, h) => `On ${day}, the quietest time is usually around ${h}:00.`,
     few: "Not enough data yet to suggest a time.",
     fewWhy: `At least ${MIN_SAMPLES} weeks of history are needed for most opening hours.`,
@@ -61,19 +63,22 @@ export function openHours(spans) {
 
 /**
  * The advice for one day. `cells`: that weekday's /typical cells ({hour, count_avg, ratio_avg,
- * level, samples}); `spans`: its opening spans; `from`: minutes since midnight before which an
- * hour no longer counts (now, for today; 0 for another day). Returns every open hour with its
+ * level, samples}); `spans`: its opening spans; `from`: now in minutes since midnight for today
+ * (0 for another day). An hour counts while it is not over and one arriving now still has more
+ * than MIN_STAY_MINUTES before closing — the hour under way included (at 21:10, closing at
+ * 22:00, 21 h is still ahead: the pool is open). Returns every open hour with its
  * kind ("past", "known", "few" = too few observations, "none" = no data) and, as `reason`:
  * "best" (with `best`, the quietest known hour still ahead), "closed" (no opening that day),
  * "over" (no open hour left) or "few" (not enough history to advise).
  */
 export function advise(cells, spans, from = 0) {
   const byHour = new Map(cells.map((c) => [c.hour, c]));
+  const closes = (hour) => Math.max(...spans.filter(([o, c]) => minutes(o) <= hour * 60 && hour * 60 < minutes(c)).map(([, c]) => minutes(c)));
   const hours = openHours(spans).map((hour) => {
     const cell = byHour.get(hour) || null;
     let kind = "none";
     if (cell && cell.count_avg !== null && cell.count_avg !== undefined) kind = (cell.samples ?? 0) >= MIN_SAMPLES ? "known" : "few";
-    return { hour, cell, kind, ahead: hour * 60 >= from };
+    return { hour, cell, kind, ahead: (hour + 1) * 60 > from && from + MIN_STAY_MINUTES < closes(hour) };
   });
   if (!hours.length) return { hours, reason: "closed", best: null };
   const ahead = hours.filter((h) => h.ahead);
@@ -148,7 +153,8 @@ export async function bestTime(container, facilityId, lang, base = "/") {
     let sentence;
     let why = "";
     if (closedNow) sentence = w.closedToday;
-    else if (advice.reason === "best") sentence = isToday ? w.bestToday(advice.best) : w.best(w.long[day], advice.best);
+    else if (advice.reason === "best" && isToday) sentence = advice.best === Math.floor(parisMinutes() / 60) ? w.bestNow : w.bestToday(advice.best);
+    else if (advice.reason === "best") sentence = w.best(w.long[day], advice.best);
     else if (advice.reason === "closed") sentence = w.closed(w.long[day]);
     else if (advice.reason === "over") sentence = w.over;
     else { sentence = w.few; why = w.fewWhy; }

@@ -45,11 +45,25 @@ CURVE = {9: 0.2, 10: 0.3, 11: 0.5, 12: 0.7, 13: 0.6, 14: 0.5, 15: 0.45, 16: 0.4,
 
 
 async def test_the_quietest_hour_still_ahead_is_advised_not_a_past_one(advise: Any) -> None:
-    """At 14:10, 9 h (the quietest of the day) is past: the advice is 16 h, the quietest after."""
+    """At 14:10, 9 h (the quietest of the day) is past: the advice is 16 h, the quietest after;
+    14 h, the hour under way, still counts (one can come now), 13 h no longer."""
     result = await advise([cell(h, r) for h, r in CURVE.items()], DAY, "14:10")
     assert result["reason"] == "best" and result["best"] == 16
     kinds = {h["hour"]: h["ahead"] for h in result["hours"]}
-    assert not kinds[14] and kinds[15]
+    assert not kinds[13] and kinds[14] and kinds[15]
+
+
+async def test_the_hour_under_way_counts_while_there_is_time_to_come(advise: Any) -> None:
+    """Open until 22:00, at 21:10 the pool is open for 50 more minutes: 21 h is advised, not
+    « plus d'heure d'ouverture à venir » (what the page said, the pool showing « Ouvert »). At
+    21:35, 25 minutes before closing (less than the 30 of a visit), nothing is left."""
+    evening = [["11:30", "22:00"]]
+    cells = [cell(h, 0.3) for h in range(12, 22)]
+    now = await advise(cells, evening, "21:10")
+    assert now["reason"] == "best" and now["best"] == 21
+    assert [h["hour"] for h in now["hours"] if h["ahead"]] == [21]
+    over = await advise(cells, evening, "21:35")
+    assert over["reason"] == "over" and over["best"] is None
 
 
 async def test_no_hour_after_closing_is_ever_advised(advise: Any) -> None:
@@ -60,7 +74,8 @@ async def test_no_hour_after_closing_is_ever_advised(advise: Any) -> None:
     assert result["best"] == 9
     assert max(h["hour"] for h in result["hours"]) == 18
     short = await advise(cells, [["09:00", "18:20"]], "16:30")
-    assert short["best"] == 17 and 18 not in [h["hour"] for h in short["hours"]]
+    # 16 h is under way at 16:30 (quieter than 17 h: come now); 18 h is never a choice
+    assert short["best"] == 16 and 18 not in [h["hour"] for h in short["hours"]]
     late = await advise(cells, DAY, "18:30")
     assert late["reason"] == "over" and late["best"] is None
     closed = await advise(cells, [], "09:00")
