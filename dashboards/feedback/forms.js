@@ -103,11 +103,13 @@ function showErrors(formElement, summary, fields, message) {
       link.href = `#${target.id}`;
       const title = holder.querySelector("legend .question") || holder.querySelector("legend, label");
       const label = title?.textContent?.trim() || name;
-      link.textContent = `${label} : ${text}`;
+      // « — », not « : »: a label that ends in « ? » read « ? : champ obligatoire », and English
+      // has no space before a colon
+      link.textContent = `${label} — ${text}`;
       link.addEventListener("click", (event) => { event.preventDefault(); target.focus(); });
       li.append(link);
     } else {
-      li.textContent = `${name} : ${text}`;
+      li.textContent = `${name} — ${text}`;
     }
     list.append(li);
   }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -82,6 +83,30 @@ def test_there_is_a_catalogue_per_language() -> None:
 def test_every_message_is_translated(po: Path) -> None:
     """Every msgid has a non-empty, non-fuzzy translation in every catalogue."""
     assert untranslated(po) == []
+
+
+FRENCH_ONLY = re.compile(
+    r"\b(délais?|affluence|horaires?|fermée?s?|équipements?|démarches?|mairies?|réclamations?)\b",
+    re.IGNORECASE,
+)
+"""The service's own French words: an English page that keeps one (« Processing délais »,
+« What no source confirms (hours, capacities, délais) ») reads as a translation left half done."""
+
+
+def test_the_english_catalogue_keeps_no_french_word_of_the_service() -> None:
+    """No English translation keeps « délai », « affluence », « horaires », « fermé »,
+    « équipement », « démarche », « mairie » or « réclamation » (proper names such as the
+    « Licence Ouverte » stay French)."""
+    with (LOCALE / "en" / "LC_MESSAGES" / "messages.po").open("rb") as fp:
+        catalogue = read_po(fp)
+    left = [
+        text
+        for message in catalogue
+        if message.id
+        for text in ([message.string] if isinstance(message.string, str) else message.string)
+        if FRENCH_ONLY.search(text)
+    ]
+    assert left == []
 
 
 def test_a_missing_translation_is_caught(tmp_path: Path) -> None:

@@ -160,7 +160,9 @@ async def test_a_bad_contact_is_refused_in_the_page_language_then_the_fixed_comp
     await expect(summary.get_by_role("heading")).to_have_text(words["summary"])
     links = summary.get_by_role("link")
     assert await visible_count(links) == 1  # only the contact is wrong
-    assert words["contact_error"] in (await visible_texts(links))[0]
+    linked = (await visible_texts(links))[0]
+    assert words["contact_error"] in linked
+    assert " — " in linked and " : " not in linked, linked  # no « ? : », no French colon in English
     assert await visible_count(page.get_by_text(other["contact_error"])) == 0
     assert await visible_count(page.get_by_text(other["summary"])) == 0
     await journey.step("refused, the error next to the field and in the summary", full_page=True)
