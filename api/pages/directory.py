@@ -67,8 +67,9 @@ class Filters:
     low_crowd: bool = False
     accessible: bool = False
     wheelchair_now: bool = False
-    """« Accessible en fauteuil maintenant »: the live step-free access says yes (a broken lift on
-    the only step-free route, or no live status, says otherwise)."""
+    """« Accessible en fauteuil maintenant »: the live step-free access says yes, and a source
+    confirms it (a broken lift on the only step-free route, no live status, or a « yes » resting
+    on a typical profile says otherwise: see :func:`~api.pages.equipment.step_free_now`)."""
 
     @classmethod
     def parse(

@@ -79,7 +79,12 @@ def outage_lines(item: Mapping[str, Any], lang: Lang, now: datetime) -> tuple[st
 
 def step_free_now(item: Mapping[str, Any]) -> str:
     """``yes``, ``no`` or ``unknown``: step-free access as the live status says it now (a
-    facility the streams have not reported on is ``unknown``)."""
+    facility the streams have not reported on is ``unknown``). A ``yes`` resting on a typical
+    profile (``accessibility.estimated``) is ``unknown``: no source confirms it, and the
+    facility's card says « Accès en fauteuil non confirmé » — « Accessible en fauteuil
+    maintenant » listed 129 such facilities beside it."""
     if item.get("live") is False:
         return "unknown"
-    return str((item.get("accessibility") or {}).get("step_free_access") or "unknown")
+    access = item.get("accessibility") or {}
+    step = str(access.get("step_free_access") or "unknown")
+    return "unknown" if step == "yes" and access.get("estimated") else step

@@ -87,10 +87,14 @@ def test_an_overdue_return_and_the_area_are_said() -> None:
 
 
 def test_the_wheelchair_now_filter_reads_the_live_state() -> None:
-    """Kept only when the live state says step-free now: a broken lift, an unknown access or a
-    facility without live status is left out."""
+    """Kept only when the live state says step-free now: a broken lift, an unknown access, a
+    « yes » no source confirms (a typical profile: the card says « non confirmé ») or a facility
+    without live status is left out."""
     wanted = Filters(wheelchair_now=True)
     assert wanted.matches(item(step="yes"))
+    estimated = item(step="yes")
+    estimated["accessibility"]["estimated"] = True
+    assert not wanted.matches(estimated)
     assert not wanted.matches(item(lift(), step="no"))
     assert not wanted.matches(item(step="unknown"))
     assert not wanted.matches(item(step="yes", live=False))
