@@ -4,6 +4,7 @@ whom to ask and where to go with the live figures — in French and English, acc
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -109,6 +110,9 @@ async def test_identity_document_page_in_french(
     await expect(soonest).to_contain_text("10:30")
     await expect(page.get_by_text("Délai total", exact=True)).to_be_visible()
     await expect(page.get_by_text("Pas encore de délai mesuré")).to_be_visible()
+    # nothing measured: the total is an estimate, « environ », never « en moyenne »
+    total = page.locator(".key-figures dd").first
+    await expect(total).to_have_text(re.compile(r"^environ \d+ jours estimé$"))
     hall = page.locator(".place", has=page.get_by_role("link", name="Mairie du 15e arrondissement"))
     await expect(hall).to_contain_text("Ouvert")
     await expect(hall).to_contain_text("Attente : environ 25 min (6 personnes avant vous)")
@@ -133,6 +137,9 @@ async def test_identity_document_page_in_english(
         "Getting an identity card or a passport"
     )
     await expect(page.locator(".soonest")).to_contain_text("Next slot")
+    await expect(page.locator(".key-figures dd").first).to_have_text(
+        re.compile(r"^about \d+ days estimated$")
+    )
     await expect(page.get_by_role("heading", name="Where to go")).to_be_visible()
     await expect(page.get_by_role("link", name="Was this time limit not met?")).to_be_visible()
     hall = page.locator(".place", has=page.get_by_role("link", name="Mairie du 15e arrondissement"))
