@@ -56,6 +56,7 @@ export const TEXT = {
     p90: (d) => `90e centile : ${fmtDays(d, "fr")}`,
     committed: (d, indicative) => (d === 0 ? "engagement : délivré sur place" : `engagement${indicative ? " (indicatif)" : ""} : ${fmtDays(d, "fr")}`),
     processingHelp: "Médiane : la moitié des dossiers sont traités plus vite, l'autre moitié plus lentement. 90e centile : 9 dossiers sur 10 sont traités dans ce délai.",
+    noFigure: "pas encore de délai mesuré",
     closedCrowd: "Fermé : pas d'affluence ni d'attente en ce moment.",
     nearby: {
       pool: "Piscines ouvertes les plus proches", town_hall: "Mairies d'arrondissement ouvertes les plus proches",
@@ -138,6 +139,7 @@ export const TEXT = {
     p90: (d) => `90th percentile: ${fmtDays(d, "en")}`,
     committed: (d, indicative) => (d === 0 ? "commitment: issued on the spot" : `commitment${indicative ? " (indicative)" : ""}: ${fmtDays(d, "en")}`),
     processingHelp: "Median: half the cases are handled faster, half slower. 90th percentile: 9 cases out of 10 are handled within this time.",
+    noFigure: "no time measured yet",
     closedCrowd: "Closed: no crowding or waiting right now.",
     nearby: {
       pool: "Nearest open swimming pools", town_hall: "Nearest open district town halls", library: "Nearest open libraries",
@@ -576,7 +578,7 @@ export function processingItem(p, catalogue, lang) {
   if (p.median_days != null) figures.push(t.median(p.median_days));
   if (p.p90_days != null) figures.push(t.p90(p.p90_days));
   if (p.committed_days != null) figures.push(t.committed(p.committed_days, Boolean(procedure?.illustrative)));
-  return `<li><strong>${escapeHtml(nameOfService(catalogue, p.procedure_id, lang))}</strong> : ${figures.length ? figures.join(" · ") : "—"}</li>`;
+  return `<li><strong>${escapeHtml(nameOfService(catalogue, p.procedure_id, lang))}</strong> : ${figures.length ? figures.join(" · ") : t.noFigure}</li>`;
 }
 
 /** A queue in words: the time to be served when the workers estimate it (« Servi dans environ
@@ -615,7 +617,9 @@ export function statusBody(status, catalogue, lang, now = new Date()) {
     parts.push(`<section aria-label="${t.appointment}"><h3>${t.appointment}</h3><ul>${status.appointments.map((a) => `<li><strong>${escapeHtml(nameOfService(catalogue, a.service_id, lang))}</strong> : ${a.next_available_at ? `${fmtDay(a.next_available_at, lang)} (${t.inDays(a.delay_days ?? 0)})` : t.noSlot}</li>`).join("")}</ul></section>`);
   }
   if (status.processing?.length) {
-    parts.push(`<section aria-label="${t.processing}"><h3>${t.processing}</h3><ul>${status.processing.map((p) => processingItem(p, catalogue, lang)).join("")}</ul><p class="sub help">${t.processingHelp}</p></section>`);
+    // The median / 90th percentile explained only beside one of them (not under « — » lines)
+    const measured = status.processing.some((p) => p.median_days != null || p.p90_days != null);
+    parts.push(`<section aria-label="${t.processing}"><h3>${t.processing}</h3><ul>${status.processing.map((p) => processingItem(p, catalogue, lang)).join("")}</ul>${measured ? `<p class="sub help">${t.processingHelp}</p>` : ""}</section>`);
   }
   return parts.join("");
 }

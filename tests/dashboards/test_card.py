@@ -11,11 +11,13 @@ from typing import Any
 import orjson
 import pytest
 import redis.asyncio as aioredis
+from playwright.async_api import expect
 
 from paris_live.settings import Settings
 from schemas.catalogue import load_catalogue
 from tests.api.api_testkit import InProcessServer, make_status, put_status
 from tests.dashboards.dashboards_testkit import screenshot
+from tests.journeys.journeykit import visible_count
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -237,6 +239,37 @@ async def test_card_words_say_what_the_figures_are(
     text = await card.inner_text()
     assert "comptage" in text and "estimation" not in text
     assert "médiane : 6 j · 90e centile : 12,5 j · engagement (indicatif) : 10 j" in text
+    assert await card.get_by_text("Médiane : la moitié des dossiers").is_visible()
+
+    # no closed case and no commitment: said in words, not « — », and no median explained
+    await put_status(
+        redis_client,
+        settings,
+        make_status(
+            mairie,
+            10_000_001,
+            open_state="open",
+            closures=[],
+            occupancy=occupancy | {"source": "turnstile"},
+            processing=[
+                {
+                    "procedure_id": "civil-status-certificate",
+                    "median_days": None,
+                    "p90_days": None,
+                    "committed_days": None,
+                }
+            ],
+        ),
+    )
+    card = page.locator(f"{CARD}[data-seq='10000001']")
+    await card.wait_for()
+    processing = card.locator(
+        "section", has=page.get_by_role("heading", name="Délais de traitement")
+    )
+    await expect(processing.locator("li")).to_have_text(
+        re.compile(r" : pas encore de délai mesuré$")
+    )
+    assert await visible_count(card.get_by_text("Médiane : la moitié des dossiers")) == 0
 
 
 async def test_a_closed_facility_hides_crowding_and_suggests_open_ones_nearby(
