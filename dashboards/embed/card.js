@@ -57,6 +57,7 @@ export const TEXT = {
     committed: (d, indicative) => (d === 0 ? "engagement : délivré sur place" : `engagement${indicative ? " (indicatif)" : ""} : ${fmtDays(d, "fr")}`),
     processingHelp: "Médiane : la moitié des dossiers sont traités plus vite, l'autre moitié plus lentement. 90e centile : 9 dossiers sur 10 sont traités dans ce délai.",
     noFigure: "pas encore de délai mesuré",
+    colon: " : ",
     closedCrowd: "Fermé : pas d'affluence ni d'attente en ce moment.",
     nearby: {
       pool: "Piscines ouvertes les plus proches", town_hall: "Mairies d'arrondissement ouvertes les plus proches",
@@ -140,6 +141,7 @@ export const TEXT = {
     committed: (d, indicative) => (d === 0 ? "commitment: issued on the spot" : `commitment${indicative ? " (indicative)" : ""}: ${fmtDays(d, "en")}`),
     processingHelp: "Median: half the cases are handled faster, half slower. 90th percentile: 9 cases out of 10 are handled within this time.",
     noFigure: "no time measured yet",
+    colon: ": ",
     closedCrowd: "Closed: no crowding or waiting right now.",
     nearby: {
       pool: "Nearest open swimming pools", town_hall: "Nearest open district town halls", library: "Nearest open libraries",
@@ -578,7 +580,7 @@ export function processingItem(p, catalogue, lang) {
   if (p.median_days != null) figures.push(t.median(p.median_days));
   if (p.p90_days != null) figures.push(t.p90(p.p90_days));
   if (p.committed_days != null) figures.push(t.committed(p.committed_days, Boolean(procedure?.illustrative)));
-  return `<li><strong>${escapeHtml(nameOfService(catalogue, p.procedure_id, lang))}</strong> : ${figures.length ? figures.join(" · ") : t.noFigure}</li>`;
+  return `<li><strong>${escapeHtml(nameOfService(catalogue, p.procedure_id, lang))}</strong>${t.colon}${figures.length ? figures.join(" · ") : t.noFigure}</li>`;
 }
 
 /** A queue in words: the time to be served when the workers estimate it (« Servi dans environ
@@ -589,9 +591,9 @@ export function queueItem(q, catalogue, lang) {
   const name = `<strong>${escapeHtml(nameOfService(catalogue, q.service_id, lang))}</strong>`;
   const served = q.served_within;
   if (served) {
-    return `<li data-served><span>${name} : ${t.served(Math.round(served.p50_minutes), Math.round(served.p90_minutes), q.length)} <span class="tag">${t.estimate}</span></span></li>`;
+    return `<li data-served><span>${name}${t.colon}${t.served(Math.round(served.p50_minutes), Math.round(served.p90_minutes), q.length)} <span class="tag">${t.estimate}</span></span></li>`;
   }
-  return `<li>${name} : ${q.wait_minutes == null ? "" : t.wait(Math.round(q.wait_minutes)) + " · "}${t.inLine(q.length)} <span class="tag">${t.estimate}</span></li>`;
+  return `<li>${name}${t.colon}${q.wait_minutes == null ? "" : t.wait(Math.round(q.wait_minutes)) + " · "}${t.inLine(q.length)} <span class="tag">${t.estimate}</span></li>`;
 }
 
 export function statusBody(status, catalogue, lang, now = new Date()) {
@@ -614,7 +616,7 @@ export function statusBody(status, catalogue, lang, now = new Date()) {
     parts.push(`<section aria-label="${t.queue}"><h3>${t.queue}</h3><ul>${status.queues.map((q) => queueItem(q, catalogue, lang)).join("")}</ul>${how}</section>`);
   }
   if (status.appointments?.length) {
-    parts.push(`<section aria-label="${t.appointment}"><h3>${t.appointment}</h3><ul>${status.appointments.map((a) => `<li><strong>${escapeHtml(nameOfService(catalogue, a.service_id, lang))}</strong> : ${a.next_available_at ? `${fmtDay(a.next_available_at, lang)} (${t.inDays(a.delay_days ?? 0)})` : t.noSlot}</li>`).join("")}</ul></section>`);
+    parts.push(`<section aria-label="${t.appointment}"><h3>${t.appointment}</h3><ul>${status.appointments.map((a) => `<li><strong>${escapeHtml(nameOfService(catalogue, a.service_id, lang))}</strong>${t.colon}${a.next_available_at ? `${fmtDay(a.next_available_at, lang)} (${t.inDays(a.delay_days ?? 0)})` : t.noSlot}</li>`).join("")}</ul></section>`);
   }
   if (status.processing?.length) {
     // The median / 90th percentile explained only beside one of them (not under « — » lines)

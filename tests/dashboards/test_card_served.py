@@ -156,6 +156,7 @@ async def test_card_shows_time_to_be_served_promises_and_demarches(
     english = await _card(page, f"{city_api.http}/facilities/{TOWN_HALL}?lang=en", status["seq"])
     texts = await visible_texts(english.locator("section[aria-label='Waiting time'] li"))
     assert any(SERVED["en"] in q for q in texts), texts
+    assert all(" : " not in q for q in texts), texts  # « Civil status: Served … », no French colon
     assert await english.get_by_text("Time to be served: how is it computed?").is_visible()
     assert await english.get_by_role("heading", name="Our commitments").is_visible()
     link = english.get_by_role("link", name=IDENTITY["en"])
