@@ -76,6 +76,7 @@ export const TEXT = {
     closures: "Fermetures en cours",
     whole: "Tout l'équipement", declared: (t) => `déclaré par l'équipe à ${t}`,
     from: (t) => `à partir de ${t}`, access: "Accessibilité", contact: "Contact",
+    accessUnconfirmed: "Accessibilité habituelle d'un équipement de ce type, non confirmée pour celui-ci :",
     updated: (r) => `mis à jour ${r}`, stale: (r) => `Données anciennes : dernière information ${r}.`,
     staleNoData: "Aucune donnée en direct pour le moment.",
     lost: "Connexion perdue — nouvelle tentative…", loading: "Chargement…",
@@ -159,6 +160,7 @@ export const TEXT = {
     closures: "Current closures",
     whole: "Whole facility", declared: (t) => `reported by the staff at ${t}`,
     from: (t) => `from ${t}`, access: "Accessibility", contact: "Contact",
+    accessUnconfirmed: "What a facility of this kind usually has, not confirmed for this one:",
     updated: (r) => `updated ${r}`, stale: (r) => `Old data: last information ${r}.`,
     staleNoData: "No live data yet.",
     lost: "Connection lost — retrying…", loading: "Loading…",
@@ -771,8 +773,10 @@ export class ParisFacilityCard extends HTMLElement {
     // what the catalogue lists, marked « pas maintenant » where the live accessibility says
     // otherwise (a lift out of order; no step-free route now)
     const notNow = notNowFeatures(status);
+    // a list resting on a typical profile says so before it, not only in the source line after
+    const unconfirmed = isEstimated(catalogue, "accessibility") ? `<p class="sub est-note">${t.accessUnconfirmed}</p>` : "";
     const access = catalogue?.accessibility?.length
-      ? `<section aria-label="${t.access}"><h3>${t.access}</h3><p class="row">${catalogue.accessibility.map((f) => `<span class="feature${notNow.has(f) ? " not-now" : ""}" data-feature="${escapeHtml(f)}">${icon(ICONS[f] ? f : "access", 18)} ${t.features[f] || escapeHtml(f)}${notNow.has(f) ? ` <strong>(${t.notNow})</strong>` : ""}</span>`).join("")}</p>${sourceLine(catalogue, "accessibility", lang)}</section>` : "";
+      ? `<section aria-label="${t.access}"><h3>${t.access}</h3>${unconfirmed}<p class="row">${catalogue.accessibility.map((f) => `<span class="feature${notNow.has(f) ? " not-now" : ""}" data-feature="${escapeHtml(f)}">${icon(ICONS[f] ? f : "access", 18)} ${t.features[f] || escapeHtml(f)}${notNow.has(f) ? ` <strong>(${t.notNow})</strong>` : ""}</span>`).join("")}</p>${sourceLine(catalogue, "accessibility", lang)}</section>` : "";
     const info = (catalogue?.contacts || []).find((c) => c.need === "information");
     const contact = info ? `<section aria-label="${t.contact}"><h3>${t.contact}</h3><p class="row"><span>${escapeHtml(localized(info.service_name, lang))}</span>${info.phone ? `<a href="tel:${escapeHtml(info.phone.replace(/\s/g, ""))}">${icon("phone", 16)} ${escapeHtml(info.phone)}</a>` : ""}${info.email ? `<a href="mailto:${escapeHtml(info.email)}">${escapeHtml(info.email)}</a>` : ""}${info.url ? `<a href="${escapeHtml(info.url)}" rel="noopener">${escapeHtml(info.url.replace(/^https:\/\//, ""))}</a>` : ""}${isEstimated(catalogue, "contacts") ? `<span class="tag est">${t.estimated}</span>` : ""}</p></section>` : "";
     const lost = this.#live?.state === "lost" && !this._preview ? `<span role="status">${t.lost}</span>` : "";

@@ -136,6 +136,10 @@ async def test_card_names_sources_and_says_when_hours_are_not_confirmed(
     assert await visible_texts(card.locator(".src[data-source='accessibility']")) == [
         "Source : aucune (valeur estimée)"
     ]
+    # said before the list too, not only in the source line after it (the features read as facts)
+    assert await visible_texts(card.locator(".est-note")) == [
+        "Accessibilité habituelle d'un équipement de ce type, non confirmée pour celui-ci :"
+    ]
     # the live step-free access (issue 20) reads the same estimated accessibility: tagged too
     assert await visible_texts(card.locator(".tag.est")) == [
         "accessibilité estimée",
@@ -153,6 +157,7 @@ async def test_card_names_sources_and_says_when_hours_are_not_confirmed(
     assert hours.endswith("période du 08/09/2025 au 19/10/2025 (terminée)")
     [access] = await visible_texts(card.locator(".src[data-source='accessibility']"))
     assert access.startswith(f"Source : {SPORTS}, « Recensement des équipements sportifs")
+    assert await visible_count(card.locator(".est-note")) == 0  # a source gives it
     assert f"(mise à jour {DATA_ES_DATE})" in access
     assert await horizontal_overflow(page) == 0
     await screenshot(page, "card-hours-period-ended")
@@ -175,6 +180,9 @@ async def test_card_names_sources_and_says_when_hours_are_not_confirmed(
     card = await _card(page, f"{city_api.http}/facilities/{OFFICIAL}?lang=en", official["seq"])
     [hours] = await visible_texts(card.locator(".src[data-source='hours']"))
     assert hours.startswith(f"Source: {CITY}, “Îlots de fraîcheur") and "(updated " in hours
+    assert await visible_texts(card.locator(".est-note")) == [
+        "What a facility of this kind usually has, not confirmed for this one:"
+    ]
     assert await visible_count(card.locator(".unconfirmed")) == 0
     assert await horizontal_overflow(page) == 0
     await screenshot(page, "card-official-sources-en")
