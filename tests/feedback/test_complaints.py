@@ -108,6 +108,8 @@ async def test_the_public_status_shows_progress_and_nothing_personal(
     page = await feedback_api.http.get(f"/complaints/{reference}?nouveau=1")
     assert page.status_code == 200
     assert reference in page.text and "Reçue" in page.text and 'aria-current="step"' in page.text
+    # the Médiateur's page is named in words, not by its path
+    assert ">comment le saisir</a>" in page.text and ">/transparence<" not in page.text
     for secret in (CONTACT, TEXT, "claire"):
         assert secret not in status.text and secret not in page.text
     assert (await feedback_api.http.get("/v1/complaints/REC-0000-AAAAA-AAAAA")).status_code == 404
