@@ -9,15 +9,15 @@ const places = new Map([...document.querySelectorAll("li.place")].map((li) => [l
 const soonest = document.getElementById("soonest");
 const words = {
   fr: {
-    wait: (wait, n) => `Attente : environ ${wait} min (${n} personnes avant vous)`,
-    served: (p50, p90, n) => `Servi dans environ ${p50} min, au plus ${p90} min pour 9 personnes sur 10 (${n} personnes avant vous) — estimation`,
-    queue: (n) => `File d'attente : ${n} personnes`,
+    wait: (wait, n) => `Attente : environ ${wait} min (${n} ${n > 1 ? "personnes" : "personne"} avant vous)`,
+    served: (p50, p90, n) => `Servi dans environ ${p50} min, au plus ${p90} min pour 9 personnes sur 10 (${n} ${n > 1 ? "personnes" : "personne"} avant vous) — estimation`,
+    queue: (n) => `File d'attente : ${n} ${n > 1 ? "personnes" : "personne"}`,
     slot: (when) => `Prochain rendez-vous : ${when}`,
   },
   en: {
-    wait: (wait, n) => `Wait: about ${wait} min (${n} people ahead of you)`,
-    served: (p50, p90, n) => `Served in about ${p50} min, at most ${p90} min for 9 people in 10 (${n} people ahead of you) — estimate`,
-    queue: (n) => `Queue: ${n} people`,
+    wait: (wait, n) => `Wait: about ${wait} min (${n} ${n === 1 ? "person" : "people"} ahead of you)`,
+    served: (p50, p90, n) => `Served in about ${p50} min, at most ${p90} min for 9 people in 10 (${n} ${n === 1 ? "person" : "people"} ahead of you) — estimate`,
+    queue: (n) => `Queue: ${n} ${n === 1 ? "person" : "people"}`,
     slot: (when) => `Next appointment: ${when}`,
   },
 }[lang];

@@ -210,3 +210,25 @@ async def test_screen_shows_time_to_be_served_and_the_promise(
         await screenshot(page, label, full_page=False)
         assert not errors, errors
         await context.close()
+
+
+async def test_one_person_ahead_is_said_in_the_singular(
+    page: Any, city_api: InProcessServer
+) -> None:
+    """« (1 personne avant vous) », « (0 personne avant vous) » (French: 0 and 1 are singular),
+    « (1 person ahead of you) »: the card read « 0 personnes » beside « 0 personne »."""
+    await page.goto(f"{city_api.http}/")
+    said = await page.evaluate(
+        """async () => {
+          const { TEXT } = await import("/embed/card.js");
+          return [0, 1, 2].flatMap((n) => [TEXT.fr.served(12, 25, n), TEXT.en.served(12, 25, n)]);
+        }"""
+    )
+    assert [s.split("(")[1].split(")")[0] for s in said] == [
+        "0 personne avant vous",
+        "0 people ahead of you",
+        "1 personne avant vous",
+        "1 person ahead of you",
+        "2 personnes avant vous",
+        "2 people ahead of you",
+    ]
