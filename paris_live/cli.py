@@ -227,7 +227,13 @@ def up(
     workers: int = typer.Option(1, min=0, help="stream worker processes"),
     api_workers: int = typer.Option(1, min=0, help="API processes (0: no API)"),
     simulate: bool = typer.Option(True, help="run the Paris simulator"),
-    speed: float = typer.Option(60.0, help="simulator speed factor (60: one hour a minute)"),
+    speed: float = typer.Option(
+        1.0,
+        min=0.01,
+        help="simulator speed factor (1: real time). Above 1 the simulated clock runs ahead of "
+        "the real one: after 60/(speed-1) minutes its events are more than 1 h ahead and the "
+        "worker dead-letters them (time_out_of_range)",
+    ),
     keep_services: bool = typer.Option(False, help="leave Kafka/Redis/PostgreSQL running on exit"),
 ) -> None:
     """Run the whole platform locally: services, topics, migrations, database maintenance (hourly),
@@ -266,6 +272,12 @@ def up(
             supervisor.add("api", [*command, "api", "serve", "--workers", str(api_workers)])
         if simulate:
             supervisor.add("simulator", [*command, "simulate", "--speed", str(speed)])
+            if speed > 1:
+                console.print(
+                    f"[yellow]--speed {speed:g}: after {60 / (speed - 1):.0f} min the simulated "
+                    "clock is more than 1 h ahead; the worker then dead-letters its events "
+                    "(time_out_of_range) and the live state stops moving.[/yellow]"
+                )
         base = settings.public_base_url
         console.print(f"[green]Paris Live is running[/green] (database: {mode})")
         for label, path in (

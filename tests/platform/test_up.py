@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import signal
 import socket
@@ -74,6 +75,7 @@ def test_up_serves_the_api_and_stops_everything_on_ctrl_c(
             os.killpg(up.pid, signal.SIGKILL)
             up.wait()
     assert up.returncode == 0, output
+    assert "dead-letters its events" in output  # --speed 600: the simulator outruns the window
     assert f"http://127.0.0.1:{port}/docs" in output
     assert "stopped" in output
     logs = tmp_path / "logs"
@@ -161,3 +163,15 @@ def test_up_restarts_a_killed_child_with_growing_delays_and_keeps_the_others(
     assert up.returncode == 0, output
     assert "api exited with code -9; restarting in 2 s" in output and "stopped" in output
     assert "supervisor: api restarted (restart 2)" in (tmp_path / "logs" / "api.log").read_text()
+
+
+def test_up_simulates_in_real_time_by_default() -> None:
+    """The worker refuses an event more than 1 h after its clock (``MAX_FUTURE_S``): a simulator
+    faster than real time outruns that after 60/(speed−1) minutes, and the live state stops. The
+    default was 60 — every event dead-lettered (``time_out_of_range``) one minute after ``up``."""
+    from paris_live.cli import up
+    from streams.core.policy import MAX_FUTURE_S
+
+    default = inspect.signature(up).parameters["speed"].default.default
+    assert default == 1.0
+    assert MAX_FUTURE_S == 3600  # the window the warning of ``up --speed`` speaks of
