@@ -115,3 +115,37 @@ async def test_a_stuck_producer_whose_stop_raises_is_still_replaced(
     assert fresh.started
     assert await sink.flush() == 1
     assert sink.settled_through == seq and fresh.sent == [b"letter-1"]
+
+
+class SlowProducer(FakeProducer):
+    """Acknowledges every record on the next loop turn: a record can be queued meanwhile."""
+
+    async def send(self, topic: str, *, value: bytes, **_: Any) -> asyncio.Future[object]:
+        future: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+        self.sent.append(value)
+        asyncio.get_running_loop().call_soon(future.set_result, object())
+        return future
+
+
+async def test_a_record_queued_during_a_flush_is_not_a_failure_of_that_flush(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A dead letter queued while a flush awaits its acknowledgements was never sent by it: the
+    flush succeeds (it raised « 1 reliable record(s) to retry », and the worker paused its live
+    publishing 0.5 s, on every flush of a burst of dead letters); the next flush sends it."""
+    producer = SlowProducer(stuck=False)
+    sink = sink_with(monkeypatch, [producer])
+    await sink.start()
+    sink.send_reliable(Outgoing("dead-letters", b"k", b"letter-1"))
+
+    async def one_more_while_flushing() -> None:
+        await asyncio.sleep(0)
+        sink.send_reliable(Outgoing("dead-letters", b"k", b"letter-2"))
+
+    late = asyncio.create_task(one_more_while_flushing())
+    assert await sink.flush() == 1
+    await late
+    assert producer.sent == [b"letter-1"]
+    assert await sink.flush() == 1
+    assert producer.sent == [b"letter-1", b"letter-2"]
+    assert sink.settled_through == sink.last_seq
