@@ -136,7 +136,7 @@ export const TEXT = {
     estimate: "estimate", measured: "head count", queue: "Waiting time", wait: (m) => `${m} min wait`,
     inLine: (n) => `${n} ${n > 1 ? "people" : "person"} in line`,
     appointment: "Next appointment", noSlot: "no slot published",
-    inDays: (d) => (d < 1 ? "today" : `in ${Math.round(d)} d`),
+    inDays: (d) => (d < 1 ? "today" : Math.round(d) === 1 ? "in 1 day" : `in ${Math.round(d)} days`),
     processing: "Processing times", median: (d) => `median: ${fmtDays(d, "en")}`,
     p90: (d) => `90th percentile: ${fmtDays(d, "en")}`,
     committed: (d, indicative) => (d === 0 ? "commitment: issued on the spot" : `commitment${indicative ? " (indicative)" : ""}: ${fmtDays(d, "en")}`),

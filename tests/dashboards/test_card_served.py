@@ -232,3 +232,11 @@ async def test_one_person_ahead_is_said_in_the_singular(
         "2 personnes avant vous",
         "2 people ahead of you",
     ]
+    # the next appointment's distance: English says days, not « d »
+    days = await page.evaluate(
+        """async () => {
+          const { TEXT } = await import("/embed/card.js");
+          return [0, 1, 5].map((d) => TEXT.en.inDays(d));
+        }"""
+    )
+    assert days == ["today", "in 1 day", "in 5 days"]
