@@ -51,7 +51,7 @@ export const TEXT = {
     estimate: "estimation", measured: "comptage", queue: "Attente", wait: (m) => `${m} min d'attente`,
     inLine: (n) => `${n} ${n > 1 ? "personnes" : "personne"} dans la file`,
     appointment: "Prochain rendez-vous", noSlot: "aucun créneau publié",
-    inDays: (d) => (d < 1 ? "aujourd'hui" : `dans ${Math.round(d)} j`),
+    inDays: (d) => (d < 1 ? "aujourd'hui" : d === 1 ? "demain" : `dans ${d} j`),
     processing: "Délais de traitement", median: (d) => `médiane : ${fmtDays(d, "fr")}`,
     p90: (d) => `90e centile : ${fmtDays(d, "fr")}`,
     committed: (d, indicative) => (d === 0 ? "engagement : délivré sur place" : `engagement${indicative ? " (indicatif)" : ""} : ${fmtDays(d, "fr")}`),
@@ -136,7 +136,7 @@ export const TEXT = {
     estimate: "estimate", measured: "head count", queue: "Waiting time", wait: (m) => `${m} min wait`,
     inLine: (n) => `${n} ${n > 1 ? "people" : "person"} in line`,
     appointment: "Next appointment", noSlot: "no slot published",
-    inDays: (d) => (d < 1 ? "today" : Math.round(d) === 1 ? "in 1 day" : `in ${Math.round(d)} days`),
+    inDays: (d) => (d < 1 ? "today" : d === 1 ? "tomorrow" : `in ${d} days`),
     processing: "Processing times", median: (d) => `median: ${fmtDays(d, "en")}`,
     p90: (d) => `90th percentile: ${fmtDays(d, "en")}`,
     committed: (d, indicative) => (d === 0 ? "commitment: issued on the spot" : `commitment${indicative ? " (indicative)" : ""}: ${fmtDays(d, "en")}`),
@@ -244,6 +244,16 @@ export const escapeHtml = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => `&#$
 export const fmtTime = (iso, lang) => dtf(lang, { hour: "2-digit", minute: "2-digit" }).format(new Date(iso));
 export const fmtDay = (iso, lang) => dtf(lang, { weekday: "long", day: "numeric", month: "long" }).format(new Date(iso));
 export const parisDay = (date) => dtf("en", { year: "numeric", month: "2-digit", day: "2-digit" }).format(date);
+
+/** Calendar days from today to ``iso`` in Paris: a slot tomorrow at 11:30 is 1 (« demain »),
+ * not the 0.6 of a day it is away (which read « aujourd'hui »). */
+export function daysUntil(iso, now = new Date()) {
+  const day = (date) => {
+    const [dd, mm, yyyy] = parisDay(date).split("/").map(Number);
+    return Date.UTC(yyyy, mm - 1, dd);
+  };
+  return Math.round((day(new Date(iso)) - day(now)) / 86_400_000);
+}
 
 /** "14:00" today, "demain 14:00", "le lundi 16 juin à 14:00". */
 export function fmtWhen(iso, lang, now = new Date()) {
@@ -528,7 +538,7 @@ export function sourceWords(catalogue, field, lang, { brief = false } = {}) {
     const days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
     if (days.some((d) => catalogue.sources[`hours.${d}`] === "estimated")) words.push(t.someDaysEstimated);
   }
-  return words.join(" ; ");
+  return words.join(lang === "en" ? "; " : " ; ");
 }
 
 /** The source line of a field: a dataset is a plain note, an estimate is marked as such. */
@@ -618,7 +628,7 @@ export function statusBody(status, catalogue, lang, now = new Date()) {
     parts.push(`<section aria-label="${t.queue}"><h3>${t.queue}</h3><ul>${status.queues.map((q) => queueItem(q, catalogue, lang)).join("")}</ul>${how}</section>`);
   }
   if (status.appointments?.length) {
-    parts.push(`<section aria-label="${t.appointment}"><h3>${t.appointment}</h3><ul>${status.appointments.map((a) => `<li><strong>${escapeHtml(nameOfService(catalogue, a.service_id, lang))}</strong>${t.colon}${a.next_available_at ? `${fmtDay(a.next_available_at, lang)} (${t.inDays(a.delay_days ?? 0)})` : t.noSlot}</li>`).join("")}</ul></section>`);
+    parts.push(`<section aria-label="${t.appointment}"><h3>${t.appointment}</h3><ul>${status.appointments.map((a) => `<li><strong>${escapeHtml(nameOfService(catalogue, a.service_id, lang))}</strong>${t.colon}${a.next_available_at ? `${fmtDay(a.next_available_at, lang)} (${t.inDays(daysUntil(a.next_available_at, now))})` : t.noSlot}</li>`).join("")}</ul></section>`);
   }
   if (status.processing?.length) {
     // The median / 90th percentile explained only beside one of them (not under « — » lines)

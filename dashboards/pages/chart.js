@@ -51,13 +51,19 @@ const minutes = (hhmm) => {
   return h * 60 + m;
 };
 
-/** The hours (0–23) at whose start one can arrive and stay MIN_STAY_MINUTES, within `spans`
+/** When one can come in hour `h` and stay MIN_STAY_MINUTES within a span: arriving at the
+ * hour's start or at the opening if later (a session 20:15–21:15 has its 20 h), leaving by the
+ * closing or the hour's end. The span's closing (minutes), or null. */
+function closingFor(spans, h) {
+  const fits = spans.filter(([opens, closes]) => Math.max(minutes(opens), h * 60) + MIN_STAY_MINUTES <= Math.min(minutes(closes), h * 60 + 60));
+  return fits.length ? Math.max(...fits.map(([, closes]) => minutes(closes))) : null;
+}
+
+/** The hours (0–23) in which one can arrive and stay MIN_STAY_MINUTES, within `spans`
  * (["09:00", "19:00"] pairs, Paris time). */
 export function openHours(spans) {
   const hours = [];
-  for (let h = 0; h < 24; h++) {
-    if (spans.some(([opens, closes]) => minutes(opens) <= h * 60 && h * 60 + MIN_STAY_MINUTES <= minutes(closes))) hours.push(h);
-  }
+  for (let h = 0; h < 24; h++) if (closingFor(spans, h) !== null) hours.push(h);
   return hours;
 }
 
@@ -73,12 +79,11 @@ export function openHours(spans) {
  */
 export function advise(cells, spans, from = 0) {
   const byHour = new Map(cells.map((c) => [c.hour, c]));
-  const closes = (hour) => Math.max(...spans.filter(([o, c]) => minutes(o) <= hour * 60 && hour * 60 < minutes(c)).map(([, c]) => minutes(c)));
   const hours = openHours(spans).map((hour) => {
     const cell = byHour.get(hour) || null;
     let kind = "none";
     if (cell && cell.count_avg !== null && cell.count_avg !== undefined) kind = (cell.samples ?? 0) >= MIN_SAMPLES ? "known" : "few";
-    return { hour, cell, kind, ahead: (hour + 1) * 60 > from && from + MIN_STAY_MINUTES < closes(hour) };
+    return { hour, cell, kind, ahead: (hour + 1) * 60 > from && from + MIN_STAY_MINUTES < closingFor(spans, hour) };
   });
   if (!hours.length) return { hours, reason: "closed", best: null };
   const ahead = hours.filter((h) => h.ahead);

@@ -6,7 +6,7 @@
 // reopening, and the nearest open facilities of the same type are suggested (refreshed on every
 // change of state). Its content shifts a few pixels every minute (screen burn-in).
 import { keepLastKnown, keepPageOffline, lastKnown } from "/static/pages/screen-offline.js";
-import { LiveClient, TEXT, STATE_STYLE, ago, escapeHtml, fmtTime, fmtWhen, hoursConfidence, hoursLine, icon, isEstimated, localized, nameOfService, scopeLabel, shownState, sourceTag, sourceWords } from "/embed/card.js";
+import { LiveClient, TEXT, STATE_STYLE, ago, daysUntil, escapeHtml, fmtTime, fmtWhen, hoursConfidence, hoursLine, icon, isEstimated, localized, nameOfService, scopeLabel, shownState, sourceTag, sourceWords } from "/embed/card.js";
 
 const lang = document.documentElement.lang === "en" ? "en" : "fr";
 const other = lang === "fr" ? "en" : "fr";
@@ -23,7 +23,7 @@ const W = {
     closures: "Fermé exceptionnellement", partClosures: "Fermetures en cours",
     lost: (t, r) => `Connexion perdue depuis ${t} (${r}) — dernières informations connues affichées`,
     inLine: (n) => `${n} en file`, next: "Prochains rendez-vous", noSlot: "Aucun créneau publié",
-    inDays: (d) => (d < 1 ? "aujourd'hui" : `dans ${Math.round(d)} j`),
+    inDays: (d) => (d < 1 ? "aujourd'hui" : d === 1 ? "demain" : `dans ${d} j`),
     nearest: {
       pool: "Piscine ouverte la plus proche", town_hall: "Mairie ouverte la plus proche",
       library: "Bibliothèque ouverte la plus proche", conservatory: "Conservatoire ouvert le plus proche",
@@ -47,7 +47,7 @@ const W = {
     closures: "Exceptionally closed", partClosures: "Current closures",
     lost: (t, r) => `Connection lost since ${t} (${r}) — showing the last known information`,
     inLine: (n) => `${n} in line`, next: "Next appointments", noSlot: "No slot published",
-    inDays: (d) => (d < 1 ? "today" : `in ${Math.round(d)} d`),
+    inDays: (d) => (d < 1 ? "today" : d === 1 ? "tomorrow" : `in ${d} d`),
     nearest: {
       pool: "Nearest open pool", town_hall: "Nearest open town hall", library: "Nearest open library",
       conservatory: "Nearest open conservatory", sports_centre: "Nearest open sports centre",
@@ -116,7 +116,7 @@ function queueItem(q) {
 function renderAppointments() {
   const appointments = status.appointments || [];
   $("appointments").hidden = !appointments.length;
-  $("appointments").innerHTML = appointments.length ? `<h2>${both((l) => W[l].next)}</h2><ul class="queues appts">${appointments.map((a) => `<li><span class="svc">${escapeHtml(nameOfService(catalogue, a.service_id, lang))}</span>${a.next_available_at ? `<strong class="delay">${W[lang].inDays(a.delay_days ?? 0)}</strong><span class="len">${fmtWhen(a.next_available_at, lang)}</span>` : `<span class="len">${W[lang].noSlot}</span>`}</li>`).join("")}</ul>` : "";
+  $("appointments").innerHTML = appointments.length ? `<h2>${both((l) => W[l].next)}</h2><ul class="queues appts">${appointments.map((a) => `<li><span class="svc">${escapeHtml(nameOfService(catalogue, a.service_id, lang))}</span>${a.next_available_at ? `<strong class="delay">${W[lang].inDays(daysUntil(a.next_available_at))}</strong><span class="len">${fmtWhen(a.next_available_at, lang)}</span>` : `<span class="len">${W[lang].noSlot}</span>`}</li>`).join("")}</ul>` : "";
 }
 
 /** Estimated hours say so beside the state, under the name (the header keeps its height);

@@ -66,6 +66,21 @@ async def test_the_hour_under_way_counts_while_there_is_time_to_come(advise: Any
     assert over["reason"] == "over" and over["best"] is None
 
 
+async def test_a_session_that_does_not_start_on_the_hour_has_its_hour(advise: Any) -> None:
+    """A session 20:15–21:15 (after 07:00–08:30): its 20 h counts — the day was « Fermé » when
+    it was the only session, and at 20:20, 55 minutes before closing, « plus d'heure
+    d'ouverture à venir ». At 20:50 (25 minutes left) nothing is left."""
+    day = [["07:00", "08:30"], ["20:15", "21:15"]]
+    cells = [cell(7, 0.5), cell(8, 0.4), cell(20, 0.2)]
+    assert [h["hour"] for h in (await advise(cells, day, "06:00"))["hours"]] == [7, 8, 20]
+    evening = await advise(cells, day, "20:20")
+    assert evening["reason"] == "best" and evening["best"] == 20
+    only = await advise([cell(20, 0.2), cell(21, 0.1)], [["20:15", "21:15"]], "09:00")
+    assert only["reason"] != "closed" and [h["hour"] for h in only["hours"]] == [20]
+    late = await advise(cells, day, "20:50")
+    assert late["reason"] == "over"
+
+
 async def test_no_hour_after_closing_is_ever_advised(advise: Any) -> None:
     """A quiet figure at 20 h (after closing at 19:00) or 18 h (30 min short of closing at 18:20)
     is not advised; after the last hour, there is nothing left today."""

@@ -232,11 +232,16 @@ async def test_one_person_ahead_is_said_in_the_singular(
         "2 personnes avant vous",
         "2 people ahead of you",
     ]
-    # the next appointment's distance: English says days, not « d »
+    # the next appointment's distance in calendar days of Paris: at 21:50 on Friday 4 December,
+    # a slot on Saturday at 11:30 (0.6 of a day away) is « demain », not « aujourd'hui »
     days = await page.evaluate(
         """async () => {
-          const { TEXT } = await import("/embed/card.js");
-          return [0, 1, 5].map((d) => TEXT.en.inDays(d));
+          const { TEXT, daysUntil } = await import("/embed/card.js");
+          const now = new Date("2026-12-04T21:50:00+01:00");
+          const slots = ["2026-12-04T23:30:00+01:00", "2026-12-05T11:30:00+01:00",
+                         "2026-12-09T09:00:00+01:00"];
+          return slots.flatMap((s) => [TEXT.fr.inDays(daysUntil(s, now)),
+                                       TEXT.en.inDays(daysUntil(s, now))]);
         }"""
     )
-    assert days == ["today", "in 1 day", "in 5 days"]
+    assert days == ["aujourd'hui", "today", "demain", "tomorrow", "dans 5 j", "in 5 days"]

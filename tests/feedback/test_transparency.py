@@ -118,6 +118,8 @@ async def test_a_simulated_month_gives_the_published_figures(
     assert page.status_code == 200 and "mai 2025" in page.text
     assert "Médiateur de la Ville de Paris" in page.text
     assert "/v1/open-data/complaints.csv?month=2025-05" in page.text
+    english = (await http.get("/transparence?month=2025-05&lang=en")).text
+    assert "délai" not in english and " : <a" not in english  # no French word, no French colon
     await _screenshot_and_axe(feedback_api.base)
 
 
